@@ -1,0 +1,276 @@
+// Alipay (支付宝) open platform: `alipay.trade.page.pay` as a signed gateway redirect (no network),
+// `alipay.trade.refund` as a signed HTTPS call whose response signature is checked, and the async
+// notification (异步通知) verified per https://opendocs.alipay.com/common/02mse7 — RSA2
+// (SHA256withRSA) over the URL-decoded params sorted by key, `sign` and `sign_type` excluded.
+import { createHash, createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import { DomainError } from '../../domain/errors.ts';
+import { decimalToMinor, minorToDecimal } from './decimal-amount.ts';
+import {
+  PROVIDER_TIMEOUT_MS_DEFAULT,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  SignatureError,
+  fetchProvider,
+  parseJsonObject,
+  readObject,
+  readString,
+  type CreatePaymentInput,
+  type CreatedPayment,
+  type IncomingNotification,
+  type NotificationEvent,
+  type NotificationReply,
+  type PaymentProvider,
+  type RefundInput,
+  type RefundResult,
+} from './types.ts';
+
+export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do';
+export const ALIPAY_SANDBOX_GATEWAY_URL = 'https://openapi-sandbox.dl.alipaydev.com/gateway.do';
+/** Alipay's domestic acquiring settles in yuan only. */
+const ALIPAY_CURRENCY = 'CNY';
+/** Alipay's gateway `timestamp` is Beijing time (UTC+8, no DST). */
+const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+/** Bounds parsing of an unauthenticated body before its signature is known to hold. */
+const NOTIFICATION_PARAMS_MAX = 100;
+const SUCCESS_CODE = '10000';
+/** Alipay's "service temporarily unavailable" business code: an outage, not a refusal. */
+const UNAVAILABLE_CODE = '20000';
+
+export interface AlipayProviderOptions {
+  appId: string;
+  /** App private key: PEM (PKCS#8 or PKCS#1) or the bare base64 the Alipay key tool prints. */
+  privateKeyPem: string;
+  /** Alipay public key (支付宝公钥) for this app: PEM or bare base64 SPKI. */
+  alipayPublicKeyPem: string;
+  /** Default: production `https://openapi.alipay.com/gateway.do`. */
+  gatewayUrl?: string;
+  /** ≤ 15 000; default 10 000. */
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+function loadPrivateKey(text: string): KeyObject {
+  if (text.includes('-----BEGIN')) return createPrivateKey(text);
+  const der = Buffer.from(text.replace(/\s+/g, ''), 'base64');
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
+  }
+}
+
+function loadPublicKey(text: string): KeyObject {
+  if (text.includes('-----BEGIN')) return createPublicKey(text);
+  return createPublicKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+}
+
+/** Request signing content: every non-empty param but `sign`, sorted by key (ASCII), `k=v` joined by `&`, raw values. */
+export function alipayRequestSignContent(params: Record<string, string>): string {
+  return Object.keys(params)
+    .filter((k) => k !== 'sign' && params[k] !== '')
+    .sort()
+    .map((k) => `${k}=${params[k] ?? ''}`)
+    .join('&');
+}
+
+/** Notification check content: every param but `sign` and `sign_type`, sorted by key, decoded values. */
+export function alipayNotifySignContent(params: Map<string, string>): string {
+  return [...params.keys()]
+    .filter((k) => k !== 'sign' && k !== 'sign_type')
+    .sort()
+    .map((k) => `${k}=${params.get(k) ?? ''}`)
+    .join('&');
+}
+
+function beijingTimestamp(now: Date): string {
+  const iso = new Date(now.getTime() + BEIJING_OFFSET_MS).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/**
+ * The raw text of `"<key>": {…}` in a gateway response: Alipay signs the exact JSON substring it
+ * sent, so re-serialising a parsed object would not verify.
+ */
+export function extractSignedJson(body: string, key: string): string | undefined {
+  const keyAt = body.indexOf(`"${key}"`);
+  if (keyAt < 0) return undefined;
+  const start = body.indexOf('{', keyAt + key.length + 2);
+  if (start < 0) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < body.length; i += 1) {
+    const c = body[i];
+    if (inString) {
+      if (c === '\\') i += 1;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth += 1;
+    else if (c === '}') {
+      depth -= 1;
+      if (depth === 0) return body.slice(start, i + 1);
+    }
+  }
+  return undefined;
+}
+
+export class AlipayProvider implements PaymentProvider {
+  readonly name = 'alipay' as const;
+  private readonly appId: string;
+  private readonly privateKey: KeyObject;
+  private readonly alipayPublicKey: KeyObject;
+  private readonly gatewayUrl: string;
+  private readonly timeoutMs: number;
+  private readonly now: () => Date;
+
+  constructor(options: AlipayProviderOptions) {
+    this.appId = options.appId;
+    this.privateKey = loadPrivateKey(options.privateKeyPem);
+    this.alipayPublicKey = loadPublicKey(options.alipayPublicKeyPem);
+    this.gatewayUrl = options.gatewayUrl ?? ALIPAY_GATEWAY_URL;
+    this.timeoutMs = options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** alipay.trade.page.pay needs no call: the payer's browser carries the signed request to the gateway. */
+  async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
+    const params = this.signedParams('alipay.trade.page.pay', {
+      out_trade_no: input.paymentId,
+      total_amount: this.yuan(input.amount.amountMinor, input.amount.currency),
+      subject: input.description,
+      product_code: 'FAST_INSTANT_TRADE_PAY',
+    }, { notify_url: input.notifyUrl, return_url: input.returnUrl });
+    const url = new URL(this.gatewayUrl);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return { providerRef: input.paymentId, action: { type: 'redirect', url: url.toString() } };
+  }
+
+  async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
+    const params = this.verifiedParams(n.rawBody);
+    const eventId = params.get('notify_id') ?? '';
+    if (eventId === '') {
+      const digest = createHash('sha256').update(n.rawBody).digest('hex');
+      return { type: 'ignored', eventId: `alipay-body-${digest}`, reason: 'no notify_id' };
+    }
+    // opendocs: a notification for another app_id must be ignored even though Alipay signed it.
+    if (params.get('app_id') !== this.appId) return { type: 'ignored', eventId, reason: 'app_id is not ours' };
+    const paymentId = params.get('out_trade_no');
+    const providerRef = params.get('trade_no') ?? '';
+    if (paymentId === undefined) return { type: 'ignored', eventId, reason: 'no out_trade_no' };
+    const status = params.get('trade_status');
+    const refundFee = params.get('refund_fee');
+    // A refund produces a notification carrying gmt_refund/refund_fee (the total refunded so far);
+    // the trade status stays TRADE_SUCCESS for a partial and becomes TRADE_CLOSED for a full refund.
+    const refunded = refundFee === undefined ? undefined : decimalToMinor(refundFee, ALIPAY_CURRENCY);
+    if (params.has('gmt_refund') || (refunded !== undefined && refunded.amountMinor > 0)) {
+      if (refunded === undefined) return { type: 'ignored', eventId, reason: 'refund without refund_fee' };
+      return { type: 'refund_succeeded', eventId, paymentId, providerRef, amount: refunded };
+    }
+    if (status === 'TRADE_SUCCESS' || status === 'TRADE_FINISHED') {
+      const total = params.get('total_amount');
+      if (total === undefined) return { type: 'ignored', eventId, reason: 'no total_amount' };
+      const amount = decimalToMinor(total, ALIPAY_CURRENCY);
+      return { type: 'payment_succeeded', eventId, paymentId, providerRef, amount };
+    }
+    if (status === 'TRADE_CLOSED') {
+      return { type: 'payment_failed', eventId, paymentId, providerRef, reason: 'trade closed unpaid' };
+    }
+    return { type: 'ignored', eventId, reason: `trade_status ${status ?? 'missing'}` };
+  }
+
+  /** Alipay keeps re-sending (8 times over 25 h) until the body is exactly `success`. */
+  acknowledge(_event: NotificationEvent): NotificationReply {
+    return { status: 200, contentType: 'text/plain; charset=utf-8', body: 'success' };
+  }
+
+  async refund(input: RefundInput): Promise<RefundResult> {
+    const params = this.signedParams('alipay.trade.refund', {
+      out_trade_no: input.paymentId,
+      refund_amount: this.yuan(input.amount.amountMinor, input.amount.currency),
+      // The same out_request_no makes a retried refund idempotent on Alipay's side.
+      out_request_no: input.refundId,
+      refund_reason: input.reason,
+    }, {});
+    const response = await fetchProvider('alipay', this.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    }, this.timeoutMs);
+    const result = this.verifiedResponse(response.text, 'alipay_trade_refund_response');
+    const code = readString(result, 'code');
+    if (code === UNAVAILABLE_CODE) throw new ProviderUnavailableError('alipay refund temporarily unavailable');
+    if (code !== SUCCESS_CODE) {
+      const subCode = readString(result, 'sub_code');
+      throw new ProviderRejectedError(`alipay refused refund: ${subCode ?? code ?? 'unknown'}`, response.status, subCode);
+    }
+    // opendocs: only fund_change=Y proves the money moved; otherwise confirm by query/notification.
+    const status = readString(result, 'fund_change') === 'Y' ? 'succeeded' : 'pending';
+    return { providerRefundRef: `${readString(result, 'trade_no') ?? input.providerRef}/${input.refundId}`, status };
+  }
+
+  private yuan(amountMinor: number, currency: string): string {
+    if (currency !== ALIPAY_CURRENCY) {
+      throw new DomainError('validation', 'currency_not_supported', `alipay accepts ${ALIPAY_CURRENCY} only, not ${currency}`);
+    }
+    return minorToDecimal({ amountMinor, currency });
+  }
+
+  private signedParams(method: string, bizContent: Record<string, string>, extra: Record<string, string>): Record<string, string> {
+    const params: Record<string, string> = {
+      app_id: this.appId,
+      method,
+      format: 'JSON',
+      charset: 'utf-8',
+      sign_type: 'RSA2',
+      timestamp: beijingTimestamp(this.now()),
+      version: '1.0',
+      ...extra,
+      biz_content: JSON.stringify(bizContent),
+    };
+    const signer = createSign('RSA-SHA256');
+    signer.update(alipayRequestSignContent(params), 'utf8');
+    params['sign'] = signer.sign(this.privateKey, 'base64');
+    return params;
+  }
+
+  private verify(content: string, signature: string): boolean {
+    const verifier = createVerify('RSA-SHA256');
+    verifier.update(content, 'utf8');
+    try {
+      return verifier.verify(this.alipayPublicKey, signature, 'base64');
+    } catch {
+      return false;
+    }
+  }
+
+  private verifiedParams(rawBody: string): Map<string, string> {
+    const params = new Map<string, string>();
+    const form = new URLSearchParams(rawBody);
+    let count = 0;
+    for (const [k, v] of form) {
+      count += 1;
+      // A repeated key would make "the" signed value ambiguous.
+      if (count > NOTIFICATION_PARAMS_MAX || params.has(k)) throw new SignatureError('malformed alipay notification');
+      params.set(k, v);
+    }
+    const sign = params.get('sign');
+    if (sign === undefined || sign === '') throw new SignatureError('alipay notification without sign');
+    const signType = params.get('sign_type');
+    if (signType !== undefined && signType !== 'RSA2') throw new SignatureError(`alipay sign_type ${signType} not accepted`);
+    if (!this.verify(alipayNotifySignContent(params), sign)) throw new SignatureError('alipay notification signature invalid');
+    return params;
+  }
+
+  private verifiedResponse(text: string, responseKey: string): Record<string, unknown> {
+    const json = parseJsonObject(text, 'alipay response');
+    const result = readObject(json, responseKey) ?? readObject(json, 'error_response');
+    if (result === undefined) throw new ProviderRejectedError('alipay response without result', 0, undefined);
+    const sign = readString(json, 'sign');
+    const signedText = extractSignedJson(text, responseKey);
+    const signed = sign !== undefined && signedText !== undefined && this.verify(signedText, sign);
+    // Only a verified answer may report success; an unsigned refusal changes nothing, so it may pass.
+    if (readString(result, 'code') === SUCCESS_CODE && !signed) {
+      throw new ProviderRejectedError('alipay response signature invalid', 0, undefined);
+    }
+    return result;
+  }
+}

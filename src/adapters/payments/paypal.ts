@@ -1,0 +1,348 @@
+// PayPal: Orders v2 (`POST /v2/checkout/orders`, intent CAPTURE → payer-action redirect), capture
+// refunds, and webhooks verified offline as PayPal publishes it
+// (https://developer.paypal.com/api/rest/webhooks/rest/#link-eventheadervalidation): SHA256withRSA
+// over `${transmissionId}|${transmissionTime}|${webhookId}|${crc32(body) as unsigned decimal}`,
+// checked with the certificate at `paypal-cert-url`, which must be an https URL on a paypal.com host.
+import { X509Certificate, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { isKnownCurrency, type Money } from '../../domain/money.ts';
+import { decimalToMinor, minorToDecimal } from './decimal-amount.ts';
+import {
+  PROVIDER_TIMEOUT_MS_DEFAULT,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  SignatureError,
+  fetchProvider,
+  headerValue,
+  parseJsonObject,
+  readObject,
+  readString,
+  type CreatePaymentInput,
+  type CreatedPayment,
+  type IncomingNotification,
+  type NotificationEvent,
+  type NotificationReply,
+  type PaymentProvider,
+  type RefundInput,
+  type RefundResult,
+} from './types.ts';
+
+export const PAYPAL_BASE_URL = 'https://api-m.paypal.com';
+export const PAYPAL_SANDBOX_BASE_URL = 'https://api-m.sandbox.paypal.com';
+const PAYPAL_AUTH_ALGO = 'SHA256withRSA';
+/** PayPal rotates few certificates; the cache only needs to hold the current ones. */
+const CERT_CACHE_ENTRIES_MAX = 16;
+/** Refresh the OAuth token this long before PayPal says it expires. */
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
+/** PayPal limits custom_id, invoice_id and description to 127 characters. */
+const PAYPAL_TEXT_CHARS_MAX = 127;
+
+export type FetchCert = (url: string) => Promise<string>;
+
+export interface PaypalProviderOptions {
+  clientId: string;
+  clientSecret: string;
+  /** The id of the webhook configured in the PayPal developer dashboard; part of the signed string. */
+  webhookId: string;
+  /** Default live `https://api-m.paypal.com`; `PAYPAL_SANDBOX_BASE_URL` for the sandbox. */
+  baseUrl?: string;
+  /** Returns the PEM at a (validated) cert URL; tests inject a local certificate or public key. */
+  fetchCert?: FetchCert;
+  /** Capture an order when CHECKOUT.ORDER.APPROVED arrives (default true); the capture event then settles. */
+  captureOnApproval?: boolean;
+  /** ≤ 15 000; default 10 000. */
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/** PayPal's cert URL must be https on paypal.com or a subdomain, default port, no credentials. */
+export function isAllowedPaypalCertUrl(certUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(certUrl);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.toLowerCase();
+  return (
+    url.protocol === 'https:' &&
+    url.port === '' &&
+    url.username === '' &&
+    url.password === '' &&
+    (host === 'paypal.com' || host.endsWith('.paypal.com'))
+  );
+}
+
+/** The string PayPal signs for a webhook delivery. */
+export function paypalSignedString(transmissionId: string, transmissionTime: string, webhookId: string, rawBody: string): string {
+  return `${transmissionId}|${transmissionTime}|${webhookId}|${crc32(Buffer.from(rawBody, 'utf8'))}`;
+}
+
+function truncate(text: string): string {
+  return [...text].slice(0, PAYPAL_TEXT_CHARS_MAX).join('');
+}
+
+function paypalMoney(o: Record<string, unknown> | undefined): Money | undefined {
+  const value = readString(o, 'value');
+  const currency = readString(o, 'currency_code');
+  if (value === undefined || currency === undefined || !isKnownCurrency(currency)) return undefined;
+  return decimalToMinor(value, currency);
+}
+
+function tryParseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    return parseJsonObject(text, 'paypal error');
+  } catch {
+    return undefined;
+  }
+}
+
+async function defaultFetchCert(url: string, timeoutMs: number): Promise<string> {
+  const response = await fetchProvider('paypal', url, { method: 'GET' }, timeoutMs);
+  if (response.status !== 200) throw new ProviderUnavailableError(`paypal cert answered ${response.status}`);
+  return response.text;
+}
+
+export class PaypalProvider implements PaymentProvider {
+  readonly name = 'paypal' as const;
+  private readonly options: PaypalProviderOptions;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchCert: FetchCert;
+  private readonly certCache = new Map<string, { key: KeyObject; notAfterMs: number }>();
+  private token: { value: string; expiresAtMs: number } | undefined;
+  private readonly now: () => Date;
+
+  constructor(options: PaypalProviderOptions) {
+    this.options = options;
+    this.baseUrl = (options.baseUrl ?? PAYPAL_BASE_URL).replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT;
+    this.fetchCert = options.fetchCert ?? ((url) => defaultFetchCert(url, this.timeoutMs));
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
+    const body = {
+      intent: 'CAPTURE',
+      purchase_units: [
+        {
+          reference_id: truncate(input.orderId),
+          custom_id: truncate(input.paymentId),
+          invoice_id: truncate(input.paymentId),
+          description: truncate(input.description),
+          amount: { currency_code: input.amount.currency, value: minorToDecimal(input.amount) },
+        },
+      ],
+      payment_source: {
+        paypal: {
+          experience_context: {
+            return_url: input.returnUrl,
+            cancel_url: input.returnUrl,
+            user_action: 'PAY_NOW',
+            shipping_preference: 'NO_SHIPPING',
+          },
+        },
+      },
+    };
+    const order = await this.api('POST', '/v2/checkout/orders', body, `create-${input.paymentId}`);
+    const orderId = readString(order, 'id');
+    const links = Array.isArray(order['links']) ? (order['links'] as unknown[]) : [];
+    const approve = links
+      .filter((l): l is Record<string, unknown> => typeof l === 'object' && l !== null)
+      .find((l) => l['rel'] === 'payer-action' || l['rel'] === 'approve');
+    const href = readString(approve, 'href');
+    if (orderId === undefined || href === undefined) throw new ProviderRejectedError('paypal order without approval link', 201, undefined);
+    return { providerRef: orderId, action: { type: 'redirect', url: href } };
+  }
+
+  async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
+    await this.verifySignature(n);
+    const event = parseJsonObject(n.rawBody, 'paypal webhook event');
+    const eventId = readString(event, 'id');
+    if (eventId === undefined) throw new SignatureError('paypal event without id');
+    const eventType = readString(event, 'event_type') ?? '';
+    const resource = readObject(event, 'resource');
+    const paymentId = readString(resource, 'custom_id') ?? readString(resource, 'invoice_id');
+    switch (eventType) {
+      case 'PAYMENT.CAPTURE.COMPLETED': {
+        const amount = paypalMoney(readObject(resource, 'amount'));
+        const orderId = readString(readObject(readObject(resource, 'supplementary_data'), 'related_ids'), 'order_id');
+        const providerRef = orderId ?? readString(resource, 'id') ?? '';
+        if (paymentId === undefined) return { type: 'ignored', eventId, reason: 'capture without simkeep custom_id' };
+        if (amount === undefined) return { type: 'ignored', eventId, reason: 'capture amount unreadable' };
+        return { type: 'payment_succeeded', eventId, paymentId, providerRef, amount };
+      }
+      case 'PAYMENT.CAPTURE.DENIED':
+      case 'PAYMENT.CAPTURE.DECLINED': {
+        if (paymentId === undefined) return { type: 'ignored', eventId, reason: 'capture without simkeep custom_id' };
+        const providerRef = readString(resource, 'id') ?? '';
+        return { type: 'payment_failed', eventId, paymentId, providerRef, reason: eventType.toLowerCase() };
+      }
+      case 'PAYMENT.CAPTURE.REFUNDED': {
+        // The total refunded to date, so repeated or reordered deliveries converge (see types.ts).
+        const breakdown = readObject(resource, 'seller_payable_breakdown');
+        const amount = paypalMoney(readObject(breakdown, 'total_refunded_amount')) ?? paypalMoney(readObject(resource, 'amount'));
+        const providerRef = this.captureIdOf(resource) ?? readString(resource, 'id') ?? '';
+        if (paymentId === undefined) return { type: 'ignored', eventId, reason: 'refund without simkeep custom_id' };
+        if (amount === undefined) return { type: 'ignored', eventId, reason: 'refund amount unreadable' };
+        return { type: 'refund_succeeded', eventId, paymentId, providerRef, amount };
+      }
+      case 'CHECKOUT.ORDER.APPROVED': {
+        const orderId = readString(resource, 'id');
+        if (this.options.captureOnApproval === false || orderId === undefined) {
+          return { type: 'ignored', eventId, reason: 'order approved; capture left to the caller' };
+        }
+        await this.capture(orderId);
+        return { type: 'ignored', eventId, reason: 'order approved and captured; PAYMENT.CAPTURE.COMPLETED settles it' };
+      }
+      default:
+        return { type: 'ignored', eventId, reason: `event_type ${eventType} not used` };
+    }
+  }
+
+  acknowledge(_event: NotificationEvent): NotificationReply {
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: '{"received":true}' };
+  }
+
+  async refund(input: RefundInput): Promise<RefundResult> {
+    const captureId = await this.captureIdFor(input.providerRef);
+    const body = {
+      amount: { currency_code: input.amount.currency, value: minorToDecimal(input.amount) },
+      custom_id: truncate(input.paymentId),
+      note_to_payer: [...input.reason].slice(0, 255).join(''),
+    };
+    const refund = await this.api('POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, body, `refund-${input.refundId}`);
+    const status = readString(refund, 'status');
+    if (status === 'CANCELLED' || status === 'FAILED') throw new ProviderRejectedError(`paypal refund ${status}`, 201, status);
+    return { providerRefundRef: readString(refund, 'id') ?? input.refundId, status: status === 'COMPLETED' ? 'succeeded' : 'pending' };
+  }
+
+  private async verifySignature(n: IncomingNotification): Promise<void> {
+    const transmissionId = headerValue(n.headers, 'paypal-transmission-id');
+    const transmissionTime = headerValue(n.headers, 'paypal-transmission-time');
+    const signature = headerValue(n.headers, 'paypal-transmission-sig');
+    const certUrl = headerValue(n.headers, 'paypal-cert-url');
+    const authAlgo = headerValue(n.headers, 'paypal-auth-algo');
+    if (!transmissionId || !transmissionTime || !signature || !certUrl || !authAlgo) {
+      throw new SignatureError('missing paypal-transmission-* headers');
+    }
+    if (authAlgo !== PAYPAL_AUTH_ALGO) throw new SignatureError(`paypal auth algo ${authAlgo} not accepted`);
+    // Checked before any fetch: an attacker must not make us fetch arbitrary URLs.
+    if (!isAllowedPaypalCertUrl(certUrl)) throw new SignatureError('paypal cert url is not https on paypal.com');
+    const key = await this.certKey(certUrl, n.now);
+    const message = paypalSignedString(transmissionId, transmissionTime, this.options.webhookId, n.rawBody);
+    let valid = false;
+    try {
+      valid = createVerify('RSA-SHA256').update(message, 'utf8').verify(key, signature, 'base64');
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new SignatureError('paypal signature invalid');
+  }
+
+  private async certKey(certUrl: string, now: Date): Promise<KeyObject> {
+    const cached = this.certCache.get(certUrl);
+    if (cached !== undefined && cached.notAfterMs > now.getTime()) return cached.key;
+    const pem = await this.fetchCert(certUrl);
+    let entry: { key: KeyObject; notAfterMs: number };
+    try {
+      if (pem.includes('BEGIN CERTIFICATE')) {
+        const cert = new X509Certificate(pem);
+        const notBefore = Date.parse(cert.validFrom);
+        const notAfter = Date.parse(cert.validTo);
+        if (!(notBefore <= now.getTime() && now.getTime() < notAfter)) throw new SignatureError('paypal certificate not valid now');
+        entry = { key: cert.publicKey, notAfterMs: notAfter };
+      } else {
+        entry = { key: createPublicKey(pem), notAfterMs: Number.MAX_SAFE_INTEGER };
+      }
+    } catch (err) {
+      if (err instanceof SignatureError) throw err;
+      throw new SignatureError('paypal certificate unreadable');
+    }
+    if (this.certCache.size >= CERT_CACHE_ENTRIES_MAX) this.certCache.clear();
+    this.certCache.set(certUrl, entry);
+    return entry.key;
+  }
+
+  private captureIdOf(refund: Record<string, unknown> | undefined): string | undefined {
+    const links = Array.isArray(refund?.['links']) ? (refund['links'] as unknown[]) : [];
+    for (const link of links) {
+      if (typeof link !== 'object' || link === null) continue;
+      const l = link as Record<string, unknown>;
+      const href = readString(l, 'href');
+      if (l['rel'] === 'up' && href !== undefined && href.includes('/captures/')) return href.split('/').pop();
+    }
+    return undefined;
+  }
+
+  /** providerRef is the order id from createPayment; a capture id (from events) is used as is. */
+  private async captureIdFor(providerRef: string): Promise<string> {
+    let order: Record<string, unknown>;
+    try {
+      order = await this.api('GET', `/v2/checkout/orders/${encodeURIComponent(providerRef)}`, undefined, undefined);
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.httpStatus === 404) return providerRef;
+      throw err;
+    }
+    const units = Array.isArray(order['purchase_units']) ? (order['purchase_units'] as unknown[]) : [];
+    const first = units[0];
+    const payments = typeof first === 'object' && first !== null ? readObject(first as Record<string, unknown>, 'payments') : undefined;
+    const captures = Array.isArray(payments?.['captures']) ? (payments['captures'] as unknown[]) : [];
+    const capture = captures[0];
+    const id = typeof capture === 'object' && capture !== null ? readString(capture as Record<string, unknown>, 'id') : undefined;
+    if (id === undefined) throw new ProviderRejectedError(`paypal order ${providerRef} has no capture`, 409, undefined);
+    return id;
+  }
+
+  private async capture(orderId: string): Promise<void> {
+    try {
+      await this.api('POST', `/v2/checkout/orders/${encodeURIComponent(orderId)}/capture`, {}, `capture-${orderId}`);
+    } catch (err) {
+      // A redelivered APPROVED event after a successful capture: nothing left to do.
+      if (err instanceof ProviderRejectedError && err.providerCode === 'ORDER_ALREADY_CAPTURED') return;
+      throw err;
+    }
+  }
+
+  private async accessToken(): Promise<string> {
+    const nowMs = this.now().getTime();
+    if (this.token !== undefined && this.token.expiresAtMs > nowMs) return this.token.value;
+    const basic = Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`, 'utf8').toString('base64');
+    const response = await fetchProvider('paypal', `${this.baseUrl}/v1/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: 'grant_type=client_credentials',
+    }, this.timeoutMs);
+    if (response.status !== 200) throw new ProviderRejectedError('paypal refused the client credentials', response.status, undefined);
+    const json = parseJsonObject(response.text, 'paypal token');
+    const value = readString(json, 'access_token');
+    const expiresInSeconds = typeof json['expires_in'] === 'number' ? json['expires_in'] : 0;
+    if (value === undefined) throw new ProviderRejectedError('paypal token response without access_token', 200, undefined);
+    this.token = { value, expiresAtMs: nowMs + expiresInSeconds * 1000 - TOKEN_REFRESH_MARGIN_MS };
+    return value;
+  }
+
+  private async api(method: 'GET' | 'POST', path: string, body: unknown, requestId: string | undefined): Promise<Record<string, unknown>> {
+    const token = await this.accessToken();
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // PayPal-Request-Id makes a retried create/capture/refund return the first result instead of repeating it.
+    if (requestId !== undefined) headers['paypal-request-id'] = requestId;
+    const response = await fetchProvider('paypal', `${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }, this.timeoutMs);
+    if (response.status === 401) this.token = undefined;
+    if (response.status === 429) throw new ProviderUnavailableError('paypal rate limited');
+    if (response.status < 200 || response.status >= 300) {
+      const error = tryParseJsonObject(response.text);
+      const details = Array.isArray(error?.['details']) ? (error['details'] as unknown[]) : [];
+      const first = details[0];
+      const issue = typeof first === 'object' && first !== null ? readString(first as Record<string, unknown>, 'issue') : undefined;
+      const code = issue ?? readString(error, 'name');
+      throw new ProviderRejectedError(`paypal refused: ${code ?? response.status}`, response.status, code);
+    }
+    return response.text === '' ? {} : parseJsonObject(response.text, 'paypal response');
+  }
+}

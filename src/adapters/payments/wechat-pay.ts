@@ -1,0 +1,289 @@
+// WeChat Pay API v3 (微信支付 APIv3), direct merchant: Native order (`POST /v3/pay/transactions/native`
+// → code_url shown as a QR), domestic refunds, and the payment notification. Follows the published
+// signature rules (https://pay.weixin.qq.com/doc/v3/merchant/4012365336 签名/验签): requests carry
+// `WECHATPAY2-SHA256-RSA2048` over `${method}\n${path}\n${ts}\n${nonce}\n${body}\n`; responses and
+// notifications are SHA256withRSA over `${ts}\n${nonce}\n${body}\n` with the platform public key;
+// notification resources are AEAD_AES_256_GCM with the APIv3 key (tag = last 16 bytes).
+import {
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  createSign,
+  createVerify,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { DomainError } from '../../domain/errors.ts';
+import { isKnownCurrency, money } from '../../domain/money.ts';
+import {
+  PROVIDER_TIMEOUT_MS_DEFAULT,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  SignatureError,
+  fetchProvider,
+  headerValue,
+  parseJsonObject,
+  readObject,
+  readString,
+  type CreatePaymentInput,
+  type CreatedPayment,
+  type IncomingNotification,
+  type NotificationEvent,
+  type NotificationReply,
+  type PaymentProvider,
+  type ProviderResponse,
+  type RefundInput,
+  type RefundResult,
+} from './types.ts';
+
+export const WECHAT_PAY_BASE_URL = 'https://api.mch.weixin.qq.com';
+/** The published rule: reject a notification whose Wechatpay-Timestamp is more than 5 minutes off. */
+export const WECHAT_PAY_TIMESTAMP_TOLERANCE_SECONDS = 300;
+const WECHAT_PAY_CURRENCY = 'CNY';
+const AUTH_SCHEMA = 'WECHATPAY2-SHA256-RSA2048';
+const GCM_TAG_BYTES = 16;
+const APIV3_KEY_BYTES = 32;
+/** WeChat limits `description` to 127 characters. */
+const DESCRIPTION_CHARS_MAX = 127;
+
+export interface WechatPayProviderOptions {
+  mchId: string;
+  /** The AppID bound to the merchant; the Native order API requires it. */
+  appId?: string;
+  /** APIv3 key: exactly 32 ASCII bytes. */
+  apiV3Key: string;
+  /** Merchant API private key (apiclient_key.pem). */
+  privateKeyPem: string;
+  /** Serial number of the merchant API certificate, sent as `serial_no`. */
+  certSerial: string;
+  /** WeChat Pay platform public key (or platform certificate) PEM. */
+  platformPublicKeyPem: string;
+  /** When set, `Wechatpay-Serial` must equal it (platform cert serial or `PUB_KEY_ID_…`). */
+  platformSerial?: string;
+  /** Default `https://api.mch.weixin.qq.com`. */
+  baseUrl?: string;
+  /** ≤ 15 000; default 10 000. */
+  timeoutMs?: number;
+  now?: () => Date;
+  nonce?: () => string;
+}
+
+export interface WechatPayAuthorizationInput {
+  mchId: string;
+  certSerial: string;
+  privateKey: KeyObject;
+  method: string;
+  /** Path with query string, e.g. `/v3/pay/transactions/native`. */
+  urlPath: string;
+  body: string;
+  timestampSeconds: number;
+  nonce: string;
+}
+
+/** The `Authorization` header value of a signed APIv3 request. */
+export function wechatPayAuthorization(input: WechatPayAuthorizationInput): string {
+  const message = `${input.method}\n${input.urlPath}\n${input.timestampSeconds}\n${input.nonce}\n${input.body}\n`;
+  const signature = createSign('RSA-SHA256').update(message, 'utf8').sign(input.privateKey, 'base64');
+  return (
+    `${AUTH_SCHEMA} mchid="${input.mchId}",nonce_str="${input.nonce}",signature="${signature}",` +
+    `timestamp="${input.timestampSeconds}",serial_no="${input.certSerial}"`
+  );
+}
+
+/** `${timestamp}\n${nonce}\n${body}\n`, the message WeChat Pay signs on responses and notifications. */
+export function wechatPayResponseMessage(timestamp: string, nonce: string, body: string): string {
+  return `${timestamp}\n${nonce}\n${body}\n`;
+}
+
+/** AEAD_AES_256_GCM as WeChat Pay uses it: base64(ciphertext ‖ 16-byte tag), UTF-8 nonce and AAD. */
+export function decryptWechatPayResource(apiV3Key: string, ciphertextB64: string, nonce: string, associatedData: string): string {
+  const data = Buffer.from(ciphertextB64, 'base64');
+  if (data.length <= GCM_TAG_BYTES) throw new SignatureError('wechat pay resource too short');
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'utf8'), Buffer.from(nonce, 'utf8'));
+  decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
+  decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+  try {
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - GCM_TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SignatureError('wechat pay resource failed authentication');
+  }
+}
+
+export class WechatPayProvider implements PaymentProvider {
+  readonly name = 'wechat_pay' as const;
+  private readonly options: WechatPayProviderOptions;
+  private readonly privateKey: KeyObject;
+  private readonly platformKey: KeyObject;
+  private readonly baseUrl: string;
+  private readonly now: () => Date;
+  private readonly nonce: () => string;
+
+  constructor(options: WechatPayProviderOptions) {
+    if (Buffer.byteLength(options.apiV3Key, 'utf8') !== APIV3_KEY_BYTES) {
+      throw new Error(`WECHATPAY_API_V3_KEY must be ${APIV3_KEY_BYTES} bytes`);
+    }
+    this.options = options;
+    this.privateKey = createPrivateKey(options.privateKeyPem);
+    this.platformKey = createPublicKey(options.platformPublicKeyPem);
+    this.baseUrl = (options.baseUrl ?? WECHAT_PAY_BASE_URL).replace(/\/+$/, '');
+    this.now = options.now ?? (() => new Date());
+    this.nonce = options.nonce ?? (() => randomBytes(16).toString('hex').toUpperCase());
+  }
+
+  async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
+    const appId = this.options.appId;
+    if (appId === undefined || appId === '') throw new Error('WeChat Pay Native orders need the merchant appId');
+    this.requireCny(input.amount.currency);
+    const body = {
+      appid: appId,
+      mchid: this.options.mchId,
+      description: [...input.description].slice(0, DESCRIPTION_CHARS_MAX).join(''),
+      out_trade_no: input.paymentId,
+      notify_url: input.notifyUrl,
+      amount: { total: input.amount.amountMinor, currency: WECHAT_PAY_CURRENCY },
+    };
+    const result = await this.call('POST', '/v3/pay/transactions/native', JSON.stringify(body));
+    const codeUrl = readString(result, 'code_url');
+    if (codeUrl === undefined) throw new ProviderRejectedError('wechat pay answered without code_url', 200, undefined);
+    return { providerRef: input.paymentId, action: { type: 'qr', qrData: codeUrl } };
+  }
+
+  async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
+    this.verifySignedMessage(n.headers, n.rawBody, n.now);
+    const notification = parseJsonObject(n.rawBody, 'wechat pay notification');
+    const eventId = readString(notification, 'id');
+    if (eventId === undefined) throw new SignatureError('wechat pay notification without id');
+    const eventType = readString(notification, 'event_type');
+    if (eventType !== 'TRANSACTION.SUCCESS') return { type: 'ignored', eventId, reason: `event_type ${eventType ?? 'missing'}` };
+    const resource = readObject(notification, 'resource');
+    if (readString(resource, 'algorithm') !== 'AEAD_AES_256_GCM') throw new SignatureError('wechat pay resource algorithm unknown');
+    const plaintext = decryptWechatPayResource(
+      this.options.apiV3Key,
+      readString(resource, 'ciphertext') ?? '',
+      readString(resource, 'nonce') ?? '',
+      readString(resource, 'associated_data') ?? '',
+    );
+    const transaction = parseJsonObject(plaintext, 'wechat pay transaction');
+    if (readString(transaction, 'mchid') !== this.options.mchId) return { type: 'ignored', eventId, reason: 'mchid is not ours' };
+    const paymentId = readString(transaction, 'out_trade_no');
+    const providerRef = readString(transaction, 'transaction_id') ?? '';
+    if (paymentId === undefined) return { type: 'ignored', eventId, reason: 'no out_trade_no' };
+    if (readString(transaction, 'trade_state') !== 'SUCCESS') {
+      return { type: 'ignored', eventId, reason: `trade_state ${readString(transaction, 'trade_state') ?? 'missing'}` };
+    }
+    const amount = readObject(transaction, 'amount');
+    const total = amount?.['total'];
+    const currency = readString(amount, 'currency') ?? WECHAT_PAY_CURRENCY;
+    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0 || !isKnownCurrency(currency)) {
+      return { type: 'ignored', eventId, reason: 'transaction amount unreadable' };
+    }
+    return { type: 'payment_succeeded', eventId, paymentId, providerRef, amount: money(total, currency) };
+  }
+
+  /** 接收成功: HTTP 200 or 204; the JSON body is the documented success answer, harmless either way. */
+  acknowledge(_event: NotificationEvent): NotificationReply {
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: '{"code":"SUCCESS","message":"成功"}' };
+  }
+
+  async refund(input: RefundInput): Promise<RefundResult> {
+    this.requireCny(input.amount.currency);
+    // The refund API needs the order's original total, which only WeChat Pay holds authoritatively.
+    const query = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(input.paymentId)}?mchid=${encodeURIComponent(this.options.mchId)}`;
+    const order = await this.call('GET', query, '');
+    const total = readObject(order, 'amount')?.['total'];
+    if (typeof total !== 'number') throw new ProviderRejectedError('wechat pay order without amount.total', 200, undefined);
+    const body = {
+      out_trade_no: input.paymentId,
+      out_refund_no: input.refundId,
+      reason: [...input.reason].slice(0, 80).join(''),
+      amount: { refund: input.amount.amountMinor, total, currency: WECHAT_PAY_CURRENCY },
+    };
+    const result = await this.call('POST', '/v3/refund/domestic/refunds', JSON.stringify(body));
+    const status = readString(result, 'status');
+    if (status === 'CLOSED' || status === 'ABNORMAL') {
+      throw new ProviderRejectedError(`wechat pay refund ${status}`, 200, status);
+    }
+    return { providerRefundRef: readString(result, 'refund_id') ?? input.refundId, status: status === 'SUCCESS' ? 'succeeded' : 'pending' };
+  }
+
+  private requireCny(currency: string): void {
+    if (currency !== WECHAT_PAY_CURRENCY) {
+      throw new DomainError('validation', 'currency_not_supported', `wechat pay accepts ${WECHAT_PAY_CURRENCY} only, not ${currency}`);
+    }
+  }
+
+  /** Checks Wechatpay-* headers against `body`; `now` given → also the 5-minute freshness rule. */
+  private verifySignedMessage(headers: Record<string, string | undefined>, body: string, now: Date | undefined): void {
+    const timestamp = headerValue(headers, 'wechatpay-timestamp');
+    const nonce = headerValue(headers, 'wechatpay-nonce');
+    const signature = headerValue(headers, 'wechatpay-signature');
+    const serial = headerValue(headers, 'wechatpay-serial');
+    if (timestamp === undefined || nonce === undefined || signature === undefined || serial === undefined) {
+      throw new SignatureError('missing Wechatpay-* signature headers');
+    }
+    if (!/^\d{1,12}$/.test(timestamp)) throw new SignatureError('malformed Wechatpay-Timestamp');
+    if (now !== undefined && Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp)) > WECHAT_PAY_TIMESTAMP_TOLERANCE_SECONDS) {
+      throw new SignatureError('Wechatpay-Timestamp outside the 5 minute window');
+    }
+    if (this.options.platformSerial !== undefined && serial !== this.options.platformSerial) {
+      throw new SignatureError('Wechatpay-Serial is not the configured platform key');
+    }
+    const verifier = createVerify('RSA-SHA256').update(wechatPayResponseMessage(timestamp, nonce, body), 'utf8');
+    let valid = false;
+    try {
+      valid = verifier.verify(this.platformKey, signature, 'base64');
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new SignatureError('wechat pay signature invalid');
+  }
+
+  private async call(method: 'GET' | 'POST', urlPath: string, body: string): Promise<Record<string, unknown>> {
+    const authorization = wechatPayAuthorization({
+      mchId: this.options.mchId,
+      certSerial: this.options.certSerial,
+      privateKey: this.privateKey,
+      method,
+      urlPath,
+      body,
+      timestampSeconds: Math.floor(this.now().getTime() / 1000),
+      nonce: this.nonce(),
+    });
+    const response = await fetchProvider('wechat_pay', `${this.baseUrl}${urlPath}`, {
+      method,
+      headers: {
+        authorization,
+        accept: 'application/json',
+        'user-agent': 'simkeep',
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(method === 'POST' ? { body } : {}),
+    }, this.options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT);
+    return this.verifiedResult(response);
+  }
+
+  private verifiedResult(response: ProviderResponse): Record<string, unknown> {
+    if (response.status === 429) throw new ProviderUnavailableError('wechat pay rate limited');
+    if (response.status < 200 || response.status >= 300) {
+      let error: Record<string, unknown> | undefined;
+      try {
+        error = parseJsonObject(response.text, 'wechat pay error');
+      } catch {
+        error = undefined;
+      }
+      const code = readString(error, 'code');
+      throw new ProviderRejectedError(`wechat pay refused: ${code ?? response.status}`, response.status, code);
+    }
+    // A success answer must be WeChat Pay's own: the same signature rule as notifications.
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    try {
+      this.verifySignedMessage(headers, response.text, undefined);
+    } catch {
+      throw new ProviderRejectedError('wechat pay response signature invalid', response.status, undefined);
+    }
+    return response.text === '' ? {} : parseJsonObject(response.text, 'wechat pay response');
+  }
+}

@@ -1,0 +1,125 @@
+// The composition root's body: config → database → migrations → seed → modules → HTTP + worker.
+// `main.ts` calls it to serve; tests call it to get an app on a fresh database.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open.ts';
+import type { Db } from './db/types.ts';
+import { buildServer } from './http/server.ts';
+import type { App, AppDeps, RouteModule } from './http/types.ts';
+import { registerMaintenance } from './jobs/maintenance.ts';
+import { Worker } from './jobs/worker.ts';
+import { accountsRoutes } from './modules/accounts/routes.ts';
+import { catalogRoutes } from './modules/catalog/routes.ts';
+import { ensureAdmin } from './modules/accounts/service.ts';
+import { AppClock } from './modules/clock/service.ts';
+import { clockRoutes } from './modules/clock/routes.ts';
+import { linesJobs } from './modules/lines/jobs.ts';
+import { linesRoutes } from './modules/lines/routes.ts';
+import { ordersAdminRoutes } from './modules/orders/admin-routes.ts';
+import { ordersJobs } from './modules/orders/jobs.ts';
+import { ordersRoutes } from './modules/orders/routes.ts';
+import { paymentsJobs } from './modules/payments/jobs.ts';
+import { paymentsRoutes } from './modules/payments/routes.ts';
+import { seedDemo } from './seed/demo.ts';
+
+/** Every module's HTTP routes; a module appears here once. */
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
+
+/** Every module's jobs and periodic tasks. */
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs];
+
+export interface RunningApp {
+  http: App;
+  deps: AppDeps;
+  /** What start-up did, for the start banner. */
+  startup: { migrationsApplied: string[]; seeded: boolean; adminEmail: string | null };
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  /** An already open database (tests share one per file). */
+  db?: Db;
+  logger?: Logger;
+  /** Start the background worker loop (default: config.worker). Tests drive `deps.worker` by hand. */
+  startWorker?: boolean;
+}
+
+/** The key for encryption at rest and signatures: configured, or generated once into the data dir. */
+export function resolveSecretKey(config: Config): Buffer {
+  if (config.secretKeyHex) return Buffer.from(config.secretKeyHex, 'hex');
+  if (config.database.kind === 'postgres' || config.database.dataDir === null) {
+    // loadConfig refuses postgres without a key; an in-memory database lives as long as the process.
+    return randomBytes(32);
+  }
+  const file = join(config.database.dataDir, 'secret.key');
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} does not hold 64 hex characters`);
+    return Buffer.from(hex, 'hex');
+  }
+  mkdirSync(config.database.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600 });
+  return key;
+}
+
+/**
+ * The database and key exactly as the server opens them (same config, migrated), for commands
+ * that work on the data without serving: the CLI. Close the database when done.
+ */
+export async function openConfiguredDatabase(config: Config): Promise<{ db: Db; secretKey: Buffer }> {
+  const secretKey = resolveSecretKey(config);
+  const db = await openDatabase(config.database);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return { db, secretKey };
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<RunningApp> {
+  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const secretKey = resolveSecretKey(config);
+  const db = options.db ?? (await openDatabase(config.database));
+  const { applied } = await migrate(db);
+
+  const clock = new AppClock(config.sandbox);
+  await clock.refresh(db);
+
+  // The embedded database seeds itself when new, so `npm start` shows a working product at once.
+  const usersBefore = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+  const seed = config.demo ?? (config.database.kind === 'pglite' && (usersBefore.rows[0]?.n ?? 0) === 0);
+  if (seed) await seedDemo({ db, clock, secretKey });
+  if (config.admin) await ensureAdmin(db, config.admin);
+
+  const worker = new Worker(db, clock, log);
+  const deps: AppDeps = { config, db, clock, secretKey, log, worker };
+  for (const registerJobs of JOB_MODULES) registerJobs(deps);
+  // Every API process keeps its view of the sandbox clock fresh, even without a worker.
+  const clockTimer = config.sandbox ? setInterval(() => void clock.refresh(db).catch(() => undefined), 1_000) : null;
+  clockTimer?.unref();
+
+  const http = await buildServer(deps, ROUTE_MODULES);
+  if (options.startWorker ?? config.worker) worker.start();
+
+  let closed = false;
+  return {
+    http,
+    deps,
+    startup: { migrationsApplied: applied, seeded: seed, adminEmail: config.admin?.email ?? null },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (clockTimer) clearInterval(clockTimer);
+      await http.close();
+      await worker.stop();
+      if (!options.db) await db.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// A PostgreSQL server through node-postgres. Many processes may share it: transactions that lose a
+// serialization race or a deadlock are retried (bounded), so callers see one clean outcome.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Db, QueryResult, Queryable } from './types.ts';
+import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from './types.ts';
+
+const POOL_MAX_CONNECTIONS = 10;
+const TX_MAX_ATTEMPTS = 5;
+const STATEMENT_TIMEOUT_MS = 30_000;
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const result = await client.query(sql, params as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+export async function openPostgres(url: string): Promise<Db> {
+  const sessionTag = `simkeep:${randomUUID()}`;
+  // Idle connections are kept (idleTimeoutMillis 0), so a live process always shows up in
+  // pg_stat_activity under its application_name — which is how others tell it has not died.
+  const pool = new pg.Pool({
+    connectionString: url, max: POOL_MAX_CONNECTIONS, statement_timeout: STATEMENT_TIMEOUT_MS,
+    application_name: sessionTag, idleTimeoutMillis: 0,
+  });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  await pool.query('SELECT 1');
+  const outer = wrap(pool);
+  return {
+    kind: 'postgres',
+    sessionTag,
+    async isSessionAlive(tag: string): Promise<boolean> {
+      if (tag === sessionTag) return true;
+      const { rowCount } = await pool.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1 LIMIT 1', [tag]);
+      return (rowCount ?? 0) > 0;
+    },
+    query: outer.query,
+    exec: outer.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn(wrap(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const code = pgErrorCode(error);
+          const retryable = code === PG_SERIALIZATION_FAILURE || code === PG_DEADLOCK_DETECTED;
+          if (!retryable || attempt >= TX_MAX_ATTEMPTS) throw error;
+          await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        } finally {
+          client.release();
+        }
+      }
+    },
+    close: () => pool.end(),
+  };
+}

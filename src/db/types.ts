@@ -1,0 +1,55 @@
+// One small interface over both databases: embedded PGlite and a PostgreSQL server run the same SQL.
+// Use cases take a `Queryable` (either the database or an open transaction) so they compose.
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Several statements without parameters (migrations, resets). */
+  exec(sql: string): Promise<void>;
+}
+
+export type Tx = Queryable;
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. On
+   * PostgreSQL a serialization failure or deadlock is retried a bounded number of times, so `fn`
+   * must not have side effects outside the database. Inside, use `tx` only — never the outer db.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** Names this process's database sessions (PostgreSQL application_name), unique per process start. */
+  readonly sessionTag: string;
+  /** Whether the process that tagged its sessions `tag` is still connected (it did not die). */
+  isSessionAlive(tag: string): Promise<boolean>;
+}
+
+/** PostgreSQL error codes we map to expected outcomes. */
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_CHECK_VIOLATION = '23514';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_SERIALIZATION_FAILURE = '40001';
+export const PG_DEADLOCK_DETECTED = '40P01';
+
+export function pgErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'constraint' in error) {
+    const c = (error as { constraint: unknown }).constraint;
+    return typeof c === 'string' ? c : undefined;
+  }
+  return undefined;
+}

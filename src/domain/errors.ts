@@ -1,0 +1,39 @@
+// The closed vocabulary of expected failures. Use cases throw a DomainError carrying the stable API
+// `code`; the HTTP layer maps `kind` to a status in one place (src/http/errors.ts).
+
+export type ErrorKind =
+  | 'validation' // 422 (400 for malformed requests)
+  | 'bad_request' // 400
+  | 'unauthenticated' // 401
+  | 'payment_required' // 402
+  | 'forbidden' // 403
+  | 'not_found' // 404
+  | 'conflict' // 409
+  | 'gone' // 410
+  | 'locked' // 423
+  | 'too_large' // 413
+  | 'rate_limited' // 429
+  | 'unavailable'; // 503
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  override name = 'DomainError';
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; [key: string]: unknown } = {},
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (code: string, message: string): DomainError => new DomainError('not_found', code, message);
+export const conflict = (code: string, message: string): DomainError => new DomainError('conflict', code, message);
+export const validation = (code: string, message: string, errors?: FieldError[]): DomainError =>
+  new DomainError('validation', code, message, errors ? { errors } : {});
+export const forbidden = (code: string, message: string): DomainError => new DomainError('forbidden', code, message);

@@ -1,0 +1,31 @@
+// HTTP glue for idempotency keys: the scope is the caller plus the route, so one client's key never
+// meets another's; the fingerprint covers the route, path parameters and the body.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../db/types.ts';
+import { requestFingerprint, runIdempotent, type StoredResponse } from '../modules/idempotency/service.ts';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Runs `handler` once per Idempotency-Key (when the header is present) and sends its response;
+ * a replay sends the stored one with `Idempotent-Replayed: true`.
+ */
+export async function sendIdempotent(
+  db: Db,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handler: () => Promise<StoredResponse>,
+): Promise<FastifyReply> {
+  const header = request.headers[IDEMPOTENCY_HEADER];
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined) {
+    const response = await handler();
+    return reply.code(response.status).send(response.body);
+  }
+  const route = request.routeOptions.url ?? request.url;
+  const scope = `${request.principal?.userId ?? 'anonymous'}:${request.method} ${route}`;
+  const fingerprint = requestFingerprint([request.method, request.url.split('?')[0], request.body ?? null]);
+  const response = await runIdempotent(db, { scope, key, fingerprint }, handler);
+  if (response.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.code(response.status).send(response.body);
+}

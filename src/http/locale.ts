@@ -1,0 +1,54 @@
+// Which language an answer speaks: the Accept-Language header first (RFC 9110 q-values), then the
+// user's saved locale. One negotiation for every route, so a plan's name reads the same in the
+// catalog, on the line and on the order.
+import type { FastifyRequest } from 'fastify';
+import { LOCALES, type Locale } from '../modules/accounts/service.ts';
+import { principalOf } from './auth.ts';
+
+/** Longest header we look at; anything beyond is ignored, not parsed. */
+export const ACCEPT_LANGUAGE_MAX_LENGTH = 512;
+const ACCEPT_LANGUAGE_MAX_ENTRIES = 20;
+
+// Simplified Chinese in its usual spellings. zh-TW / zh-HK / zh-Hant are Traditional: not served.
+const ZH_SIMPLIFIED = /^zh(-hans)?(-(cn|sg|my))?$/;
+
+function toSupported(tag: string): Locale | null {
+  const lower = tag.toLowerCase();
+  if (lower === 'en' || lower.startsWith('en-')) return 'en';
+  if (ZH_SIMPLIFIED.test(lower)) return 'zh-CN';
+  const exact = LOCALES.find((l) => l.toLowerCase() === lower);
+  return exact ?? null;
+}
+
+/** The best supported locale the header asks for, or null when it names none (or only `*`). */
+export function parseAcceptLanguage(header: string | undefined): Locale | null {
+  if (header === undefined || header.trim() === '') return null;
+  const entries = header
+    .slice(0, ACCEPT_LANGUAGE_MAX_LENGTH)
+    .split(',')
+    .slice(0, ACCEPT_LANGUAGE_MAX_ENTRIES)
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+      return { tag: tag.trim(), q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((e) => e.q > 0 && e.tag !== '' && e.tag !== '*')
+    // Highest weight first; the header's own order breaks ties.
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const entry of entries) {
+    const locale = toSupported(entry.tag);
+    if (locale !== null) return locale;
+  }
+  return null;
+}
+
+export function preferredLocale(acceptLanguage: string | undefined, userLocale: Locale): Locale {
+  return parseAcceptLanguage(acceptLanguage) ?? userLocale;
+}
+
+/** The locale of an authenticated request. */
+export function requestLocale(request: FastifyRequest): Locale {
+  const header = request.headers['accept-language'];
+  return preferredLocale(typeof header === 'string' ? header : undefined, principalOf(request).locale);
+}

@@ -1,0 +1,65 @@
+// The job queue is also the outbox: a job row is written in the same transaction as the state change
+// that causes it (a paid order → a provisioning request), so the side effect can neither be lost nor
+// happen for a change that rolled back. Workers claim due jobs with FOR UPDATE SKIP LOCKED.
+import type { Queryable } from '../db/types.ts';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JobPayload = { [key: string]: JsonValue };
+
+export interface EnqueueInput {
+  queue: string;
+  payload: JobPayload;
+  /** Application-clock time it becomes due. */
+  runAt: Date;
+  /** When set, a second enqueue with the same key is a no-op (exactly one job per cause). */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+export async function enqueue(tx: Queryable, job: EnqueueInput): Promise<void> {
+  await tx.query(
+    `INSERT INTO jobs (queue, payload, run_at, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [job.queue, JSON.stringify(job.payload), job.runAt, job.dedupeKey ?? null, job.maxAttempts ?? 10],
+  );
+}
+
+export interface ClaimedJob {
+  id: number;
+  queue: string;
+  payload: JobPayload;
+  attempts: number;
+  maxAttempts: number;
+}
+
+export async function claimDueJobs(db: Queryable, now: Date, queues: readonly string[], limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
+  const { rows } = await db.query<{ id: number; queue: string; payload: JobPayload; attempts: number; max_attempts: number }>(
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+            locked_until = now() + make_interval(secs => $4), updated_at = now()
+      WHERE id IN (
+        SELECT id FROM jobs
+         WHERE queue = ANY($2::text[])
+           AND ((status = 'pending' AND run_at <= $1) OR (status = 'running' AND locked_until < now()))
+         ORDER BY run_at, id
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+      RETURNING id, queue, payload, attempts, max_attempts`,
+    [now, queues, limit, leaseSeconds],
+  );
+  return rows.map((r) => ({ id: r.id, queue: r.queue, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
+}
+
+export async function completeJob(db: Queryable, id: number): Promise<void> {
+  await db.query(`UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = now() WHERE id = $1`, [id]);
+}
+
+/** Retry later with exponential backoff, or give up into the dead-letter state. */
+export async function failJob(db: Queryable, job: ClaimedJob, error: string, now: Date, backoffCapSeconds: number): Promise<'retry' | 'dead'> {
+  const dead = job.attempts >= job.maxAttempts;
+  const delaySeconds = Math.min(backoffCapSeconds, 2 ** Math.min(job.attempts, 20));
+  await db.query(
+    `UPDATE jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = now() WHERE id = $1`,
+    [job.id, dead ? 'dead' : 'pending', new Date(now.getTime() + delaySeconds * 1000), error.slice(0, 2000)],
+  );
+  return dead ? 'dead' : 'retry';
+}

@@ -1,0 +1,158 @@
+// The background worker: polls the queue for due jobs and runs periodic tasks. Any number of workers
+// may run against one PostgreSQL server; claims use SKIP LOCKED and leases, so a job runs once at a
+// time and a job whose worker died is picked up again after its lease. Every job handler must be
+// idempotent (a crash between its effect and `completeJob` runs it again).
+import type { Logger } from 'pino';
+import type { Db } from '../db/types.ts';
+import type { AppClock } from '../modules/clock/service.ts';
+import { claimDueJobs, completeJob, failJob, type ClaimedJob, type JobPayload } from './queue.ts';
+
+export const POLL_INTERVAL_MS = 500;
+const CLAIM_BATCH_MAX = 20;
+const JOB_CONCURRENCY = 4;
+const LEASE_SECONDS = 120;
+const BACKOFF_CAP_SECONDS = 3_600;
+/** Jobs one pass runs at most; the rest wait for the next pass (half a second later). */
+const DRAIN_JOBS_PER_PASS_MAX = 500;
+
+export interface JobContext {
+  db: Db;
+  clock: AppClock;
+  log: Logger;
+  attempt: number;
+  /** True on the job's last permitted attempt: a handler may compensate instead of throwing. */
+  lastAttempt: boolean;
+}
+
+export type JobHandler = (payload: JobPayload, ctx: JobContext) => Promise<void>;
+export type PeriodicTask = (ctx: { db: Db; clock: AppClock; log: Logger }) => Promise<void>;
+
+/** Handlers may call this when the dead-letter state is reached. */
+export type DeadLetterHandler = (payload: JobPayload, ctx: JobContext, error: string) => Promise<void>;
+
+export class Worker {
+  private readonly handlers = new Map<string, { run: JobHandler; onDead?: DeadLetterHandler }>();
+  private readonly periodic: Array<{ name: string; everyMs: number; run: PeriodicTask; lastRunMs: number }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private started = false;
+  private stopped = false;
+  private pokedWhileRunning = false;
+
+  constructor(private readonly db: Db, private readonly clock: AppClock, private readonly log: Logger) {}
+
+  register(queue: string, run: JobHandler, onDead?: DeadLetterHandler): void {
+    this.handlers.set(queue, { run, onDead });
+  }
+
+  every(name: string, everyMs: number, run: PeriodicTask): void {
+    this.periodic.push({ name, everyMs, run, lastRunMs: 0 });
+  }
+
+  start(): void {
+    this.started = true;
+    this.stopped = false;
+    this.schedule(0, false);
+  }
+
+  /**
+   * Runs a pass now — after the sandbox clock moved or a job was enqueued for immediate work. A poke
+   * during a running pass is not lost: another pass (with every periodic task) follows it at once.
+   */
+  async poke(): Promise<void> {
+    if (!this.started || this.stopped) return;
+    if (this.running) {
+      this.pokedWhileRunning = true;
+      return;
+    }
+    this.schedule(0, true);
+  }
+
+  private schedule(delayMs: number, allPeriodic: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(allPeriodic), delayMs);
+  }
+
+  private async pass(allPeriodic: boolean): Promise<void> {
+    this.timer = null;
+    if (this.stopped || this.running) return;
+    this.running = this.tick(allPeriodic).then(() => undefined).catch((error: unknown) => this.log.error({ err: error }, 'worker tick failed'));
+    await this.running;
+    this.running = null;
+    if (this.stopped) return;
+    const again = this.pokedWhileRunning;
+    this.pokedWhileRunning = false;
+    this.schedule(again ? 0 : POLL_INTERVAL_MS, again);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * One pass: refresh the clock, run due periodic tasks, then drain due jobs (bounded).
+   * `allPeriodic` runs every periodic task regardless of its interval — after the sandbox clock
+   * jumped, time-driven sweeps must see the new time at once.
+   */
+  async tick(allPeriodic = false): Promise<number> {
+    await this.clock.refresh(this.db);
+    const nowMs = Date.now();
+    for (const task of this.periodic) {
+      if (!allPeriodic && nowMs - task.lastRunMs < task.everyMs) continue;
+      task.lastRunMs = nowMs;
+      try {
+        await task.run({ db: this.db, clock: this.clock, log: this.log });
+      } catch (error) {
+        this.log.error({ err: error, task: task.name }, 'periodic task failed');
+      }
+    }
+    return this.drain();
+  }
+
+  /** Runs due jobs until none is left or the bound is reached; returns how many ran. */
+  async drain(maxJobs = DRAIN_JOBS_PER_PASS_MAX): Promise<number> {
+    let ran = 0;
+    while (ran < maxJobs && !this.stopped) {
+      const jobs = await claimDueJobs(this.db, this.clock.now(), [...this.handlers.keys()], CLAIM_BATCH_MAX, LEASE_SECONDS);
+      if (jobs.length === 0) break;
+      // Jobs of one batch are independent (each handler is idempotent and guards its own rows), so
+      // a few run at once: most of a job's time is waiting on a provider, a carrier or the database.
+      let next = 0;
+      const lanes = Math.min(JOB_CONCURRENCY, jobs.length);
+      await Promise.all(Array.from({ length: lanes }, async () => {
+        while (next < jobs.length) {
+          const job = jobs[next++];
+          if (job) await this.runOne(job);
+        }
+      }));
+      ran += jobs.length;
+    }
+    return ran;
+  }
+
+  private async runOne(job: ClaimedJob): Promise<void> {
+    const handler = this.handlers.get(job.queue);
+    if (!handler) return;
+    const ctx: JobContext = { db: this.db, clock: this.clock, log: this.log, attempt: job.attempts, lastAttempt: job.attempts >= job.maxAttempts };
+    try {
+      await handler.run(job.payload, ctx);
+      await completeJob(this.db, job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const outcome = await failJob(this.db, job, message, this.clock.now(), BACKOFF_CAP_SECONDS);
+      this.log.warn({ queue: job.queue, jobId: job.id, attempt: job.attempts, outcome, error: message }, 'job failed');
+      if (outcome === 'dead' && handler.onDead) await this.runDeadLetter(handler.onDead, job, ctx, message);
+    }
+  }
+
+  /** A failing compensation must not abort the pass (other claimed jobs still run); it is logged loudly. */
+  private async runDeadLetter(onDead: DeadLetterHandler, job: ClaimedJob, ctx: JobContext, message: string): Promise<void> {
+    try {
+      await onDead(job.payload, ctx, message);
+    } catch (error) {
+      this.log.error({ err: error, queue: job.queue, jobId: job.id }, 'dead-letter compensation failed: needs an operator');
+    }
+  }
+}

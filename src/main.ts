@@ -1,0 +1,54 @@
+// `npm start`: one process serving the API and running the worker, on the embedded database in
+// SIMKEEP_DATA_DIR or on PostgreSQL with DATABASE_URL. Bad configuration exits 1 naming the variable.
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createApp } from './app.ts';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`simkeep: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  await app.http.listen({ port: config.port, host: config.host });
+  const address = app.http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`;
+  const lines = [
+    `simkeep listening on http://${config.host}:${port}  (${Math.round(performance.now() - startedAt)} ms)`,
+    `  database: ${where}; migrations applied now: ${app.startup.migrationsApplied.length}; demo data: ${app.startup.seeded ? 'seeded' : 'not seeded'}`,
+    `  worker: ${config.worker ? 'on' : 'off'}; sandbox: ${config.sandbox ? 'on' : 'off'}${app.startup.adminEmail ? `; admin: ${app.startup.adminEmail}` : ''}`,
+  ];
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.deps.log.info({ signal }, 'shutting down: finishing requests and the current job');
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.deps.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('simkeep: failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { LOCALES } from './service.ts';
+
+export const localeSchema = z.enum(LOCALES as [string, ...string[]]).transform((v) => v as (typeof LOCALES)[number]);
+
+export const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  locale: z.string(),
+  role: z.enum(['customer', 'operator', 'admin', 'carrier']),
+});
+
+export const registerBody = z.object({
+  email: z.email().max(254),
+  password: z.string().max(1024),
+  name: z.string().max(200).optional(),
+  locale: localeSchema.optional(),
+});
+
+export const loginBody = z.object({
+  email: z.string().max(254),
+  password: z.string().max(1024),
+});
+
+export const updateMeBody = z.object({
+  name: z.string().max(200).nullable().optional(),
+  locale: localeSchema.optional(),
+});
+
+export const createApiTokenBody = z.object({
+  name: z.string().min(1).max(100),
+  role: z.enum(['carrier', 'operator']),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export const createStaffBody = z.object({
+  email: z.email().max(254),
+  password: z.string().max(1024),
+  name: z.string().max(200).optional(),
+  role: z.enum(['operator', 'admin', 'carrier']),
+});
+
+export const idParams = z.object({ id: z.string().min(1).max(100) });
+
+export const auditQuery = z.object({
+  actor: z.string().max(100).optional(),
+  target: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().regex(/^\d{1,18}$/).optional(),
+});

@@ -1,0 +1,66 @@
+// The audit log: append-only (a trigger refuses UPDATE and DELETE). Every operator action and every
+// money movement calls `recordAudit` inside the same transaction as the change it describes, so the
+// log never claims a change that rolled back nor misses one that committed.
+import type { Queryable } from '../../db/types.ts';
+
+export interface Actor {
+  userId: string | null;
+  role: string | null;
+  requestId?: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = { userId: null, role: 'system' };
+
+export interface AuditEntry {
+  action: string; // e.g. 'line.suspend', 'refund.create', 'ledger.post'
+  targetType: string;
+  targetId: string;
+  details?: Record<string, unknown>;
+}
+
+export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, request_id, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [actor.userId, actor.role, entry.action, entry.targetType, entry.targetId, actor.requestId ?? null, JSON.stringify(entry.details ?? {})],
+  );
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+export const AUDIT_PAGE_MAX = 500;
+
+export async function listAudit(
+  db: Queryable,
+  filter: { actor?: string; target?: string; limit: number; cursor?: number },
+): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
+  const limit = Math.min(filter.limit, AUDIT_PAGE_MAX);
+  const { rows } = await db.query<{
+    id: number; at: Date; actor_id: string | null; actor_role: string | null; action: string;
+    target_type: string; target_id: string; request_id: string | null; details: Record<string, unknown>;
+  }>(
+    `SELECT * FROM audit_log
+      WHERE ($1::text IS NULL OR actor_id = $1) AND ($2::text IS NULL OR target_id = $2)
+        AND ($3::bigint IS NULL OR id < $3)
+      ORDER BY id DESC LIMIT $4`,
+    [filter.actor ?? null, filter.target ?? null, filter.cursor ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((r) => ({
+      id: r.id, at: r.at.toISOString(), actorId: r.actor_id, actorRole: r.actor_role, action: r.action,
+      targetType: r.target_type, targetId: r.target_id, requestId: r.request_id, details: r.details,
+    })),
+    nextCursor: rows.length > limit && page.length > 0 ? String(page[page.length - 1]?.id) : null,
+  };
+}

@@ -1,0 +1,62 @@
+// HTTP for the catalog: the operator's plans and promotions, the subscriber's plan list and quotes.
+import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
+import type { App, AppDeps } from '../../http/types.ts';
+import { requestLocale } from '../../http/locale.ts';
+import {
+  adminListQuery, createPlanBody, createPromotionBody, createQuoteBody, idParams, listPlansQuery, updatePlanBody, updatePromotionBody,
+} from './schemas.ts';
+import {
+  createPlan, createPromotion, createQuote, listCatalog, listPlansForStaff, listPromotionsForStaff, updatePlan, updatePromotion,
+} from './service.ts';
+
+const adminTags = ['admin'];
+const tags = ['catalog'];
+
+
+const activeFilter = (v: 'true' | 'false' | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true');
+
+export function catalogRoutes(app: App, deps: AppDeps): void {
+  const { db, clock } = deps;
+  const staff = { onRequest: guard(STAFF) };
+  const subscriber = { onRequest: guard('authenticated') };
+
+  app.get('/api/v1/admin/plans', { schema: { tags: adminTags, querystring: adminListQuery }, ...staff }, async (request) => {
+    const { limit, cursor, active } = request.query;
+    return listPlansForStaff(db, clock.now(), { limit, cursor, active: activeFilter(active) }, requestLocale(request));
+  });
+
+  app.post('/api/v1/admin/plans', { schema: { tags: adminTags, body: createPlanBody }, ...staff }, async (request, reply) =>
+    reply.code(201).send(await createPlan(db, clock.now(), actorOf(request), request.body, { locale: requestLocale(request) })),
+  );
+
+  app.patch('/api/v1/admin/plans/:id', { schema: { tags: adminTags, params: idParams, body: updatePlanBody }, ...staff }, async (request) =>
+    updatePlan(db, clock.now(), actorOf(request), request.params.id, request.body, requestLocale(request)),
+  );
+
+  app.get('/api/v1/admin/promotions', { schema: { tags: adminTags, querystring: adminListQuery }, ...staff }, async (request) => {
+    const { limit, cursor, active } = request.query;
+    return listPromotionsForStaff(db, { limit, cursor, active: activeFilter(active) });
+  });
+
+  app.post('/api/v1/admin/promotions', { schema: { tags: adminTags, body: createPromotionBody }, ...staff }, async (request, reply) =>
+    reply.code(201).send(await createPromotion(db, clock.now(), actorOf(request), request.body)),
+  );
+
+  app.patch('/api/v1/admin/promotions/:id', { schema: { tags: adminTags, params: idParams, body: updatePromotionBody }, ...staff }, async (request) =>
+    updatePromotion(db, clock.now(), actorOf(request), request.params.id, request.body),
+  );
+
+  app.get('/api/v1/plans', { schema: { tags, querystring: listPlansQuery }, ...subscriber }, async (request) => {
+    const { region, lineId } = request.query;
+    // The whole active catalog for the region or line fits one page.
+    const { items } = await listCatalog(db, clock.now(), { userId: principalOf(request).userId, locale: requestLocale(request), region, lineId });
+    return { items, nextCursor: null };
+  });
+
+  app.post('/api/v1/quotes', { schema: { tags, body: createQuoteBody }, ...subscriber }, async (request) => {
+    const { lineId, planId, amount, bundle, couponCode } = request.body;
+    const topupAmount = amount === undefined ? undefined : { amountMinor: amount.amount, currency: amount.currency };
+    const purchase = { userId: principalOf(request).userId, lineId, planId, topupAmount, bundle, couponCode };
+    return createQuote(db, clock.now(), purchase, requestLocale(request));
+  });
+}

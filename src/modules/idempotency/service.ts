@@ -1,0 +1,131 @@
+// Idempotency keys (API.md conventions): the first response to a key is stored for at least 24 h and
+// replayed for the same key; the same key with another request → 409 idempotency_key_reused; a
+// request arriving while the first is still being processed → 409 idempotency_key_in_use; a key
+// whose process died does not stay in use: its owner's database session is gone (or its lease ran
+// out), so the retry is processed afresh. Owns the idempotency_keys table.
+import { createHash } from 'node:crypto';
+import type { Db } from '../../db/types.ts';
+import { DomainError } from '../../domain/errors.ts';
+import type { Clock } from '../clock/service.ts';
+
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** API.md: a stored response is replayed for at least 24 h; kept twice that before pruning. */
+export const IDEMPOTENCY_RETENTION_HOURS = 48;
+/** A key deleted under us by a failing first attempt is claimed again at most this often. */
+const CLAIM_ATTEMPTS_MAX = 3;
+/** Longer than any request can take (provider calls time out at 15 s). */
+const LEASE_SECONDS = 300;
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export function requestFingerprint(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** Responses that must not be replayed: the client is meant to retry them. */
+const TRANSIENT_STATUSES = new Set([409, 423, 429, 503]);
+
+export async function runIdempotent(
+  db: Db,
+  input: { scope: string; key: string; fingerprint: string },
+  handler: () => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  if (input.key.length === 0 || input.key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
+    throw new DomainError('bad_request', 'invalid_idempotency_key', `Idempotency-Key must be 1..${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
+  }
+  const claimed = await claim(db, input);
+  if (!claimed.ok) return { ...claimed.replay, replayed: true };
+
+  let response: StoredResponse;
+  try {
+    response = await handler();
+  } catch (error) {
+    const status = error instanceof DomainError ? statusOf(error) : 500;
+    if (error instanceof DomainError && !TRANSIENT_STATUSES.has(status)) {
+      // An expected refusal (402, 404, 422…) is the answer to this request: keep it for replays.
+      await finish(db, input, { status, body: null, error: { kind: error.kind, code: error.code, message: error.message, extra: error.extra } });
+    } else {
+      await db.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', [input.scope, input.key]);
+    }
+    throw error;
+  }
+  await finish(db, input, response);
+  return { ...response, replayed: false };
+}
+
+function statusOf(error: DomainError): number {
+  const map: Partial<Record<DomainError['kind'], number>> = {
+    conflict: 409, locked: 423, rate_limited: 429, unavailable: 503,
+  };
+  return map[error.kind] ?? 400;
+}
+
+async function finish(db: Db, input: { scope: string; key: string }, response: StoredResponse & { error?: unknown }): Promise<void> {
+  await db.query(
+    `UPDATE idempotency_keys SET status = 'done', response_code = $3, response_body = $4, locked_until = NULL
+      WHERE scope = $1 AND key = $2`,
+    [input.scope, input.key, response.status, JSON.stringify(response.error ? { error: response.error } : { body: response.body })],
+  );
+}
+
+type Claim = { ok: true } | { ok: false; replay: StoredResponse };
+
+async function claim(db: Db, input: { scope: string; key: string; fingerprint: string }, attempt = 1): Promise<Claim> {
+  const inserted = await db.query(
+    `INSERT INTO idempotency_keys (scope, key, request_hash, status, owner_session, locked_until)
+     VALUES ($1, $2, $3, 'in_progress', $4, now() + make_interval(secs => $5))
+     ON CONFLICT (scope, key) DO NOTHING`,
+    [input.scope, input.key, input.fingerprint, db.sessionTag, LEASE_SECONDS],
+  );
+  if (inserted.rowCount === 1) return { ok: true };
+
+  const { rows } = await db.query<{
+    request_hash: string; status: string; owner_session: string | null; lease_expired: boolean; response_code: number | null;
+    response_body: { body?: unknown; error?: { kind: DomainError['kind']; code: string; message: string; extra: DomainError['extra'] } } | null;
+  }>(
+    `SELECT request_hash, status, owner_session, locked_until < now() AS lease_expired, response_code, response_body
+       FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+    [input.scope, input.key],
+  );
+  const row = rows[0];
+  if (!row) {
+    // Deleted by a failed first attempt just now: try again, a bounded number of times.
+    if (attempt < CLAIM_ATTEMPTS_MAX) return claim(db, input, attempt + 1);
+    throw new DomainError('conflict', 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+  }
+  if (row.request_hash !== input.fingerprint) {
+    throw new DomainError('conflict', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+  }
+  if (row.status === 'done') {
+    const stored = row.response_body;
+    if (stored?.error) throw new DomainError(stored.error.kind, stored.error.code, stored.error.message, stored.error.extra);
+    return { ok: false, replay: { status: row.response_code ?? 200, body: stored?.body ?? null } };
+  }
+  const ownerAlive = row.owner_session !== null && !row.lease_expired && (await db.isSessionAlive(row.owner_session));
+  if (ownerAlive) throw new DomainError('conflict', 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+  // The first attempt's process died: take the key over, unless another retry just did.
+  const taken = await db.query(
+    `UPDATE idempotency_keys SET owner_session = $3, locked_until = now() + make_interval(secs => $4)
+      WHERE scope = $1 AND key = $2 AND status = 'in_progress' AND owner_session IS NOT DISTINCT FROM $5`,
+    [input.scope, input.key, db.sessionTag, LEASE_SECONDS, row.owner_session],
+  );
+  if (taken.rowCount === 1) return { ok: true };
+  throw new DomainError('conflict', 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+}
+
+/**
+ * Deletes keys older than the retention period (a periodic worker task): finished ones, and ones
+ * whose request never finished and whose lease ran out long ago (their process died).
+ */
+export async function pruneIdempotencyKeys(db: Db, _clock: Clock): Promise<number> {
+  // Retention is measured in wall time: the sandbox clock must not make replays vanish early.
+  const { rowCount } = await db.query(
+    `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
+        AND (status = 'done' OR locked_until IS NULL OR locked_until < now())`,
+    [IDEMPOTENCY_RETENTION_HOURS],
+  );
+  return rowCount;
+}

@@ -1,0 +1,235 @@
+// The ledger: the only way money moves. Owns ledger_accounts, ledger_journals, ledger_postings.
+// Invariants: every journal's postings sum to zero per currency (asserted here, re-checked by a
+// deferred trigger at commit); an account's balance equals the sum of its postings; a wallet never
+// goes negative (checked under the account's row lock, and by a CHECK constraint); a journal's
+// idempotency key is unique, so a cause (an order's payment, a refund) posts at most once.
+import type { Queryable } from '../../db/types.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { newId } from '../../domain/ids.ts';
+import { invariant } from '../../domain/invariant.ts';
+import { money, SUPPORTED_CURRENCIES, type Money } from '../../domain/money.ts';
+import { recordAudit, type Actor } from '../audit/service.ts';
+
+export const JOURNAL_LINES_MAX = 20;
+export const WALLET_ENTRIES_PAGE_MAX = 500;
+
+export type AccountKind = 'wallet' | 'provider_clearing' | 'revenue' | 'refunds' | 'promotions_expense' | 'voucher_liability' | 'usage_revenue';
+
+/** Names an account; it is created on first use. */
+export interface AccountRef {
+  kind: AccountKind;
+  currency: string;
+  /** The customer, for wallets. */
+  ownerId?: string;
+  /** The provider, for clearing accounts ('sandbox', 'stripe', …). */
+  provider?: string;
+}
+
+export const walletAccount = (userId: string, currency: string): AccountRef => ({ kind: 'wallet', currency, ownerId: userId });
+export const clearingAccount = (provider: string, currency: string): AccountRef => ({ kind: 'provider_clearing', currency, provider });
+export const systemAccount = (kind: Exclude<AccountKind, 'wallet' | 'provider_clearing'>, currency: string): AccountRef => ({ kind, currency });
+
+export function accountCode(ref: AccountRef): string {
+  switch (ref.kind) {
+    case 'wallet':
+      invariant(ref.ownerId, 'a wallet needs an owner');
+      return `wallet:${ref.ownerId}:${ref.currency}`;
+    case 'provider_clearing':
+      invariant(ref.provider, 'a clearing account needs a provider');
+      return `clearing:${ref.provider}:${ref.currency}`;
+    default:
+      return `${ref.kind}:${ref.currency}`;
+  }
+}
+
+export interface JournalLine {
+  account: AccountRef;
+  /** Positive raises the account's balance, negative lowers it. */
+  amountMinor: number;
+}
+
+export interface JournalInput {
+  /** Unique per cause, e.g. `order:ord_…:payment`. A second post with the same key changes nothing. */
+  idempotencyKey: string;
+  kind: string;
+  cause: { type: string; id: string };
+  description?: string;
+  postedAt: Date;
+  lines: JournalLine[];
+}
+
+export interface PostedJournal {
+  journalId: string;
+  /** False when the key had been posted before: nothing changed. */
+  applied: boolean;
+}
+
+function assertBalanced(lines: readonly JournalLine[]): void {
+  invariant(lines.length >= 2 && lines.length <= JOURNAL_LINES_MAX, `a journal has 2..${JOURNAL_LINES_MAX} lines`);
+  const sums = new Map<string, number>();
+  for (const line of lines) {
+    invariant(Number.isSafeInteger(line.amountMinor) && line.amountMinor !== 0, 'posting amounts are non-zero integers');
+    sums.set(line.account.currency, (sums.get(line.account.currency) ?? 0) + line.amountMinor);
+  }
+  for (const [currency, total] of sums) invariant(total === 0, `journal does not balance in ${currency}: ${total}`);
+  // A journal whose lines cancel out on one account moves nothing yet would look like a payment
+  // (e.g. a wallet "paying" a top-up of itself): refuse it rather than record a phantom transfer.
+  const net = new Map<string, number>();
+  for (const line of lines) net.set(accountCode(line.account), (net.get(accountCode(line.account)) ?? 0) + line.amountMinor);
+  invariant([...net.values()].filter((n) => n !== 0).length >= 2, 'a journal moves money between at least two accounts');
+}
+
+/**
+ * Posts one balanced journal inside the caller's transaction: inserts it (idempotently), locks the
+ * accounts in code order (one global order → no deadlocks between concurrent journals), refuses a
+ * wallet overdraft with 402 `insufficient_funds`, updates balances and writes the postings with the
+ * running balance. Also writes the audit entry for the money movement.
+ */
+export async function postJournal(tx: Queryable, input: JournalInput, actor: Actor): Promise<PostedJournal> {
+  assertBalanced(input.lines);
+  const journalId = newId('jrn');
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO ledger_journals (id, idempotency_key, kind, cause_type, cause_id, description, posted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [journalId, input.idempotencyKey, input.kind, input.cause.type, input.cause.id, input.description ?? null, input.postedAt],
+  );
+  if (inserted.rowCount === 0) {
+    const existing = await tx.query<{ id: string }>('SELECT id FROM ledger_journals WHERE idempotency_key = $1', [input.idempotencyKey]);
+    return { journalId: existing.rows[0]?.id ?? '', applied: false };
+  }
+
+  // Net the lines per account, then lock every account in code order.
+  const byCode = new Map<string, { ref: AccountRef; amountMinor: number }>();
+  for (const line of input.lines) {
+    const code = accountCode(line.account);
+    const entry = byCode.get(code) ?? { ref: line.account, amountMinor: 0 };
+    entry.amountMinor += line.amountMinor;
+    byCode.set(code, entry);
+  }
+  const codes = [...byCode.keys()].sort();
+  for (const code of codes) {
+    const { ref } = byCode.get(code) ?? { ref: null };
+    invariant(ref, 'account ref');
+    await tx.query(
+      `INSERT INTO ledger_accounts (id, code, kind, owner_id, currency, allow_negative) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (code) DO NOTHING`,
+      [newId('acct'), code, ref.kind, ref.ownerId ?? null, ref.currency, ref.kind !== 'wallet'],
+    );
+  }
+  const locked = await tx.query<{ id: string; code: string; balance_minor: number; allow_negative: boolean; currency: string }>(
+    'SELECT id, code, balance_minor, allow_negative, currency FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE',
+    [codes],
+  );
+  invariant(locked.rowCount === codes.length, 'every account exists after upsert');
+
+  const accountIds: string[] = [];
+  const currencies: string[] = [];
+  const amounts: number[] = [];
+  const balancesAfter: number[] = [];
+  for (const account of locked.rows) {
+    const delta = byCode.get(account.code)?.amountMinor ?? 0;
+    if (delta === 0) continue;
+    const after = account.balance_minor + delta;
+    if (after < 0 && !account.allow_negative) {
+      throw new DomainError('payment_required', 'insufficient_funds', 'the wallet balance does not cover this', {
+        balance: { amount: account.balance_minor, currency: account.currency },
+      });
+    }
+    accountIds.push(account.id);
+    currencies.push(account.currency);
+    amounts.push(delta);
+    balancesAfter.push(after);
+  }
+  await tx.query(
+    `UPDATE ledger_accounts a SET balance_minor = v.after
+       FROM unnest($1::text[], $2::bigint[]) AS v(id, after) WHERE a.id = v.id`,
+    [accountIds, balancesAfter],
+  );
+  await tx.query(
+    `INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])`,
+    [journalId, accountIds, currencies, amounts, balancesAfter],
+  );
+  await recordAudit(tx, actor, {
+    action: `ledger.${input.kind}`,
+    targetType: input.cause.type,
+    targetId: input.cause.id,
+    details: { journalId, lines: input.lines.map((l) => ({ account: accountCode(l.account), amountMinor: l.amountMinor })) },
+  });
+  return { journalId, applied: true };
+}
+
+export async function walletBalance(db: Queryable, userId: string, currency: string): Promise<Money> {
+  const { rows } = await db.query<{ balance_minor: number }>('SELECT balance_minor FROM ledger_accounts WHERE code = $1', [
+    accountCode(walletAccount(userId, currency)),
+  ]);
+  return money(rows[0]?.balance_minor ?? 0, currency);
+}
+
+export interface WalletEntry {
+  at: Date;
+  amount: Money;
+  balanceAfter: Money;
+  reason: string;
+  causeType: string;
+  causeId: string;
+}
+
+/** A customer's wallet postings, newest first, across currencies unless one is given. */
+export async function walletEntries(db: Queryable, userId: string, options: { currency?: string; limit: number }): Promise<WalletEntry[]> {
+  const { rows } = await db.query<{
+    posted_at: Date; amount_minor: number; balance_after_minor: number; currency: string; kind: string; cause_type: string; cause_id: string;
+  }>(
+    `SELECT j.posted_at, p.amount_minor, p.balance_after_minor, p.currency, j.kind, j.cause_type, j.cause_id
+       FROM ledger_accounts a
+       JOIN ledger_postings p ON p.account_id = a.id
+       JOIN ledger_journals j ON j.id = p.journal_id
+      WHERE a.kind = 'wallet' AND a.owner_id = $1 AND ($2::text IS NULL OR a.currency = $2)
+      ORDER BY p.id DESC LIMIT $3`,
+    [userId, options.currency ?? null, Math.min(options.limit, WALLET_ENTRIES_PAGE_MAX)],
+  );
+  return rows.map((r) => ({
+    at: r.posted_at,
+    amount: money(r.amount_minor, r.currency),
+    balanceAfter: money(r.balance_after_minor, r.currency),
+    reason: r.kind,
+    causeType: r.cause_type,
+    causeId: r.cause_id,
+  }));
+}
+
+/** The currencies a customer holds a wallet in. */
+export async function walletCurrencies(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ currency: string }>(
+    `SELECT currency FROM ledger_accounts WHERE kind = 'wallet' AND owner_id = $1 ORDER BY currency LIMIT $2`,
+    [userId, SUPPORTED_CURRENCIES.length],
+  );
+  return rows.map((r) => r.currency);
+}
+
+export interface LedgerViolation {
+  kind: 'journal_unbalanced' | 'balance_mismatch' | 'negative_wallet';
+  id: string;
+  detail: string;
+}
+
+/** Checks every ledger invariant over the whole database (tests, reconciliation, `simkeep ledger verify`). */
+export async function verifyLedger(db: Queryable): Promise<LedgerViolation[]> {
+  const violations: LedgerViolation[] = [];
+  const unbalanced = await db.query<{ journal_id: string; currency: string; total: number }>(
+    `SELECT journal_id, currency, sum(amount_minor)::bigint AS total FROM ledger_postings
+      GROUP BY journal_id, currency HAVING sum(amount_minor) <> 0`,
+  );
+  for (const r of unbalanced.rows) violations.push({ kind: 'journal_unbalanced', id: r.journal_id, detail: `${r.currency} ${r.total}` });
+  const mismatched = await db.query<{ id: string; balance_minor: number; total: number }>(
+    `SELECT a.id, a.balance_minor, COALESCE(sum(p.amount_minor), 0)::bigint AS total
+       FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
+      GROUP BY a.id, a.balance_minor HAVING a.balance_minor <> COALESCE(sum(p.amount_minor), 0)`,
+  );
+  for (const r of mismatched.rows) violations.push({ kind: 'balance_mismatch', id: r.id, detail: `balance ${r.balance_minor} ≠ Σ ${r.total}` });
+  const negative = await db.query<{ id: string; balance_minor: number }>(
+    `SELECT id, balance_minor FROM ledger_accounts WHERE kind = 'wallet' AND balance_minor < 0`,
+  );
+  for (const r of negative.rows) violations.push({ kind: 'negative_wallet', id: r.id, detail: String(r.balance_minor) });
+  return violations;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { LINES_PER_USER_LIST_MAX, LINE_STATUSES, STAFF_LINES_PAGE_MAX } from './service.ts';
+
+const moneySchema = z.object({
+  amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+});
+
+export const lineIdParams = z.object({ id: z.string().min(1).max(100) });
+
+/** A page cursor is the last line id of the previous page. */
+const lineCursor = z.string().regex(/^line_[A-Za-z0-9_]{1,64}$/, 'must be a nextCursor from a previous page');
+
+export const ownLinesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(LINES_PER_USER_LIST_MAX).default(50),
+  cursor: lineCursor.optional(),
+});
+
+/** SIM inventory as CSV text (the import route reads only `text/csv` / `text/plain`). */
+export const simsCsvBody = z.string().describe('text/csv with a header row: iccid,imsi,msisdn,pin,form,carrier[,activation_code]');
+
+export const bindBody = z.object({
+  // Length only: the ICCID rules (and their 422 invalid_iccid) live in domain/iccid.ts.
+  iccid: z.string().max(64),
+  pin: z.string().max(64),
+  nickname: z.string().trim().min(1).max(64).optional(),
+});
+
+/** Plan ids are opaque but shaped: `plan_` and a short token (checked against the catalog when renewing). */
+export const planIdSchema = z.string().regex(/^plan_[A-Za-z0-9_-]{1,64}$/, 'must be a plan id (plan_…)');
+
+export const updateLineBody = z.object({
+  nickname: z.string().trim().max(64).nullable().optional(),
+  autoRenew: z
+    .object({
+      enabled: z.boolean(),
+      planId: planIdSchema.nullable().optional(),
+      monthlyCap: moneySchema.nullable().optional(),
+    })
+    .optional(),
+});
+
+export const operateBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).nullish();
+
+export const staffLinesQuery = z.object({
+  status: z.enum(LINE_STATUSES as [string, ...string[]]).optional(),
+  expiringWithinDays: z.coerce.number().int().min(0).max(3650).optional(),
+  limit: z.coerce.number().int().min(1).max(STAFF_LINES_PAGE_MAX).default(50),
+  cursor: lineCursor.optional(),
+});

@@ -1,0 +1,51 @@
+// HTTP for operators: orders, refunds, vouchers and reconciliation reports (role operator/admin).
+import { STAFF, actorOf, guard } from '../../http/auth.ts';
+import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
+import type { App, AppDeps } from '../../http/types.ts';
+import { fromJson } from '../../domain/money.ts';
+import { paymentProvidersOf } from '../payments/registry.ts';
+import { listReconciliationReports, runReconciliation } from './reconciliation.ts';
+import { refundOrder } from './refunds.ts';
+import { adminOrdersQuery, orderIdParams, reconciliationQuery, refundBody, voucherBody } from './schemas.ts';
+import type { OrderStatus } from './records.ts';
+import { listOrders } from './service.ts';
+import { issueVouchers } from './vouchers.ts';
+
+const tags = ['admin'];
+
+export function ordersAdminRoutes(app: App, deps: AppDeps): void {
+  const { db, clock } = deps;
+  const staff = guard(STAFF);
+
+  app.get('/api/v1/admin/orders', { schema: { tags, querystring: adminOrdersQuery }, onRequest: staff }, async (request) => {
+    const { status, ...page } = request.query;
+    return listOrders(db, { ...page, status: status as OrderStatus | undefined });
+  });
+
+  app.post('/api/v1/admin/orders/:id/refund', { schema: { tags, params: orderIdParams, body: refundBody }, onRequest: staff }, async (request, reply) => {
+    const header = request.headers[IDEMPOTENCY_HEADER];
+    const { amount, ...rest } = request.body;
+    return sendIdempotent(db, request, reply, async () => {
+      const refund = await refundOrder({ db, clock, providers: paymentProvidersOf(deps) }, {
+        ...rest, orderId: request.params.id, amount: amount ? fromJson(amount) : undefined, actor: actorOf(request),
+        // Without a key every request is a new refund; the amount guard still caps the total.
+        idempotency: typeof header === 'string' ? `key:${header}` : `request:${request.id}`,
+      });
+      return { status: 201, body: refund };
+    });
+  });
+
+  app.post('/api/v1/admin/vouchers', { schema: { tags, body: voucherBody }, onRequest: staff }, async (request, reply) => {
+    const items = await issueVouchers(db, deps.secretKey, { count: request.body.count, amount: fromJson(request.body.amount), now: clock.now(), actor: actorOf(request) });
+    return reply.code(201).send({ items });
+  });
+
+  app.get('/api/v1/admin/reconciliation', { schema: { tags, querystring: reconciliationQuery }, onRequest: staff }, async (request) => {
+    const cursor = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
+    return listReconciliationReports(db, request.query.limit, Number.isSafeInteger(cursor) ? cursor : undefined);
+  });
+
+  app.post('/api/v1/admin/reconciliation', { schema: { tags }, onRequest: staff }, async (_request, reply) => {
+    return reply.code(201).send(await runReconciliation(db, clock.now()));
+  });
+}

@@ -1,0 +1,38 @@
+// The orders module's worker jobs: provisioning (outbox, retried with backoff, compensated by a
+// refund on the last failure), per-order payment expiry, the expiry sweep and daily reconciliation.
+import type { AppDeps } from '../../http/types.ts';
+import { paymentProvidersOf } from '../payments/registry.ts';
+import { carrierOf } from './carrier.ts';
+import { provisionOrder } from './provisioning.ts';
+import { reconcileIfDue } from './reconciliation.ts';
+import { compensateFailedProvisioning } from './refunds.ts';
+import { ORDER_EXPIRY_QUEUE, expireDueOrders, expireOrder } from './service.ts';
+import { PROVISIONING_QUEUE } from './settlement.ts';
+
+const EXPIRY_SWEEP_EVERY_MS = 60_000;
+const RECONCILIATION_CHECK_EVERY_MS = 60_000;
+
+const orderIdOf = (payload: Record<string, unknown>): string => String(payload['orderId']);
+
+export function ordersJobs(deps: AppDeps): void {
+  const refundDeps = { db: deps.db, clock: deps.clock, providers: paymentProvidersOf(deps) };
+  deps.worker.register(
+    PROVISIONING_QUEUE,
+    async (payload) => {
+      await provisionOrder({ db: deps.db, clock: deps.clock, carrier: carrierOf(deps) }, orderIdOf(payload));
+    },
+    async (payload, _ctx, error) => {
+      deps.log.warn({ orderId: orderIdOf(payload), error }, 'provisioning failed for good: refunding the order');
+      await compensateFailedProvisioning(refundDeps, orderIdOf(payload), error);
+    },
+  );
+  deps.worker.register(ORDER_EXPIRY_QUEUE, async (payload) => {
+    await expireOrder(deps.db, orderIdOf(payload), deps.clock.now());
+  });
+  deps.worker.every('orders.expiry-sweep', EXPIRY_SWEEP_EVERY_MS, async ({ db, clock }) => {
+    await expireDueOrders(db, clock.now());
+  });
+  deps.worker.every('orders.reconciliation', RECONCILIATION_CHECK_EVERY_MS, async ({ db, clock }) => {
+    await reconcileIfDue(db, clock.now());
+  });
+}

@@ -1,0 +1,145 @@
+// Order rows, their event history and the API view of an order (API.md "Orders and payments").
+// Every status change writes an order_events row in the same transaction, which is what the
+// order page shows as `paid → provisioning → completed`.
+import type { Queryable } from '../../db/types.ts';
+import { notFound } from '../../domain/errors.ts';
+import { money, type Money } from '../../domain/money.ts';
+import { paymentOfOrder, toPaymentView, type PaymentView } from '../payments/service.ts';
+import type { PaymentMethod } from '../payments/registry.ts';
+import type { PlanSnapshot } from '../catalog/service.ts';
+
+export type { PlanSnapshot };
+
+export type OrderStatus = 'awaiting_payment' | 'paid' | 'provisioning' | 'completed' | 'failed' | 'cancelled' | 'refunded' | 'expired';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['awaiting_payment', 'paid', 'provisioning', 'completed', 'failed', 'cancelled', 'refunded', 'expired'];
+
+export interface OrderBonus {
+  dataMb: number;
+  validityDays: number;
+  walletCreditMinor: number;
+}
+
+export interface OrderRow {
+  id: string;
+  user_id: string;
+  line_id: string;
+  kind: 'plan' | 'topup';
+  status: OrderStatus;
+  plan: PlanSnapshot | null;
+  quote_id: string | null;
+  subtotal_minor: number;
+  discount_minor: number;
+  total_minor: number;
+  currency: string;
+  discounts: Array<{ promotionId: string; title: unknown; amount: { amount: number; currency: string } }>;
+  bonus: OrderBonus;
+  promotion_ids: string[];
+  payment_method: PaymentMethod;
+  idempotency_key: string | null;
+  expires_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  paid_at: Date | null;
+  completed_at: Date | null;
+}
+
+export const orderTotal = (o: OrderRow): Money => money(o.total_minor, o.currency);
+
+export const orderNotFound = (): Error => notFound('order_not_found', 'order not found');
+
+export async function loadOrder(q: Queryable, orderId: string, options: { userId?: string; lock?: boolean } = {}): Promise<OrderRow> {
+  const { rows } = await q.query<OrderRow>(
+    `SELECT * FROM orders WHERE id = $1 AND ($2::text IS NULL OR user_id = $2)${options.lock ? ' FOR UPDATE' : ''}`,
+    [orderId, options.userId ?? null],
+  );
+  const row = rows[0];
+  if (!row) throw orderNotFound();
+  return row;
+}
+
+export async function addOrderEvent(tx: Queryable, orderId: string, at: Date, status: string, detail: string | null = null): Promise<void> {
+  await tx.query('INSERT INTO order_events (order_id, at, status, detail) VALUES ($1, $2, $3, $4)', [orderId, at, status, detail]);
+}
+
+/**
+ * Moves an order from one of `from` to `to` with one guarded UPDATE (zero rows = another path got
+ * there first: the caller changes nothing else) and records the event.
+ */
+export async function transitionOrder(
+  tx: Queryable,
+  input: { orderId: string; from: readonly OrderStatus[]; to: OrderStatus; now: Date; detail?: string | null },
+): Promise<OrderRow | null> {
+  const { rows } = await tx.query<OrderRow>(
+    `UPDATE orders SET status = $3, updated_at = $4,
+            paid_at = CASE WHEN $3 = 'paid' THEN $4 ELSE paid_at END,
+            completed_at = CASE WHEN $3 = 'completed' THEN $4 ELSE completed_at END
+      WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`,
+    [input.orderId, input.from, input.to, input.now],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  await addOrderEvent(tx, input.orderId, input.now, input.to, input.detail ?? null);
+  return row;
+}
+
+const moneyJson = (amountMinor: number, currency: string): { amount: number; currency: string } => ({ amount: amountMinor, currency });
+
+export interface OrderView {
+  id: string;
+  lineId: string;
+  kind: 'plan' | 'topup';
+  status: OrderStatus;
+  plan: { id: string; code: string; name: string; validityDays: number; allowances: PlanSnapshot['allowances'] } | null;
+  subtotal: { amount: number; currency: string };
+  discount: { amount: number; currency: string };
+  total: { amount: number; currency: string };
+  discounts: Array<{ promotionId: string; title: string; amount: { amount: number; currency: string } }>;
+  bonus: { dataMb: number; validityDays: number; walletCredit: { amount: number; currency: string } };
+  paymentMethod: PaymentMethod;
+  payment: PaymentView | null;
+  createdAt: string;
+  expiresAt: string;
+  paidAt: string | null;
+  completedAt: string | null;
+  events: Array<{ at: string; status: string; detail: string | null }>;
+}
+
+/** A discount's title as stored (a localized map, or plain text) in the caller's locale, English as fallback. */
+function localTitle(title: unknown, locale: string): string {
+  if (typeof title === 'string') return title;
+  if (title === null || typeof title !== 'object') return '';
+  const byLocale = title as Record<string, unknown>;
+  const text = byLocale[locale] ?? byLocale['en'] ?? Object.values(byLocale)[0];
+  return typeof text === 'string' ? text : '';
+}
+
+/** Orders' event histories shown with an order; each order has a handful. */
+const ORDER_EVENTS_SHOWN_MAX = 100;
+
+export async function orderView(q: Queryable, order: OrderRow, locale = 'en'): Promise<OrderView> {
+  const payment = await paymentOfOrder(q, order.id);
+  const { rows: events } = await q.query<{ at: Date; status: string; detail: string | null }>(
+    'SELECT at, status, detail FROM order_events WHERE order_id = $1 ORDER BY id LIMIT $2',
+    [order.id, ORDER_EVENTS_SHOWN_MAX],
+  );
+  const p = order.plan;
+  return {
+    id: order.id,
+    lineId: order.line_id,
+    kind: order.kind,
+    status: order.status,
+    plan: p ? { id: p.id, code: p.code, name: p.name[locale] ?? p.name['en'] ?? p.code, validityDays: p.validityDays, allowances: p.allowances } : null,
+    subtotal: moneyJson(order.subtotal_minor, order.currency),
+    discount: moneyJson(order.discount_minor, order.currency),
+    total: moneyJson(order.total_minor, order.currency),
+    discounts: order.discounts.map((d) => ({ promotionId: d.promotionId, title: localTitle(d.title, locale), amount: d.amount })),
+    bonus: { dataMb: order.bonus.dataMb, validityDays: order.bonus.validityDays, walletCredit: moneyJson(order.bonus.walletCreditMinor, order.currency) },
+    paymentMethod: order.payment_method,
+    payment: payment ? toPaymentView(payment) : null,
+    createdAt: order.created_at.toISOString(),
+    expiresAt: order.expires_at.toISOString(),
+    paidAt: order.paid_at?.toISOString() ?? null,
+    completedAt: order.completed_at?.toISOString() ?? null,
+    events: events.map((e) => ({ at: e.at.toISOString(), status: e.status, detail: e.detail })),
+  };
+}

@@ -1,0 +1,63 @@
+// HTTP for a subscriber's orders and wallet (API.md "Orders and payments"). Handlers validate,
+// call one use case and shape the answer; another customer's order answers 404 order_not_found.
+import { actorOf, guard, principalOf } from '../../http/auth.ts';
+import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
+
+import { requestLocale } from '../../http/locale.ts';
+import type { App, AppDeps } from '../../http/types.ts';
+import { fromJson } from '../../domain/money.ts';
+import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
+import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
+import { renderReceipt } from './receipt.ts';
+import { walletView } from './wallet.ts';
+import type { PaymentMethod } from '../payments/registry.ts';
+
+const tags = ['orders'];
+
+export function ordersRoutes(app: App, deps: AppDeps): void {
+  const { db } = deps;
+  const customer = guard('authenticated');
+
+  app.post('/api/v1/orders', { schema: { tags, body: createOrderBody }, onRequest: customer }, async (request, reply) => {
+    const { userId } = principalOf(request);
+    const locale = requestLocale(request);
+    const key = request.headers[IDEMPOTENCY_HEADER];
+    const { topupAmount, paymentMethod, ...rest } = request.body;
+    return sendIdempotent(db, request, reply, async () => {
+      const order = await placeOrder(deps, {
+        ...rest, userId, locale, actor: actorOf(request), paymentMethod: paymentMethod as PaymentMethod,
+        topupAmount: topupAmount ? fromJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+      });
+      return { status: 201, body: order };
+    });
+  });
+
+  app.get('/api/v1/orders', { schema: { tags, querystring: listOrdersQuery }, onRequest: customer }, async (request) => {
+    const { userId } = principalOf(request);
+    const locale = requestLocale(request);
+    return listOrders(db, { ...request.query, userId, locale });
+  });
+
+  app.get('/api/v1/orders/:id', { schema: { tags, params: orderIdParams }, onRequest: customer }, async (request) => {
+    const { userId } = principalOf(request);
+    const locale = requestLocale(request);
+    return getOrder(db, userId, request.params.id, locale);
+  });
+
+  app.post('/api/v1/orders/:id/cancel', { schema: { tags, params: orderIdParams }, onRequest: customer }, async (request) => {
+    const { userId } = principalOf(request);
+    const locale = requestLocale(request);
+    return cancelOrder(deps, userId, request.params.id, locale);
+  });
+
+  app.get('/api/v1/orders/:id/receipt', { schema: { tags, params: orderIdParams, querystring: receiptQuery }, onRequest: customer }, async (request, reply) => {
+    const { userId } = principalOf(request);
+    const locale = requestLocale(request);
+    const html = await renderReceipt(db, userId, request.params.id, locale);
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+
+  app.get('/api/v1/wallet', { schema: { tags: ['wallet'], querystring: walletQuery }, onRequest: customer }, async (request) => {
+    return walletView(db, principalOf(request).userId, request.query.currency);
+  });
+}

@@ -1,0 +1,236 @@
+// Orders: a subscriber buys a plan or a wallet top-up for one of their lines and pays by a hosted
+// provider (card, PayPal, Alipay, WeChat Pay), the wallet or a voucher. Owns `orders`,
+// `order_events`, `refunds`, `vouchers`, `reconciliation_reports`. Invariants: one order per
+// (user, Idempotency-Key) (unique index); credit only for a captured payment, once (settlement.ts);
+// wallet and voucher orders are paid in the transaction that creates them or not created at all;
+// no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
+import type { PaymentProvider } from '../../adapters/payments/types.ts';
+import { ProviderUnavailableError } from '../../adapters/payments/types.ts';
+import type { Queryable } from '../../db/types.ts';
+import { DomainError, conflict, validation } from '../../domain/errors.ts';
+import { newId } from '../../domain/ids.ts';
+import type { Money } from '../../domain/money.ts';
+import type { AppDeps } from '../../http/types.ts';
+import { enqueue } from '../../jobs/queue.ts';
+import type { Actor } from '../audit/service.ts';
+import { priceForOrder, releasePromotions, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
+import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
+import { isExternalMethod, paymentProvidersOf, type PaymentMethod } from '../payments/registry.ts';
+import { insertPayment, paymentOfOrder, recordPaymentAction } from '../payments/service.ts';
+import { loadOrder, orderNotFound, orderView, transitionOrder, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
+import { capturePayment } from './settlement.ts';
+import { redeemVoucher } from './vouchers.ts';
+
+/** SPEC: unpaid orders expire after 30 minutes of application-clock time. */
+export const ORDER_PAYMENT_WINDOW_SECONDS = 30 * 60;
+export const ORDER_EXPIRY_QUEUE = 'order_expiry';
+export const ORDERS_PAGE_DEFAULT = 50;
+export const ORDERS_PAGE_MAX = 500;
+export const EXPIRY_SWEEP_BATCH_MAX = 200;
+
+export interface PlaceOrderInput {
+  userId: string;
+  lineId: string;
+  planId?: string;
+  topupAmount?: Money;
+  bundle?: { dataMb: number; voiceMin: number; sms: number };
+  quoteId?: string;
+  couponCode?: string;
+  paymentMethod: PaymentMethod;
+  voucherCode?: string;
+  idempotencyKey: string | null;
+  locale: string;
+  actor: Actor;
+}
+
+function checkMethod(input: PlaceOrderInput): void {
+  if (input.paymentMethod === 'voucher' && !input.voucherCode) {
+    throw validation('invalid_voucher', 'paymentMethod "voucher" needs a voucherCode', [{ path: 'voucherCode', message: 'required' }]);
+  }
+  if (input.paymentMethod === 'wallet' && input.topupAmount !== undefined) throw walletTopup();
+}
+
+const walletTopup = (): DomainError =>
+  validation('invalid_payment_method', 'a wallet top-up cannot be paid from the wallet', [{ path: 'paymentMethod', message: 'not for top-ups' }]);
+
+/**
+ * Places an order (API.md POST /orders). Idempotent by the (user, key) unique index: a retry —
+ * even after a crash between this commit and the stored HTTP response — returns the same order.
+ */
+export async function placeOrder(deps: AppDeps, input: PlaceOrderInput): Promise<OrderView> {
+  if (input.idempotencyKey !== null) {
+    const existing = await findOrderByKey(deps.db, input.userId, input.idempotencyKey);
+    if (existing) return startProviderPayment(deps, existing, input.locale);
+  }
+  checkMethod(input);
+  await getOwnedLine(deps.db, input.userId, input.lineId);
+  const now = deps.clock.now();
+  await assertLineRechargeable(deps.db, input.lineId, now);
+  const priced = await priceForOrder(deps.db, now, {
+    userId: input.userId, lineId: input.lineId, quoteId: input.quoteId, planId: input.planId,
+    topupAmount: input.topupAmount, bundle: input.bundle, couponCode: input.couponCode,
+  });
+  // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
+  // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
+  if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
+  // Refuse an unconfigured method before anything is written.
+  const provider = isExternalMethod(input.paymentMethod) ? paymentProvidersOf(deps).forMethod(input.paymentMethod) : null;
+  const order = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
+  return startProviderPayment(deps, order, input.locale);
+}
+
+async function findOrderByKey(q: Queryable, userId: string, key: string): Promise<OrderRow | null> {
+  const { rows } = await q.query<OrderRow>('SELECT * FROM orders WHERE user_id = $1 AND idempotency_key = $2', [userId, key]);
+  return rows[0] ?? null;
+}
+
+async function createOrderRecords(
+  tx: Queryable, deps: AppDeps, input: PlaceOrderInput, priced: PricedPurchase, provider: PaymentProvider | null, now: Date,
+): Promise<OrderRow> {
+  const orderId = newId('ord');
+  const discountMinor = priced.subtotal.amountMinor - priced.total.amountMinor;
+  const { rows } = await tx.query<OrderRow>(
+    `INSERT INTO orders (id, user_id, line_id, kind, status, plan, quote_id, subtotal_minor, discount_minor, total_minor, currency,
+                         discounts, bonus, promotion_ids, payment_method, idempotency_key, expires_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'awaiting_payment', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *`,
+    [
+      // A top-up order carries no plan (orders CHECK): a top-up plan only names the amount.
+      orderId, input.userId, priced.lineId, priced.kind, priced.kind === 'plan' && priced.plan ? JSON.stringify(priced.plan) : null, priced.quoteId,
+      priced.subtotal.amountMinor, discountMinor, priced.total.amountMinor, priced.total.currency,
+      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: { amount: d.amount.amountMinor, currency: d.amount.currency } }))),
+      JSON.stringify({ dataMb: priced.bonus.dataMb, validityDays: priced.bonus.validityDays, walletCreditMinor: priced.bonus.walletCredit.amountMinor }),
+      priced.promotionIds, input.paymentMethod, input.idempotencyKey, new Date(now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000), now,
+    ],
+  );
+  const order = rows[0];
+  if (!order) {
+    // Another request with this key committed first (the idempotency layer normally prevents it).
+    const existing = input.idempotencyKey === null ? null : await findOrderByKey(tx, input.userId, input.idempotencyKey);
+    if (!existing) throw conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
+    return existing;
+  }
+  await tx.query('INSERT INTO order_events (order_id, at, status) VALUES ($1, $2, $3)', [orderId, now, 'awaiting_payment']);
+  await reservePromotions(tx, { orderId, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
+  const paymentProvider = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
+  const paymentId = await insertPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
+  if (provider === null || priced.total.amountMinor === 0) {
+    // Wallet, voucher (and free) orders are paid at once, in this transaction — or not created.
+    if (input.paymentMethod === 'voucher' && input.voucherCode) {
+      await redeemVoucher(tx, { secretKey: deps.secretKey, code: input.voucherCode, orderId, userId: input.userId, total: priced.total, now, actor: input.actor });
+    }
+    const outcome = await capturePayment(tx, { paymentId, amount: priced.total, now, actor: input.actor });
+    if (outcome !== 'captured') throw new Error(`a new order's own payment could not be captured: ${outcome}`);
+  } else {
+    await enqueue(tx, { queue: ORDER_EXPIRY_QUEUE, payload: { orderId }, runAt: order.expires_at, dedupeKey: `expire:${orderId}` });
+  }
+  return loadOrder(tx, orderId);
+}
+
+/**
+ * Asks the provider for the payer's action, after the order committed (no transaction spans the
+ * network call). Idempotent: a payment that already has its action is left alone, and providers
+ * key their create calls by our payment id. Unreachable provider → the order fails (promotions
+ * released, key freed for a fresh retry) and the caller gets 503 provider_unavailable.
+ */
+async function startProviderPayment(deps: AppDeps, order: OrderRow, locale: string): Promise<OrderView> {
+  const payment = await paymentOfOrder(deps.db, order.id);
+  if (!payment || payment.action !== null || order.status !== 'awaiting_payment' || payment.provider === 'wallet' || payment.provider === 'voucher') {
+    return orderView(deps.db, order, locale);
+  }
+  const provider = paymentProvidersOf(deps).byName(payment.provider);
+  if (!provider) throw new DomainError('validation', 'payment_method_unavailable', `payment provider ${payment.provider} is not configured`);
+  const publicUrl = deps.config.publicUrl;
+  try {
+    const created = await provider.createPayment({
+      paymentId: payment.id, orderId: order.id, amount: { amountMinor: payment.amount_minor, currency: payment.currency },
+      description: order.plan ? (order.plan.name['en'] ?? order.plan.code) : 'Wallet top-up',
+      returnUrl: `${publicUrl}/orders/${order.id}`, notifyUrl: `${publicUrl}/api/v1/webhooks/${provider.name}`,
+    });
+    await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
+  } catch (error) {
+    if (!(error instanceof ProviderUnavailableError)) throw error;
+    await failBeforePayment(deps, order.id, 'payment provider unavailable');
+    throw new DomainError('unavailable', 'provider_unavailable', 'the payment provider cannot be reached; nothing was charged, retry');
+  }
+  return orderView(deps.db, await loadOrder(deps.db, order.id), locale);
+}
+
+async function failBeforePayment(deps: AppDeps, orderId: string, detail: string): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const failed = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'failed', now, detail });
+    if (!failed) return;
+    // The key is freed so the client's retry (the 503 says "safe to retry") places a fresh order.
+    await tx.query('UPDATE orders SET idempotency_key = NULL WHERE id = $1', [orderId]);
+    await tx.query(`UPDATE payments SET status = 'failed', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
+    await releasePromotions(tx, orderId);
+  });
+}
+
+export async function getOrder(q: Queryable, userId: string | null, orderId: string, locale = 'en'): Promise<OrderView> {
+  return orderView(q, await loadOrder(q, orderId, userId === null ? {} : { userId }), locale);
+}
+
+export interface OrderPage {
+  items: OrderView[];
+  nextCursor: string | null;
+}
+
+/** Newest first; the cursor is the last id of the previous page (ids are time-ordered). */
+export async function listOrders(
+  q: Queryable,
+  filter: { userId?: string; lineId?: string; status?: OrderStatus; limit: number; cursor?: string; locale?: string },
+): Promise<OrderPage> {
+  const limit = Math.min(Math.max(filter.limit, 1), ORDERS_PAGE_MAX);
+  const { rows } = await q.query<OrderRow>(
+    `SELECT * FROM orders
+      WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR line_id = $2)
+        AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR id < $4)
+      ORDER BY id DESC LIMIT $5`,
+    [filter.userId ?? null, filter.lineId ?? null, filter.status ?? null, filter.cursor ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const items: OrderView[] = [];
+  for (const row of page) items.push(await orderView(q, row, filter.locale));
+  return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+/** Only while awaiting payment (409 order_not_cancellable otherwise); releases promotions. Guarded UPDATE. */
+export async function cancelOrder(deps: AppDeps, userId: string, orderId: string, locale: string): Promise<OrderView> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const order = await loadOrder(tx, orderId, { userId });
+    const cancelled = await transitionOrder(tx, { orderId: order.id, from: ['awaiting_payment'], to: 'cancelled', now });
+    if (!cancelled) throw conflict('order_not_cancellable', `an order that is ${order.status} cannot be cancelled`);
+    await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
+    await releasePromotions(tx, orderId);
+  });
+  return getOrder(deps.db, userId, orderId, locale);
+}
+
+/** Expires one unpaid order whose window has passed; a no-op otherwise (guarded UPDATE). */
+export async function expireOrder(q: { transaction: AppDeps['db']['transaction'] }, orderId: string, now: Date): Promise<boolean> {
+  return q.transaction(async (tx) => {
+    const due = await tx.query('SELECT 1 FROM orders WHERE id = $1 AND status = $2 AND expires_at <= $3', [orderId, 'awaiting_payment', now]);
+    if (due.rowCount === 0) return false;
+    const expired = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'expired', now });
+    if (!expired) return false;
+    await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
+    await releasePromotions(tx, orderId);
+    return true;
+  });
+}
+
+/** The periodic sweep behind the per-order expiry jobs (catches orders whose job was lost). */
+export async function expireDueOrders(db: AppDeps['db'], now: Date): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM orders WHERE status = 'awaiting_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+    [now, EXPIRY_SWEEP_BATCH_MAX],
+  );
+  let expired = 0;
+  for (const { id } of rows) if (await expireOrder(db, id, now)) expired++;
+  return expired;
+}
+
+export { orderNotFound };

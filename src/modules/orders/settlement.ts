@@ -1,0 +1,135 @@
+// Settling a payment's outcome against its order — the heart of "pay once, credit once". A capture
+// is ONE transaction: the payment's guarded capture, the order's guarded `awaiting_payment → paid`,
+// the ledger journal (idempotency key `order:{id}:payment`) and the provisioning request in the
+// outbox. Credit is granted only here, only for a captured payment whose amount matches, and once:
+// three independent guards (payments.captured_at, the order's status check, the journal key).
+// A capture for an order that is no longer awaiting payment (expired, cancelled, failed) is not
+// lost: the money is credited to the customer's wallet and recorded as a wallet refund.
+import type { Queryable } from '../../db/types.ts';
+import { enqueue } from '../../jobs/queue.ts';
+import type { Money } from '../../domain/money.ts';
+import { newId } from '../../domain/ids.ts';
+import { recordAudit, type Actor } from '../audit/service.ts';
+import { releasePromotions } from '../catalog/service.ts';
+import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
+import { getPayment, type PaymentRow } from '../payments/service.ts';
+import { addOrderEvent, transitionOrder, type OrderRow } from './records.ts';
+import { orderDestinationAccount, paymentSourceAccount } from './postings.ts';
+
+export const PROVISIONING_QUEUE = 'provisioning';
+/** 2 + 4 + 8 + 16 + 32 + 64 s of backoff before the order is refunded. */
+export const PROVISIONING_MAX_ATTEMPTS = 7;
+
+export type CaptureOutcome = 'captured' | 'already_captured' | 'unknown_payment' | 'amount_mismatch' | 'late_capture_to_wallet';
+
+export interface CaptureInput {
+  paymentId: string;
+  amount: Money;
+  providerRef?: string | null;
+  /** When set, the payment must belong to this provider (a Stripe event cannot settle a sandbox payment). */
+  provider?: string;
+  now: Date;
+  actor: Actor;
+}
+
+/** Applies a captured payment inside the caller's transaction. Idempotent: see the module header. */
+export async function capturePayment(tx: Queryable, input: CaptureInput): Promise<CaptureOutcome> {
+  const payment = await getPayment(tx, input.paymentId, { lock: true });
+  if (!payment || (input.provider !== undefined && payment.provider !== input.provider)) return 'unknown_payment';
+  if (payment.amount_minor !== input.amount.amountMinor || payment.currency !== input.amount.currency) {
+    // Never credit a different amount than the order's: record it for an operator to resolve.
+    await recordAudit(tx, input.actor, {
+      action: 'payment.amount_mismatch', targetType: 'payment', targetId: payment.id,
+      details: { expected: { amount: payment.amount_minor, currency: payment.currency }, received: { amount: input.amount.amountMinor, currency: input.amount.currency } },
+    });
+    return 'amount_mismatch';
+  }
+  const captured = await tx.query(
+    `UPDATE payments SET status = 'succeeded', captured_at = $2, provider_ref = COALESCE(provider_ref, $3), updated_at = $2
+      WHERE id = $1 AND captured_at IS NULL`,
+    [payment.id, input.now, input.providerRef ?? null],
+  );
+  if (captured.rowCount === 0) return 'already_captured';
+
+  const order = await transitionOrder(tx, { orderId: payment.order_id, from: ['awaiting_payment'], to: 'paid', now: input.now });
+  if (!order) {
+    await creditLateCapture(tx, payment, input);
+    return 'late_capture_to_wallet';
+  }
+  await postOrderPayment(tx, order, payment, input);
+  await enqueue(tx, {
+    queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
+    dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
+  });
+  return 'captured';
+}
+
+async function postOrderPayment(tx: Queryable, order: OrderRow, payment: PaymentRow, input: CaptureInput): Promise<void> {
+  const total = order.total_minor;
+  if (total > 0) {
+    await postJournal(tx, {
+      idempotencyKey: `order:${order.id}:payment`, kind: order.kind === 'plan' ? 'order_payment' : 'wallet_topup',
+      cause: { type: 'order', id: order.id }, postedAt: input.now,
+      lines: [
+        { account: paymentSourceAccount(payment.provider, order.user_id, order.currency), amountMinor: -total },
+        { account: orderDestinationAccount(order.kind, order.user_id, order.currency), amountMinor: total },
+      ],
+    }, input.actor);
+  }
+  const bonusMinor = order.bonus.walletCreditMinor;
+  if (bonusMinor > 0) {
+    await postJournal(tx, {
+      idempotencyKey: `order:${order.id}:bonus`, kind: 'promotion_bonus', cause: { type: 'order', id: order.id }, postedAt: input.now,
+      lines: [
+        { account: systemAccount('promotions_expense', order.currency), amountMinor: -bonusMinor },
+        { account: walletAccount(order.user_id, order.currency), amountMinor: bonusMinor },
+      ],
+    }, input.actor);
+  }
+}
+
+/** The order was closed before the money arrived: the customer keeps it as wallet balance. */
+async function creditLateCapture(tx: Queryable, payment: PaymentRow, input: CaptureInput): Promise<void> {
+  const { rows } = await tx.query<{ user_id: string; status: string }>('SELECT user_id, status FROM orders WHERE id = $1', [payment.order_id]);
+  const order = rows[0];
+  if (!order || payment.amount_minor === 0) return;
+  const refundId = newId('ref');
+  await tx.query(
+    `INSERT INTO refunds (id, order_id, payment_id, amount_minor, currency, destination, status, reason, idempotency, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 'wallet', 'succeeded', 'payment captured after the order was closed', 'late_capture', $6, $6)
+     ON CONFLICT (order_id, idempotency) DO NOTHING`,
+    [refundId, payment.order_id, payment.id, payment.amount_minor, payment.currency, input.now],
+  );
+  await tx.query(
+    `UPDATE payments SET status = 'refunded', refunded_minor = amount_minor, updated_at = $2 WHERE id = $1`,
+    [payment.id, input.now],
+  );
+  await postJournal(tx, {
+    idempotencyKey: `order:${payment.order_id}:late-capture`, kind: 'late_capture_credit',
+    cause: { type: 'order', id: payment.order_id }, postedAt: input.now,
+    lines: [
+      { account: paymentSourceAccount(payment.provider, order.user_id, payment.currency), amountMinor: -payment.amount_minor },
+      { account: walletAccount(order.user_id, payment.currency), amountMinor: payment.amount_minor },
+    ],
+  }, input.actor);
+  await addOrderEvent(tx, payment.order_id, input.now, order.status, `payment arrived after the order was ${order.status}: credited to the wallet`);
+}
+
+export type FailOutcome = 'failed' | 'ignored' | 'unknown_payment';
+
+/** A declined payment fails its order (still awaiting payment). A failure after a capture changes nothing. */
+export async function failPayment(
+  tx: Queryable,
+  input: { paymentId: string; provider?: string; reason: string; now: Date },
+): Promise<FailOutcome> {
+  const payment = await getPayment(tx, input.paymentId, { lock: true });
+  if (!payment || (input.provider !== undefined && payment.provider !== input.provider)) return 'unknown_payment';
+  const { rowCount } = await tx.query(
+    `UPDATE payments SET status = 'failed', updated_at = $2 WHERE id = $1 AND status = 'pending' AND captured_at IS NULL`,
+    [payment.id, input.now],
+  );
+  if (rowCount === 0) return 'ignored';
+  const order = await transitionOrder(tx, { orderId: payment.order_id, from: ['awaiting_payment'], to: 'failed', now: input.now, detail: input.reason.slice(0, 200) });
+  if (order) await releasePromotions(tx, order.id);
+  return 'failed';
+}

@@ -1,0 +1,92 @@
+// The provider registry: which adapter takes a payment method, and which one verifies a webhook.
+// A real provider is used when its credentials are configured (API.md "Configuration"); without
+// them, sandbox mode answers with the built-in sandbox provider; production without credentials
+// refuses the method (422 payment_method_unavailable). Built once per app (no network at start).
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config } from '../../config.ts';
+import { createConfiguredProviders, type PaymentProvidersConfig } from '../../adapters/payments/index.ts';
+import type { PaymentProvider, ProviderName } from '../../adapters/payments/types.ts';
+import { DomainError } from '../../domain/errors.ts';
+import type { AppDeps } from '../../http/types.ts';
+import { SandboxProvider, sandboxWebhookKey } from './sandbox-provider.ts';
+
+export type PaymentMethod = 'card' | 'paypal' | 'alipay' | 'wechat_pay' | 'wallet' | 'voucher';
+export const PAYMENT_METHODS: readonly PaymentMethod[] = ['card', 'paypal', 'alipay', 'wechat_pay', 'wallet', 'voucher'];
+export type ExternalMethod = Exclude<PaymentMethod, 'wallet' | 'voucher'>;
+
+/** The real provider behind each hosted payment method. */
+const PROVIDER_OF_METHOD: Readonly<Record<ExternalMethod, ProviderName>> = {
+  card: 'stripe', paypal: 'paypal', alipay: 'alipay', wechat_pay: 'wechat_pay',
+};
+
+export const WEBHOOK_PROVIDERS: readonly ProviderName[] = ['sandbox', 'stripe', 'alipay', 'wechat_pay', 'paypal'];
+
+export function isExternalMethod(method: PaymentMethod): method is ExternalMethod {
+  return method !== 'wallet' && method !== 'voucher';
+}
+
+/** A key is PEM text, bare base64, or a path to a PEM file (API.md). */
+function keyText(value: string): string {
+  if (value.includes('-----BEGIN')) return value;
+  if (/^[./~]|\.pem$/.test(value) && existsSync(value)) return readFileSync(value, 'utf8');
+  return value;
+}
+
+export function providersConfig(config: Config): PaymentProvidersConfig {
+  const p = config.providers;
+  return {
+    ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
+    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: keyText(p.alipay.privateKey), alipayPublicKeyPem: keyText(p.alipay.publicKey) } } : {}),
+    ...(p.wechatPay
+      ? {
+          wechatPay: {
+            mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: keyText(p.wechatPay.privateKey),
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: keyText(p.wechatPay.platformPublicKey),
+            ...(p.wechatPay.appId ? { appId: p.wechatPay.appId } : {}),
+          },
+        }
+      : {}),
+    ...(p.paypal ? { paypal: { clientId: p.paypal.clientId, clientSecret: p.paypal.clientSecret, webhookId: p.paypal.webhookId } } : {}),
+  };
+}
+
+export class PaymentProviders {
+  constructor(
+    private readonly providers: Partial<Record<ProviderName, PaymentProvider>>,
+    private readonly sandboxOn: boolean,
+  ) {}
+
+  /** The adapter that takes payments for `method` now. */
+  forMethod(method: ExternalMethod): PaymentProvider {
+    const real = this.providers[PROVIDER_OF_METHOD[method]];
+    if (real) return real;
+    const sandbox = this.sandboxOn ? this.providers.sandbox : undefined;
+    if (sandbox) return sandbox;
+    throw new DomainError('validation', 'payment_method_unavailable', `payment method ${method} is not configured`);
+  }
+
+  /** The adapter that verifies `name`'s webhooks, or null (→ 404). */
+  byName(name: string): PaymentProvider | null {
+    if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(name)) return null;
+    return this.providers[name as ProviderName] ?? null;
+  }
+
+  /** Replaces one adapter (tests: a provider that cannot be reached). */
+  override(name: ProviderName, provider: PaymentProvider): void {
+    this.providers[name] = provider;
+  }
+}
+
+const registries = new WeakMap<AppDeps, PaymentProviders>();
+
+/** The app's registry, built on first use from its configuration. */
+export function paymentProvidersOf(deps: AppDeps): PaymentProviders {
+  let registry = registries.get(deps);
+  if (!registry) {
+    const providers: Partial<Record<ProviderName, PaymentProvider>> = createConfiguredProviders(providersConfig(deps.config));
+    if (deps.config.sandbox) providers.sandbox = new SandboxProvider(deps.db, deps.clock, sandboxWebhookKey(deps.secretKey), deps.config.publicUrl);
+    registry = new PaymentProviders(providers, deps.config.sandbox);
+    registries.set(deps, registry);
+  }
+  return registry;
+}

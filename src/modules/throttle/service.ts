@@ -1,0 +1,55 @@
+// Fixed-window attempt counters kept in the database, so a limit holds across every API process
+// sharing a PostgreSQL server. Used for login attempts (per IP, per account) and card PIN attempts.
+// Windows are measured on the application clock, so the sandbox clock can move a lockout along.
+import type { Queryable } from '../../db/types.ts';
+
+export interface ThrottleRule {
+  /** Attempts allowed in one window; the next one is refused until the window ends. */
+  maxAttempts: number;
+  windowSeconds: number;
+}
+
+export interface ThrottleState {
+  count: number;
+  blocked: boolean;
+  /** Seconds until the window resets (for Retry-After); 0 when not blocked. */
+  retryAfterSeconds: number;
+}
+
+function stateOf(count: number, windowStart: Date, rule: ThrottleRule, now: Date): ThrottleState {
+  const endsAtMs = windowStart.getTime() + rule.windowSeconds * 1000;
+  const blocked = count >= rule.maxAttempts && endsAtMs > now.getTime();
+  return { count, blocked, retryAfterSeconds: blocked ? Math.max(1, Math.ceil((endsAtMs - now.getTime()) / 1000)) : 0 };
+}
+
+/** Reads the counter without changing it. */
+export async function peekThrottle(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState> {
+  const { rows } = await db.query<{ count: number; window_start: Date }>(
+    'SELECT count, window_start FROM rate_limit_counters WHERE key = $1',
+    [key],
+  );
+  const row = rows[0];
+  if (!row || row.window_start.getTime() + rule.windowSeconds * 1000 <= now.getTime()) {
+    return { count: 0, blocked: false, retryAfterSeconds: 0 };
+  }
+  return stateOf(row.count, row.window_start, rule, now);
+}
+
+/** Counts one attempt atomically (one upsert: concurrent processes never lose a count). */
+export async function hitThrottle(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState> {
+  const { rows } = await db.query<{ count: number; window_start: Date }>(
+    `INSERT INTO rate_limit_counters AS c (key, window_start, count) VALUES ($1, $2, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN 1 ELSE c.count + 1 END,
+       window_start = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN $2 ELSE c.window_start END
+     RETURNING count, window_start`,
+    [key, now, rule.windowSeconds],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('throttle upsert returned no row');
+  return stateOf(row.count, row.window_start, rule, now);
+}
+
+export async function resetThrottle(db: Queryable, key: string): Promise<void> {
+  await db.query('DELETE FROM rate_limit_counters WHERE key = $1', [key]);
+}

@@ -1,0 +1,113 @@
+import { expect, it } from 'vitest';
+import { creditPlan } from '../../src/modules/lines/service.ts';
+import { forEachDatabase, type TestContext } from '../support/harness.ts';
+import { customerWithLine } from '../support/lines-fixtures.ts';
+
+const MONTHLY = {
+  id: 'plan_test_30d', name: { en: '30 days' }, kind: 'base' as const, validityDays: 30,
+  allowances: { dataMb: 2048, voiceMin: 100, sms: 50 }, expiryPolicy: 'extend' as const,
+};
+
+async function activeLine(ctx: TestContext, validityDays = 30) {
+  const owned = await customerWithLine(ctx);
+  await ctx.db.transaction((tx) =>
+    creditPlan(tx, {
+      lineId: owned.lineId, orderId: `ord_test_${owned.lineId}`, now: ctx.app.deps.clock.now(),
+      plan: { ...MONTHLY, validityDays }, bonus: { dataMb: 0, validityDays: 0 },
+    }),
+  );
+  return owned;
+}
+
+forEachDatabase('operating lines from the console', (get) => {
+  it('lists the carriers with their lifecycle rules and PAYG rates', async () => {
+    const ctx = get();
+    const r = await ctx.get('/api/v1/admin/carriers', { token: await ctx.adminToken() });
+    expect(r.status).toBe(200);
+    const us = r.json.items.find((c: { code: string }) => c.code === 'us-paygo');
+    expect(us).toMatchObject({
+      name: 'US PayGo', country: 'US', currency: 'USD', validityDays: 30, graceDays: 0, suspendDays: 30,
+      keepAlive: { rule: 'recharge', everyDays: 30 },
+    });
+    expect(us.paygRates.default.dataPerMbMinor).toBeGreaterThan(0);
+    // The demo stock: 20 us-paygo cards, one of them bound to the demo customer.
+    expect(us.simsAvailable).toBe(19);
+    expect(r.json.items.find((c: { code: string }) => c.code === 'uk-keep').keepAlive).toEqual({ rule: 'activity', everyDays: 180 });
+  });
+
+  it('filters lines by status and by expiry window, page by page', async () => {
+    const ctx = get();
+    const token = await ctx.adminToken();
+    const soon = await activeLine(ctx, 5);
+    const later = await activeLine(ctx, 60);
+    const bound = await customerWithLine(ctx);
+    const active = await ctx.get('/api/v1/admin/lines?status=active&limit=500', { token });
+    const activeIds = active.json.items.map((l: { id: string }) => l.id);
+    expect(activeIds).toEqual(expect.arrayContaining([soon.lineId, later.lineId]));
+    expect(activeIds).not.toContain(bound.lineId);
+    const expiring = await ctx.get('/api/v1/admin/lines?expiringWithinDays=7&limit=500', { token });
+    const expiringIds = expiring.json.items.map((l: { id: string }) => l.id);
+    expect(expiringIds).toContain(soon.lineId);
+    expect(expiringIds).not.toContain(later.lineId);
+    const first = await ctx.get('/api/v1/admin/lines?limit=1', { token });
+    expect(first.json.items).toHaveLength(1);
+    expect(first.json.nextCursor).toBe(first.json.items[0].id);
+    const second = await ctx.get(`/api/v1/admin/lines?limit=1&cursor=${first.json.nextCursor}`, { token });
+    expect(second.json.items[0].id < first.json.items[0].id).toBe(true);
+  });
+
+  it('suspends, resumes and terminates a line, recording each step in the audit log and the line history', async () => {
+    const ctx = get();
+    const token = await ctx.adminToken();
+    const { lineId, customer } = await activeLine(ctx);
+    const suspended = await ctx.post(`/api/v1/admin/lines/${lineId}/suspend`, { reason: 'reported stolen' }, { token });
+    expect(suspended.status).toBe(200);
+    expect(suspended.json).toMatchObject({ id: lineId, status: 'suspended', operatorSuspended: true });
+    expect((await ctx.get(`/api/v1/lines/${lineId}`, { token: customer.token })).json.status).toBe('suspended');
+    const resumed = await ctx.post(`/api/v1/admin/lines/${lineId}/resume`, undefined, { token });
+    expect(resumed.json).toMatchObject({ status: 'active', operatorSuspended: false });
+    const terminated = await ctx.post(`/api/v1/admin/lines/${lineId}/terminate`, { reason: 'customer request' }, { token });
+    expect(terminated.json.status).toBe('terminated');
+
+    const audit = await ctx.get(`/api/v1/admin/audit?target=${lineId}`, { token });
+    expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(['line.terminate', 'line.resume', 'line.suspend']);
+    expect(audit.json.items[2].details).toMatchObject({ from: 'active', to: 'suspended', reason: 'reported stolen' });
+    const history = await ctx.db.query<{ from_status: string; to_status: string; reason: string }>(
+      'SELECT from_status, to_status, reason FROM line_events WHERE line_id = $1 ORDER BY id', [lineId],
+    );
+    expect(history.rows).toEqual([
+      { from_status: 'inventory', to_status: 'bound', reason: 'bound' },
+      { from_status: 'bound', to_status: 'active', reason: 'recharged' },
+      { from_status: 'active', to_status: 'suspended', reason: 'operator_suspend' },
+      { from_status: 'suspended', to_status: 'active', reason: 'operator_resume' },
+      { from_status: 'active', to_status: 'terminated', reason: 'operator_terminate' },
+    ]);
+  });
+
+  it('keeps a terminated line terminated', async () => {
+    const ctx = get();
+    const token = await ctx.adminToken();
+    const { lineId } = await activeLine(ctx);
+    await ctx.post(`/api/v1/admin/lines/${lineId}/terminate`, undefined, { token });
+    for (const action of ['suspend', 'resume', 'terminate']) {
+      const r = await ctx.post(`/api/v1/admin/lines/${lineId}/${action}`, undefined, { token });
+      expect(r.status).toBe(409);
+      expect(r.json.code).toBe('line_terminated');
+    }
+  });
+
+  it('refuses to resume a line no operator suspended', async () => {
+    const ctx = get();
+    const { lineId } = await activeLine(ctx);
+    const r = await ctx.post(`/api/v1/admin/lines/${lineId}/resume`, undefined, { token: await ctx.adminToken() });
+    expect(r.status).toBe(409);
+    expect(r.json.code).toBe('line_not_suspended');
+  });
+
+  it('answers 404 line_not_found for an unknown line', async () => {
+    const ctx = get();
+    const r = await ctx.post('/api/v1/admin/lines/line_nope/suspend', undefined, { token: await ctx.adminToken() });
+    expect(r.status).toBe(404);
+    expect(r.json.code).toBe('line_not_found');
+  });
+});

@@ -1,0 +1,200 @@
+// Integration-test harness: every suite runs against embedded PGlite and, when TEST_DATABASE_URL is
+// set, against a fresh database on that PostgreSQL server too. With CI=true a missing PostgreSQL is
+// a failing test, never a quiet skip. Requests go through Fastify's inject (the full HTTP stack,
+// no socket); `listen()` gives a real port where a test needs one.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import pino from 'pino';
+import { createApp, type RunningApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+import type { Db } from '../../src/db/types.ts';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export const ADMIN = { email: 'admin@simkeep.test', password: 'Adm1n-k7Qp!zx93-long' };
+
+export interface Response<T = any> {
+  status: number;
+  json: T;
+  text: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  /** A raw body (CSV, form data, malformed JSON); set the content-type header yourself. */
+  raw?: string;
+  body?: unknown;
+}
+
+export interface TestContext {
+  kind: DbKind;
+  app: RunningApp;
+  db: Db;
+  call<T = any>(method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
+  get<T = any>(path: string, options?: RequestOptions): Promise<Response<T>>;
+  post<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<Response<T>>;
+  patch<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<Response<T>>;
+  adminToken(): Promise<string>;
+  /** A new customer with a session token. */
+  customer(locale?: 'en' | 'zh-CN'): Promise<{ email: string; password: string; token: string; user: { id: string } }>;
+  /** Moves the sandbox clock and runs the worker until no due job is left. */
+  advance(seconds: number): Promise<void>;
+  /** Runs due jobs and periodic tasks until the queue is quiet. */
+  drain(): Promise<void>;
+}
+
+export function databaseKinds(): DbKind[] {
+  if (process.env.TEST_DATABASE_URL) return ['pglite', 'postgres'];
+  return ['pglite'];
+}
+
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `simkeep_t_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    SIMKEEP_SECRET_KEY: 'ab'.repeat(32),
+    SIMKEEP_ADMIN_EMAIL: ADMIN.email,
+    SIMKEEP_ADMIN_PASSWORD: ADMIN.password,
+    SIMKEEP_DEMO: '1',
+    SIMKEEP_SANDBOX: '1',
+    SIMKEEP_WORKER: '0',
+    SIMKEEP_LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+export async function startTestApp(kind: DbKind, env: Record<string, string> = {}): Promise<{ ctx: TestContext; stop: () => Promise<void> }> {
+  let db: Db;
+  let drop = async (): Promise<void> => undefined;
+  if (kind === 'postgres') {
+    const created = await createPostgresDatabase();
+    db = await openPostgres(created.url);
+    drop = created.drop;
+  } else {
+    db = await openPglite(null);
+  }
+  const app = await createApp(testConfig(env), { db, logger: pino({ level: 'silent' }), startWorker: false });
+  const ctx = makeContext(kind, app, db);
+  return {
+    ctx,
+    stop: async () => {
+      await app.close();
+      await db.close();
+      await drop();
+    },
+  };
+}
+
+function makeContext(kind: DbKind, app: RunningApp, db: Db): TestContext {
+  const call = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> => {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let payload: string | undefined;
+    if (options.raw !== undefined) payload = options.raw;
+    else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await app.http.inject({ method: method as 'GET', url: path, headers, payload });
+    let json: T = undefined as T;
+    try {
+      json = JSON.parse(res.body) as T;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.statusCode, json, text: res.body, headers: res.headers as Response['headers'] };
+  };
+  const ctx: TestContext = {
+    kind,
+    app,
+    db,
+    call,
+    get: (path, options) => call('GET', path, options),
+    post: (path, body, options = {}) => call('POST', path, { ...options, body }),
+    patch: (path, body, options = {}) => call('PATCH', path, { ...options, body }),
+    async adminToken() {
+      // Not cached: a test may move the sandbox clock past the session's expiry.
+      const r = await call<{ token: string }>('POST', '/api/v1/auth/login', { body: ADMIN });
+      if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${r.text}`);
+      return r.json.token;
+    },
+    async customer(locale = 'en') {
+      const email = `c-${randomBytes(5).toString('hex')}@example.test`;
+      const password = `Pw-${randomBytes(9).toString('base64url')}`;
+      const r = await call<{ token: string; user: { id: string } }>('POST', '/api/v1/auth/register', {
+        body: { email, password, name: 'Test Customer', locale },
+      });
+      if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
+      return { email, password, token: r.json.token, user: r.json.user };
+    },
+    async advance(seconds) {
+      const r = await call('POST', '/api/v1/sandbox/clock', { body: { advanceSeconds: seconds } });
+      if (r.status !== 200) throw new Error(`clock advance failed: ${r.status} ${r.text}`);
+      await ctx.drain();
+    },
+    async drain() {
+      for (let i = 0; i < 20; i++) {
+        const ran = await app.deps.worker.tick(i === 0);
+        if (ran === 0) return;
+      }
+    },
+  };
+  return ctx;
+}
+
+/**
+ * Declares `fn`'s tests once per database kind, each with its own app and fresh database.
+ * In CI (CI=true) the PostgreSQL leg must run: without TEST_DATABASE_URL a failing test says so.
+ */
+export function forEachDatabase(title: string, fn: (get: () => TestContext) => void, env: Record<string, string> = {}): void {
+  if (process.env.CI === 'true' && !process.env.TEST_DATABASE_URL) {
+    describe(`${title} [postgres]`, () => {
+      it('needs TEST_DATABASE_URL in CI', () => {
+        throw new Error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL leg cannot run');
+      });
+    });
+  }
+  for (const kind of databaseKinds()) {
+    describe(`${title} [${kind}]`, () => {
+      let ctx: TestContext | null = null;
+      let stop: (() => Promise<void>) | null = null;
+      beforeAll(async () => {
+        const started = await startTestApp(kind, env);
+        ctx = started.ctx;
+        stop = started.stop;
+      });
+      afterAll(async () => {
+        await stop?.();
+      });
+      fn(() => {
+        if (!ctx) throw new Error('test app not started');
+        return ctx;
+      });
+    });
+  }
+}

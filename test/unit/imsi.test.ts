@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { isImsi, parseImsi } from '../../src/domain/imsi.ts';
+
+describe('IMSI', () => {
+  it('accepts a 15-digit IMSI and splits off the MCC', () => {
+    expect(parseImsi('310150123456789')).toEqual({ ok: true, value: { imsi: '310150123456789', mcc: '310' } });
+    expect(parseImsi('234150999999999')).toEqual({ ok: true, value: { imsi: '234150999999999', mcc: '234' } });
+  });
+
+  it('accepts the shortest IMSI: MCC 3 + MNC 2 + MSIN 1', () => {
+    expect(isImsi('001011')).toBe(true);
+    expect(isImsi('00101')).toBe(false);
+  });
+
+  it('rejects more than 15 digits', () => {
+    expect(parseImsi('3101501234567890')).toMatchObject({ ok: false, code: 'invalid_imsi' });
+  });
+
+  it('rejects letters, separators and empty input', () => {
+    expect(isImsi('31015012345678F')).toBe(false);
+    expect(isImsi('310 150 123456789')).toBe(false);
+    expect(isImsi('310-150-123456789')).toBe(false);
+    expect(isImsi('')).toBe(false);
+  });
+
+  it('trims surrounding whitespace from feeds', () => {
+    expect(parseImsi(' 310150123456789\n')).toEqual({ ok: true, value: { imsi: '310150123456789', mcc: '310' } });
+  });
+
+  it('accepts every digit string of 6 to 15 digits and nothing longer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 20 }), (digits) => {
+        const imsi = digits.join('');
+        const result = parseImsi(imsi);
+        expect(result.ok).toBe(imsi.length >= 6 && imsi.length <= 15);
+        if (result.ok) expect(result.value.mcc).toBe(imsi.slice(0, 3));
+      }),
+    );
+  });
+});

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+import { StripeProvider } from '../../src/adapters/payments/stripe.ts';
+import { ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+
+const secret = 'whsec_test_simkeep';
+const now = new Date('2025-03-01T12:00:00Z');
+const nowSeconds = Math.floor(now.getTime() / 1000);
+
+function eventBody(type: string, object: Record<string, unknown>, id = 'evt_1'): string {
+  return JSON.stringify({ id, object: 'event', type, api_version: '2025-01-27', created: nowSeconds, data: { object } });
+}
+
+function signed(payload: string, timestamp = nowSeconds, signingSecret = secret): Record<string, string> {
+  return { 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: signingSecret, timestamp }) };
+}
+
+const completedSession = {
+  id: 'cs_test_1',
+  object: 'checkout.session',
+  client_reference_id: 'pay_abc',
+  metadata: { paymentId: 'pay_abc', orderId: 'ord_1' },
+  payment_status: 'paid',
+  amount_total: 1999,
+  currency: 'usd',
+};
+
+describe('Stripe webhooks', () => {
+  const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret });
+
+  it('parses a correctly signed checkout.session.completed into payment_succeeded', async () => {
+    const body = eventBody('checkout.session.completed', completedSession);
+    const event = await provider.parseNotification({ headers: signed(body), rawBody: body, now });
+    expect(event).toEqual({
+      type: 'payment_succeeded',
+      eventId: 'evt_1',
+      paymentId: 'pay_abc',
+      providerRef: 'cs_test_1',
+      amount: { amountMinor: 1999, currency: 'USD' },
+    });
+    expect(provider.acknowledge(event).status).toBe(200);
+  });
+
+  it('reads the header case-insensitively', async () => {
+    const body = eventBody('checkout.session.completed', completedSession);
+    const event = await provider.parseNotification({ headers: { 'stripe-signature': signed(body)['Stripe-Signature'] }, rawBody: body, now });
+    expect(event.type).toBe('payment_succeeded');
+  });
+
+  it('rejects a tampered body, a wrong secret, a stale timestamp and a missing header', async () => {
+    const body = eventBody('checkout.session.completed', completedSession);
+    const tampered = body.replace('1999', '9999');
+    await expect(provider.parseNotification({ headers: signed(body), rawBody: tampered, now })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds, 'whsec_other'), rawBody: body, now })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds - 301), rawBody: body, now })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: {}, rawBody: body, now })).rejects.toThrow(SignatureError);
+    // 300 s old is still inside the published tolerance.
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds - 300), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+  });
+
+  it('maps payment_intent.succeeded and payment_intent.payment_failed by metadata.paymentId', async () => {
+    const pi = { id: 'pi_1', object: 'payment_intent', metadata: { paymentId: 'pay_abc' }, amount_received: 500, currency: 'jpy' };
+    const ok = eventBody('payment_intent.succeeded', pi, 'evt_2');
+    await expect(provider.parseNotification({ headers: signed(ok), rawBody: ok, now })).resolves.toEqual({
+      type: 'payment_succeeded', eventId: 'evt_2', paymentId: 'pay_abc', providerRef: 'pi_1', amount: { amountMinor: 500, currency: 'JPY' },
+    });
+    const failed = eventBody('payment_intent.payment_failed', { ...pi, last_payment_error: { code: 'card_declined', type: 'card_error' } }, 'evt_3');
+    await expect(provider.parseNotification({ headers: signed(failed), rawBody: failed, now })).resolves.toEqual({
+      type: 'payment_failed', eventId: 'evt_3', paymentId: 'pay_abc', providerRef: 'pi_1', reason: 'card_declined',
+    });
+  });
+
+  it('maps charge.refunded to refund_succeeded with the total refunded', async () => {
+    const charge = { id: 'ch_1', object: 'charge', metadata: { paymentId: 'pay_abc' }, amount_refunded: 700, currency: 'usd', payment_intent: 'pi_1' };
+    const body = eventBody('charge.refunded', charge, 'evt_4');
+    await expect(provider.parseNotification({ headers: signed(body), rawBody: body, now })).resolves.toEqual({
+      type: 'refund_succeeded', eventId: 'evt_4', paymentId: 'pay_abc', providerRef: 'pi_1', amount: { amountMinor: 700, currency: 'USD' },
+    });
+  });
+
+  it('ignores unpaid sessions, unrelated objects and events simkeep does not use', async () => {
+    const unpaid = eventBody('checkout.session.completed', { ...completedSession, payment_status: 'unpaid' }, 'evt_5');
+    await expect(provider.parseNotification({ headers: signed(unpaid), rawBody: unpaid, now })).resolves.toMatchObject({ type: 'ignored', eventId: 'evt_5' });
+    const other = eventBody('customer.created', { id: 'cus_1', object: 'customer' }, 'evt_6');
+    await expect(provider.parseNotification({ headers: signed(other), rawBody: other, now })).resolves.toMatchObject({ type: 'ignored', eventId: 'evt_6' });
+    const foreign = eventBody('payment_intent.succeeded', { id: 'pi_9', metadata: {}, amount_received: 1, currency: 'usd' }, 'evt_7');
+    await expect(provider.parseNotification({ headers: signed(foreign), rawBody: foreign, now })).resolves.toMatchObject({ type: 'ignored' });
+  });
+});
+
+describe('Stripe API calls', () => {
+  let server: Server;
+  let baseUrl: string;
+  const requests: { path: string; body: string; idempotencyKey: string | undefined }[] = [];
+
+  function readBody(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString('utf8')));
+      req.on('end', () => resolve(data));
+    });
+  }
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      void readBody(req).then((body) => {
+        const idem = req.headers['idempotency-key'];
+        requests.push({ path: req.url ?? '', body, idempotencyKey: typeof idem === 'string' ? idem : undefined });
+        res.setHeader('content-type', 'application/json');
+        if (req.url === '/v1/checkout/sessions') {
+          res.end(JSON.stringify({ id: 'cs_test_9', object: 'checkout.session', url: 'https://checkout.stripe.com/c/pay/cs_test_9' }));
+        } else if (req.url === '/v1/refunds') {
+          res.end(JSON.stringify({ id: 're_1', object: 'refund', status: 'succeeded' }));
+        } else {
+          res.statusCode = 500;
+          res.end(JSON.stringify({ error: { type: 'api_error', message: 'boom' } }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const input = {
+    paymentId: 'pay_abc', orderId: 'ord_1', amount: { amountMinor: 1999, currency: 'USD' }, description: '30-day plan',
+    returnUrl: 'https://simkeep.example/orders/ord_1', notifyUrl: 'https://simkeep.example/api/v1/webhooks/stripe',
+  };
+
+  it('creates a Checkout Session carrying the paymentId and redirects to its url', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl, now: () => now });
+    const created = await provider.createPayment(input);
+    expect(created).toEqual({ providerRef: 'cs_test_9', action: { type: 'redirect', url: 'https://checkout.stripe.com/c/pay/cs_test_9' } });
+    const sent = new URLSearchParams(requests.at(-1)?.body ?? '');
+    expect(sent.get('mode')).toBe('payment');
+    expect(sent.get('client_reference_id')).toBe('pay_abc');
+    expect(sent.get('payment_intent_data[metadata][paymentId]')).toBe('pay_abc');
+    expect(sent.get('line_items[0][price_data][unit_amount]')).toBe('1999');
+    expect(sent.get('line_items[0][price_data][currency]')).toBe('usd');
+    expect(requests.at(-1)?.idempotencyKey).toBe('create-pay_abc');
+  });
+
+  it('refunds a PaymentIntent with the refund id as idempotency key', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
+    const result = await provider.refund({ paymentId: 'pay_abc', providerRef: 'pi_1', refundId: 'ref_1', amount: { amountMinor: 500, currency: 'USD' }, reason: 'provisioning failed' });
+    expect(result).toEqual({ providerRefundRef: 're_1', status: 'succeeded' });
+    expect(requests.at(-1)?.idempotencyKey).toBe('refund-ref_1');
+    expect(new URLSearchParams(requests.at(-1)?.body ?? '').get('payment_intent')).toBe('pi_1');
+  });
+
+  it('turns a 5xx and an unreachable API into ProviderUnavailableError', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
+    await expect(provider.refund({ paymentId: 'pay_abc', providerRef: 'cs_unknown', refundId: 'ref_2', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
+      .rejects.toThrow(ProviderUnavailableError);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const offline = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2_000 });
+    await expect(offline.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
+  });
+});
