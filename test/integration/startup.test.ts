@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { ADMIN } from '../support/harness.ts';
 
 const ENTRY = ['--import', 'tsx', 'src/main.ts'];
+/** A fresh embedded database is created, migrated and seeded: seconds alone, longer on a loaded CI machine. */
+const START_WAIT_MS = 90_000;
+const PROBE_TIMEOUT_MS = 5_000;
 
 function run(env: Record<string, string>): { exit: Promise<{ code: number | null; out: string }>; child: ReturnType<typeof spawn>; output: () => string } {
   const child = spawn(process.execPath, ENTRY, { env: { PATH: process.env.PATH ?? '', SIMKEEP_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,24 +36,29 @@ describe('starting simkeep', () => {
 
   it('serves on a fresh data dir with demo data and the configured admin, then shuts down gracefully', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simkeep-start-'));
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const proc = run({ SIMKEEP_DATA_DIR: dir, PORT: String(port), SIMKEEP_ADMIN_EMAIL: ADMIN.email, SIMKEEP_ADMIN_PASSWORD: ADMIN.password });
-    const base = `http://127.0.0.1:${port}`;
-    const t0 = Date.now();
-    let healthy = false;
-    while (!healthy && Date.now() - t0 < 60_000) {
-      healthy = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-      if (!healthy) await new Promise((r) => setTimeout(r, 200));
+    // PORT=0: the kernel picks a free port and the banner names it, so no guess can collide.
+    const proc = run({ SIMKEEP_DATA_DIR: dir, PORT: '0', SIMKEEP_ADMIN_EMAIL: ADMIN.email, SIMKEEP_ADMIN_PASSWORD: ADMIN.password });
+    try {
+      const t0 = Date.now();
+      let base: string | null = null;
+      let healthy = false;
+      while (!healthy && Date.now() - t0 < START_WAIT_MS) {
+        base ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())?.[1] ?? null;
+        // Each probe has its own deadline: a hung connection must not eat the whole wait.
+        if (base) healthy = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).then((r) => r.ok, () => false);
+        if (!healthy) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(healthy, `not healthy after ${Date.now() - t0} ms; output:\n${proc.output()}`).toBe(true);
+      expect(proc.output()).toContain('demo data: seeded');
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
+      });
+      expect(login.status).toBe(200);
+      proc.child.kill('SIGTERM');
+      expect((await proc.exit).code).toBe(0);
+    } finally {
+      proc.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(healthy).toBe(true);
-    expect(proc.output()).toContain(`listening on http://127.0.0.1:${port}`);
-    expect(proc.output()).toContain('demo data: seeded');
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
-    });
-    expect(login.status).toBe(200);
-    proc.child.kill('SIGTERM');
-    expect((await proc.exit).code).toBe(0);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  }, START_WAIT_MS + 30_000);
 });
