@@ -6,6 +6,7 @@ import { wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase } from '../support/harness.ts';
+import { withReplaced } from '../support/provider-stand-ins.ts';
 import { expectLedgerSound, paymentJournals, yuanBuyer } from '../support/orders-fixtures.ts';
 
 const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
@@ -50,10 +51,9 @@ forEachDatabase('provider webhooks (WeChat Pay v3, signed locally)', (get) => {
     const wechat = registry.byName('wechat_pay') as PaymentProvider;
     // Native orders are created over the network; a local stand-in returns the code_url, while every
     // notification still goes through the real adapter.
-    registry.override('wechat_pay', {
-      name: 'wechat_pay', createPayment: async () => ({ providerRef: 'wx-prepay', action: { type: 'qr', qrData: 'weixin://wxpay/bizpayurl?pr=test' } }),
-      parseNotification: (n) => wechat.parseNotification(n), acknowledge: (e) => wechat.acknowledge(e), refund: (i) => wechat.refund(i),
-    });
+    registry.override('wechat_pay', withReplaced(wechat, {
+      createPayment: async () => ({ providerRef: 'wx-prepay', action: { type: 'qr', qrData: 'weixin://wxpay/bizpayurl?pr=test' } }),
+    }));
     const y = await yuanBuyer(ctx, 'cn-wx');
     const created = await ctx.post('/api/v1/orders', { lineId: y.lineId, planId: y.planId, paymentMethod: 'wechat_pay' }, { token: y.token, headers: { 'idempotency-key': randomUUID() } });
     expect(created.status, created.text).toBe(201);
