@@ -7,6 +7,7 @@ import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
+import { withReplaced } from '../support/provider-stand-ins.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan, yuanBuyer } from '../support/orders-fixtures.ts';
 
 function sandboxEvent(paymentId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -144,10 +145,9 @@ forEachDatabase('provider webhooks (Stripe and Alipay, signed locally)', (get) =
     const stripe = registry.byName('stripe') as PaymentProvider;
     // Checkout sessions are created over the network; here a local stand-in answers, and every
     // notification still goes through the real adapter's signature check.
-    registry.override('stripe', {
-      name: 'stripe', createPayment: async (i) => ({ providerRef: `cs_test_${i.paymentId}`, action: { type: 'redirect', url: 'https://checkout.stripe.test/x' } }),
-      parseNotification: (n) => stripe.parseNotification(n), acknowledge: (e) => stripe.acknowledge(e), refund: (i) => stripe.refund(i),
-    });
+    registry.override('stripe', withReplaced(stripe, {
+      createPayment: async (i) => ({ providerRef: `cs_test_${i.paymentId}`, action: { type: 'redirect', url: 'https://checkout.stripe.test/x' } }),
+    }));
     const b = await buyer(ctx);
     const plan = await plainPlan(ctx, 500);
     const created = await order(ctx, b, { planId: plan.id, paymentMethod: 'card' });

@@ -2,62 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { X509Certificate, createSign, generateKeyPairSync } from 'node:crypto';
-import { PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
-import { ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
-
-// A self-signed test certificate made locally with
-// `openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=messageverificationcerts.paypal.com`;
-// it stands for PayPal's signing certificate. Test material only.
-const TEST_CERT_PEM = `-----BEGIN CERTIFICATE-----
-MIIDPzCCAiegAwIBAgIUA1ClLbwb664Z3Xtw9uAri0RMg/8wDQYJKoZIhvcNAQEL
-BQAwLjEsMCoGA1UEAwwjbWVzc2FnZXZlcmlmaWNhdGlvbmNlcnRzLnBheXBhbC5j
-b20wIBcNMjYxMTIzMTkyMzA4WhgPMjEyNjEwMzAxOTIzMDhaMC4xLDAqBgNVBAMM
-I21lc3NhZ2V2ZXJpZmljYXRpb25jZXJ0cy5wYXlwYWwuY29tMIIBIjANBgkqhkiG
-9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0GaDoQbBV1ofoJVekFV9O6HuqQqnB2Lq96uk
-KvqkAIsbmUTLD7CECO46eD11NTmNom/Cf4c4Wrrwh/LBWxpGHB3cTLEB3xKFdDlD
-fK3GgGNzbkrd9lUZ12sDbqatW28SGWY54XNn/HQAtQASKydo5OI+jtDVPOE0/rzo
-sxEqUgzj41mBZ+GUM5AokGiCJf+SnQzJs6xCQBQ/qbrI0OIXJmFLWdvJSHSVV12k
-YxJ40znzHy4dRy2o/tzAV/59eLu66yyt3LZISM8aoOJmQI72Uuqu0exM9nSz7zYI
-pJWEeb6uzVKq6r3g0WVcBZvHEQu+hHgHPt4gJ7Tyk3k8XbCRZQIDAQABo1MwUTAd
-BgNVHQ4EFgQUu6s7zNfsfJZ8IbUx9j8XO/fKcv8wHwYDVR0jBBgwFoAUu6s7zNfs
-fJZ8IbUx9j8XO/fKcv8wDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOC
-AQEAZ19r3HvAjwkmjplQDSaPhgvyrisxiYXuhKY6J/OjDxCdhr51mEJdqGqCFFsv
-nbpC9IZE+MZRstzPOfjsqCUiNP8qFHOjwP1U27Ixz9i4Igq8iYIXXRfgcfjl6r1z
-KZytd5HtByQwpFmANSXp7DV3mY8h5kQ3R/FCbrK8/A9TYpC6NPNjFGu2oI5WRNIA
-CIa8+4B3yt+EuxPaMVgM4tytPmkTZjpqBGNP+Nb6V2WDBgDVk1M+9/08o1nvoOFM
-ZVKt8bYC5oJpKihJXCVZS4Ha24FH7Dhbo1cpFEfVh+XjXbSdc0PC+qpZ0Kgc5t54
-Hc6GXcTzKTNf63+6tI9RwDtSGQ==
------END CERTIFICATE-----
-`;
-const TEST_CERT_KEY_PEM = `-----BEGIN PRIVATE KEY-----
-MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDQZoOhBsFXWh+g
-lV6QVX07oe6pCqcHYur3q6Qq+qQAixuZRMsPsIQI7jp4PXU1OY2ib8J/hzhauvCH
-8sFbGkYcHdxMsQHfEoV0OUN8rcaAY3NuSt32VRnXawNupq1bbxIZZjnhc2f8dAC1
-ABIrJ2jk4j6O0NU84TT+vOizESpSDOPjWYFn4ZQzkCiQaIIl/5KdDMmzrEJAFD+p
-usjQ4hcmYUtZ28lIdJVXXaRjEnjTOfMfLh1HLaj+3MBX/n14u7rrLK3ctkhIzxqg
-4mZAjvZS6q7R7Ez2dLPvNgiklYR5vq7NUqrqveDRZVwFm8cRC76EeAc+3iAntPKT
-eTxdsJFlAgMBAAECggEAGsdVeitRTD1xK3QOIOtPSoqaDYAoKteP3E/iqkAnM0es
-vfLcSfGTYcdk3X7+MN7qn3kPa84vFF+JmVp89I0pfaLrpDIpjKXHXsId9ScqRuSg
-mEdIAsd4KNlgKUeDJqjc0UU0wk7PSZ4JWji+XOu1O5YD1luozugcZHBXUW0u/Dhe
-ph0jHBi2GVzRgsoniR7CaqsUzwi8E6bgRWxKkFvbwM7UOb/mgMNC7qn4B1oig2Gh
-W1TIYn3EBK2+mV8sY1dquFxd/EXp5B2VwFDJ2Vii+ESPTtj7CPY3dEPwA8gRMLKE
-JSYayqaEmooulnBF9uTNhsFJ4XqlJxdPVUiA4FvoGQKBgQD/ZHLqIIO5xmb05dYg
-pYbDJA00dhfx0ib+uJI2YjYi3l5iEJmuQbwud2XCPWDgyzSn2Q17rU0KVTn75iLx
-Gk3gStJoTHztI/bK6e/0qKSGlWvXR2n3dYUKCIi3JUxEXzrrWOxfsbquZUN2w4Mj
-5E6MYRWmCcrKmTZ1okpXWn1SvQKBgQDQ5XGtE1f676rne35Uixw8Y00Kgof90qIp
-hJPzRbQTNR+RtgXmUvn7fd19rtuh8OXM/SZVCDrYNc55HJ4I+Z+XzOCYfQW5txi/
-KVSsjHp9NcMCkvV9dSn8vVwuhhXiUkK+hHNOeauClWQIbS8RQr1xBHN3s8dqY13C
-B35eYNQ3yQKBgQD+48HM6aaOQvV+deS/sHRPTivfr/013AgPMSa8IEjnhAeu1+KJ
-iBHITmHA+oE12Zkz6+0JAm1hYq38OjOlbhtLP2G/tpb4Fmy5F8Hk7GtH5tk6gou/
-7gpZeSr5nr//fQvQ128SEs++PlKWtYqsx6+da0ev7xX2HfO8c7y+chGiAQKBgQDF
-XTKEwnTqakw/fqcB+5jG2U8tsdwIjVyW+2LJgr67MwLLqX1zekwjN2zv1Sg/nZmQ
-jlEMH8VxB403Ujlh427Mfk5o5B5ns70Wx1bv253S9Nt1cCGu0ebEmqggcKD2fp/+
-3qcOqtfHfZvQdk/07+iKghkSLHIpaw5nRqs3QibfOQKBgDw7mw0GdGnJw9vKFvg9
-OXUpB+t0/2HAOzIyiD2en5uKp2x7CWwb+39PyZGBQfdJ5enY51D7KP6JmraN+sVg
-AZ3nRz69u4rkX3SrbGqtXgNFQ6sm56I3NPrdyEEElwi5iCDJGPLoEYGNcanPZ6An
-xiNkAe/vB7BNyWqVjUPGfYJ2
------END PRIVATE KEY-----
-`;
+import { PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
+import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -81,9 +28,9 @@ const capture = {
   supplementary_data: { related_ids: { order_id: '5O190127TN364715T' } },
 };
 
-function headers(body: string, privateKey = TEST_CERT_KEY_PEM, url = certUrl): Record<string, string> {
+function headers(body: string, privateKey = TEST_CERT_KEY_PEM, url = certUrl, sentAt = new Date(now.getTime() + 1_000)): Record<string, string> {
   const transmissionId = '69cd13f0-d67a-11e5-baa3-778b53f4ae55';
-  const transmissionTime = '2025-03-01T12:00:01Z';
+  const transmissionTime = sentAt.toISOString();
   const sig = createSign('RSA-SHA256').update(paypalSignedString(transmissionId, transmissionTime, webhookId, body)).sign(privateKey, 'base64');
   return {
     'paypal-transmission-id': transmissionId, 'paypal-transmission-time': transmissionTime, 'paypal-transmission-sig': sig,
@@ -162,7 +109,40 @@ describe('PayPal webhook signature', () => {
     const { provider } = providerWithCert();
     const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
     const before = new Date(now.getTime() - 10 * 86_400_000);
-    await expect(provider.parseNotification({ headers: headers(body), rawBody: body, now: before })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: headers(body, TEST_CERT_KEY_PEM, certUrl, before), rawBody: body, now: before })).rejects.toThrow(SignatureError);
+  });
+
+  it('refuses a transmission time more than 5 minutes from our clock, or malformed, before fetching the certificate', async () => {
+    const { provider, fetched } = providerWithCert();
+    const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
+    const toleranceMs = PAYPAL_TRANSMISSION_TOLERANCE_SECONDS * 1000;
+    for (const sentAt of [new Date(now.getTime() - toleranceMs - 1_000), new Date(now.getTime() + toleranceMs + 1_000)]) {
+      await expect(provider.parseNotification({ headers: headers(body, TEST_CERT_KEY_PEM, certUrl, sentAt), rawBody: body, now })).rejects.toThrow(SignatureError);
+    }
+    for (const bad of ['yesterday', '2026-13-45', '1764579601']) {
+      const h = { ...headers(body), 'paypal-transmission-time': bad };
+      await expect(provider.parseNotification({ headers: h, rawBody: body, now }), bad).rejects.toThrow(SignatureError);
+    }
+    expect(fetched).toEqual([]);
+    // Inside the window either way it verifies (the time is part of the signed string).
+    const early = new Date(now.getTime() - toleranceMs + 5_000);
+    await expect(provider.parseNotification({ headers: headers(body, TEST_CERT_KEY_PEM, certUrl, early), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+  });
+
+  it('passes the cert fetcher the operation deadline and lets its outage through as ProviderUnavailableError', async () => {
+    const budgets: number[] = [];
+    const provider = new PaypalProvider({
+      clientId: 'c', clientSecret: 's', webhookId, now: () => now,
+      fetchCert: async (_url, deadline) => {
+        budgets.push(deadline.remainingMs());
+        throw new ProviderUnavailableError('paypal unreachable (TimeoutError)');
+      },
+    });
+    const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
+    await expect(provider.parseNotification({ headers: headers(body), rawBody: body, now })).rejects.toThrow(ProviderUnavailableError);
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]).toBeGreaterThan(13_000);
+    expect(budgets[0]).toBeLessThanOrEqual(14_000);
   });
 });
 
@@ -209,6 +189,26 @@ describe('PayPal API calls', () => {
         } else if (req.url === '/v2/checkout/orders/5O190127TN364715T/capture') {
           res.statusCode = 201;
           res.end('{"id":"5O190127TN364715T","status":"COMPLETED"}');
+        } else if (req.url === '/v2/checkout/orders/DECLINED0000000/capture') {
+          res.statusCode = 422;
+          res.end('{"name":"UNPROCESSABLE_ENTITY","details":[{"issue":"INSTRUMENT_DECLINED","description":"The instrument presented was declined."}]}');
+        } else if (req.url === '/v2/checkout/orders/CAPTURED0000000') {
+          // Shape of GET /v2/checkout/orders/{id} after a capture and a partial refund (Orders v2 docs).
+          res.end(JSON.stringify({
+            id: 'CAPTURED0000000', status: 'COMPLETED', intent: 'CAPTURE',
+            purchase_units: [{ reference_id: 'ord_1', custom_id: 'pay_abc', payments: {
+              captures: [{ id: '2GG279541U471931P', status: 'PARTIALLY_REFUNDED', amount: { currency_code: 'USD', value: '19.99' } }],
+              refunds: [
+                { id: '1JU08902781691411', status: 'COMPLETED', amount: { currency_code: 'USD', value: '5.00' } },
+                { id: '1JU08902781691412', status: 'PENDING', amount: { currency_code: 'USD', value: '1.00' } },
+              ],
+            } }],
+          }));
+        } else if (req.url === '/v2/checkout/orders/APPROVED0000000') {
+          res.end('{"id":"APPROVED0000000","status":"APPROVED","purchase_units":[{"custom_id":"pay_abc"}]}');
+        } else if (req.url === '/v2/checkout/orders/UNKNOWN00000000') {
+          res.statusCode = 404;
+          res.end('{"name":"RESOURCE_NOT_FOUND","details":[{"issue":"INVALID_RESOURCE_ID"}]}');
         } else {
           res.statusCode = 503;
           res.end('{"name":"SERVICE_UNAVAILABLE"}');
@@ -248,6 +248,40 @@ describe('PayPal API calls', () => {
     expect(seen.at(-1)).toMatchObject({ method: 'POST', path: '/v2/checkout/orders/5O190127TN364715T/capture', requestId: 'capture-5O190127TN364715T' });
   });
 
+  it('acknowledges an approval whose capture PayPal refuses (recorded, never a signature error)', async () => {
+    const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
+    const body = JSON.stringify({ id: 'WH-10', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: 'DECLINED0000000', status: 'APPROVED' } });
+    await expect(provider.parseNotification({ headers: headers(body), rawBody: body, now })).resolves.toEqual({
+      type: 'ignored', eventId: 'WH-10', reason: 'order approved; capture refused (INSTRUMENT_DECLINED)',
+    });
+  });
+
+  it('lets a capture outage through as ProviderUnavailableError (PayPal redelivers the approval)', async () => {
+    const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
+    const body = JSON.stringify({ id: 'WH-11', event_type: 'CHECKOUT.ORDER.APPROVED', resource: { id: 'OUTAGE000000000', status: 'APPROVED' } });
+    await expect(provider.parseNotification({ headers: headers(body), rawBody: body, now })).rejects.toThrow(ProviderUnavailableError);
+  });
+
+  it('looks a payment up by its order: captured, refunded so far, or unknown to PayPal', async () => {
+    const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
+    const lookup = (providerRef: string | null) => provider.lookupPayment({ paymentId: 'pay_abc', providerRef, currency: 'USD' });
+    await expect(lookup('CAPTURED0000000')).resolves.toEqual({
+      status: 'succeeded', captured: { amountMinor: 1999, currency: 'USD' }, refunded: { amountMinor: 500, currency: 'USD' },
+    });
+    await expect(lookup('APPROVED0000000')).resolves.toEqual({ status: 'pending', captured: null, refunded: null });
+    await expect(lookup('UNKNOWN00000000')).resolves.toBeNull();
+    await expect(lookup(null)).resolves.toEqual({ status: 'unknown', captured: null, refunded: null });
+    expect(seen.at(-1)?.method).toBe('GET');
+  });
+
+  it('declares saved-method charges unsupported (they need PayPal Vault)', async () => {
+    const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
+    expect(provider.supportsSavedMethods).toBe(false);
+    const charge = provider.chargeSavedMethod();
+    await expect(charge).rejects.toThrow(ProviderRejectedError);
+    await expect(charge).rejects.toMatchObject({ providerCode: 'saved_method_unsupported' });
+  });
+
   it('turns a 5xx and an unreachable API into ProviderUnavailableError', async () => {
     const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
     await expect(provider.refund({ paymentId: 'pay_abc', providerRef: '5O190127TN364715T', refundId: 'ref_1', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
@@ -259,4 +293,53 @@ describe('PayPal API calls', () => {
     const offline = providerWithCert(TEST_CERT_PEM, `http://127.0.0.1:${port}`).provider;
     await expect(offline.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
   });
+});
+
+describe('PayPal operation deadline (API.md: 503 within 15 s)', () => {
+  let server: Server;
+  let baseUrl: string;
+  let delayMs = 0;
+
+  beforeAll(async () => {
+    // Answers every call correctly, but only after `delayMs`: each call alone fits a per-call timeout.
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        setTimeout(() => {
+          res.setHeader('content-type', 'application/json');
+          if (req.url === '/v1/oauth2/token') res.end('{"access_token":"A21AAtoken","token_type":"Bearer","expires_in":32400}');
+          else res.end('{"id":"5O190127TN364715T","links":[{"href":"https://www.paypal.com/checkoutnow?token=5O190127TN364715T","rel":"payer-action"}]}');
+        }, delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+
+  const input = {
+    paymentId: 'pay_slow', orderId: 'ord_1', amount: { amountMinor: 1999, currency: 'USD' }, description: 'x',
+    returnUrl: 'https://simkeep.example/orders/ord_1', notifyUrl: 'https://simkeep.example/api/v1/webhooks/paypal',
+  };
+
+  it('gives the token and the create call ONE budget, not one each', async () => {
+    delayMs = 700;
+    const provider = new PaypalProvider({ clientId: 'c', clientSecret: 's', webhookId, baseUrl, timeoutMs: 1_000 });
+    const started = performance.now();
+    await expect(provider.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
+    expect(performance.now() - started).toBeLessThan(1_400);
+  });
+
+  it('answers ProviderUnavailableError within the default 14 s when every call takes 9 s', async () => {
+    delayMs = 9_000;
+    const provider = new PaypalProvider({ clientId: 'c', clientSecret: 's', webhookId, baseUrl });
+    const started = performance.now();
+    await expect(provider.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThan(13_000);
+    expect(elapsed).toBeLessThan(14_500);
+  }, 30_000);
 });

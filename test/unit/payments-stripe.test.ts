@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { StripeProvider } from '../../src/adapters/payments/stripe.ts';
-import { ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 
 const secret = 'whsec_test_simkeep';
 const now = new Date('2025-03-01T12:00:00Z');
@@ -60,16 +60,26 @@ describe('Stripe webhooks', () => {
     await expect(provider.parseNotification({ headers: signed(body, nowSeconds - 300), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
   });
 
-  it('maps payment_intent.succeeded and payment_intent.payment_failed by metadata.paymentId', async () => {
+  it('maps payment_intent.succeeded by metadata.paymentId and treats payment_intent.payment_failed as a retryable attempt', async () => {
     const pi = { id: 'pi_1', object: 'payment_intent', metadata: { paymentId: 'pay_abc' }, amount_received: 500, currency: 'jpy' };
     const ok = eventBody('payment_intent.succeeded', pi, 'evt_2');
     await expect(provider.parseNotification({ headers: signed(ok), rawBody: ok, now })).resolves.toEqual({
       type: 'payment_succeeded', eventId: 'evt_2', paymentId: 'pay_abc', providerRef: 'pi_1', amount: { amountMinor: 500, currency: 'JPY' },
     });
     const failed = eventBody('payment_intent.payment_failed', { ...pi, last_payment_error: { code: 'card_declined', type: 'card_error' } }, 'evt_3');
-    await expect(provider.parseNotification({ headers: signed(failed), rawBody: failed, now })).resolves.toEqual({
-      type: 'payment_failed', eventId: 'evt_3', paymentId: 'pay_abc', providerRef: 'pi_1', reason: 'card_declined',
+    // Checkout lets the customer try another card in the same session: a declined attempt ends nothing.
+    await expect(provider.parseNotification({ headers: signed(failed), rawBody: failed, now })).resolves.toMatchObject({
+      type: 'ignored', eventId: 'evt_3',
     });
+  });
+
+  it('fails the payment only when the checkout session expires or its delayed payment fails', async () => {
+    for (const [type, reason] of [['checkout.session.expired', 'checkout session expired'], ['checkout.session.async_payment_failed', 'async payment failed']] as const) {
+      const body = eventBody(type, { ...completedSession, payment_status: 'unpaid' }, `evt_${type}`);
+      await expect(provider.parseNotification({ headers: signed(body), rawBody: body, now })).resolves.toEqual({
+        type: 'payment_failed', eventId: `evt_${type}`, paymentId: 'pay_abc', providerRef: 'cs_test_1', reason,
+      });
+    }
   });
 
   it('maps charge.refunded to refund_succeeded with the total refunded', async () => {
@@ -109,10 +119,40 @@ describe('Stripe API calls', () => {
         const idem = req.headers['idempotency-key'];
         requests.push({ path: req.url ?? '', body, idempotencyKey: typeof idem === 'string' ? idem : undefined });
         res.setHeader('content-type', 'application/json');
+        const path = (req.url ?? '').split('?')[0];
+        const form = new URLSearchParams(body);
         if (req.url === '/v1/checkout/sessions') {
           res.end(JSON.stringify({ id: 'cs_test_9', object: 'checkout.session', url: 'https://checkout.stripe.com/c/pay/cs_test_9' }));
         } else if (req.url === '/v1/refunds') {
           res.end(JSON.stringify({ id: 're_1', object: 'refund', status: 'succeeded' }));
+        } else if (path === '/v1/checkout/sessions/cs_paid') {
+          // A completed session, its PaymentIntent and latest charge expanded (as requested), 700 of 1999 refunded.
+          res.end(JSON.stringify({
+            id: 'cs_paid', object: 'checkout.session', status: 'complete', payment_status: 'paid', amount_total: 1999, currency: 'usd',
+            payment_intent: { id: 'pi_paid', object: 'payment_intent', status: 'succeeded', amount_received: 1999, currency: 'usd',
+              latest_charge: { id: 'ch_1', object: 'charge', amount_refunded: 700, currency: 'usd' } },
+          }));
+        } else if (path === '/v1/checkout/sessions/cs_expired') {
+          res.end(JSON.stringify({ id: 'cs_expired', object: 'checkout.session', status: 'expired', payment_status: 'unpaid', amount_total: 1999, currency: 'usd', payment_intent: null }));
+        } else if (path === '/v1/payment_intents/pi_refunded') {
+          res.end(JSON.stringify({ id: 'pi_refunded', object: 'payment_intent', status: 'succeeded', amount_received: 500, currency: 'usd',
+            latest_charge: { id: 'ch_2', object: 'charge', amount_refunded: 500, currency: 'usd' } }));
+        } else if (path === '/v1/checkout/sessions/cs_missing') {
+          res.statusCode = 404;
+          res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such checkout.session' } }));
+        } else if (path === '/v1/payment_intents') {
+          const pm = form.get('payment_method');
+          if (pm === 'pm_card_authenticationRequired') {
+            res.statusCode = 402;
+            res.end(JSON.stringify({ error: { type: 'card_error', code: 'authentication_required', message: 'This payment requires authentication.',
+              payment_intent: { id: 'pi_auth', object: 'payment_intent', status: 'requires_payment_method' } } }));
+          } else if (pm === 'pm_card_chargeDeclined') {
+            res.statusCode = 402;
+            res.end(JSON.stringify({ error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.',
+              payment_intent: { id: 'pi_declined', object: 'payment_intent', status: 'requires_payment_method' } } }));
+          } else {
+            res.end(JSON.stringify({ id: 'pi_offsession', object: 'payment_intent', status: 'succeeded', amount_received: Number(form.get('amount')), currency: form.get('currency') }));
+          }
         } else {
           res.statusCode = 500;
           res.end(JSON.stringify({ error: { type: 'api_error', message: 'boom' } }));
@@ -150,6 +190,39 @@ describe('Stripe API calls', () => {
     expect(new URLSearchParams(requests.at(-1)?.body ?? '').get('payment_intent')).toBe('pi_1');
   });
 
+  it('looks a payment up through its Checkout Session or PaymentIntent, with the total refunded', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
+    const lookup = (providerRef: string | null) => provider.lookupPayment({ paymentId: 'pay_abc', providerRef, currency: 'USD' });
+    await expect(lookup('cs_paid')).resolves.toEqual({
+      status: 'succeeded', captured: { amountMinor: 1999, currency: 'USD' }, refunded: { amountMinor: 700, currency: 'USD' },
+    });
+    expect(requests.at(-1)?.path).toContain('expand');
+    await expect(lookup('cs_expired')).resolves.toEqual({ status: 'failed', captured: null, refunded: null });
+    await expect(lookup('pi_refunded')).resolves.toEqual({
+      status: 'refunded', captured: { amountMinor: 500, currency: 'USD' }, refunded: { amountMinor: 500, currency: 'USD' },
+    });
+    await expect(lookup('cs_missing')).resolves.toBeNull();
+    await expect(lookup(null)).resolves.toEqual({ status: 'unknown', captured: null, refunded: null });
+  });
+
+  it('charges a saved card off-session, keyed by the payment id, and maps authentication and declines', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
+    expect(provider.supportsSavedMethods).toBe(true);
+    const charge = (savedMethodRef: string) => provider.chargeSavedMethod({
+      paymentId: 'pay_renew', orderId: 'ord_2', amount: { amountMinor: 500, currency: 'USD' }, description: 'renewal', savedMethodRef,
+    });
+    await expect(charge('cus_A1:pm_card_visa')).resolves.toEqual({ providerRef: 'pi_offsession', status: 'succeeded' });
+    const sent = requests.at(-1);
+    expect(sent?.idempotencyKey).toBe('charge-pay_renew');
+    const form = new URLSearchParams(sent?.body ?? '');
+    expect(Object.fromEntries(['customer', 'payment_method', 'off_session', 'confirm', 'amount', 'currency', 'metadata[paymentId]'].map((k) => [k, form.get(k)]))).toEqual({
+      customer: 'cus_A1', payment_method: 'pm_card_visa', off_session: 'true', confirm: 'true', amount: '500', currency: 'usd', 'metadata[paymentId]': 'pay_renew',
+    });
+    await expect(charge('cus_A1:pm_card_authenticationRequired')).resolves.toEqual({ providerRef: 'pi_auth', status: 'requires_action' });
+    await expect(charge('cus_A1:pm_card_chargeDeclined')).resolves.toEqual({ providerRef: 'pi_declined', status: 'declined' });
+    await expect(charge('pm_card_visa')).rejects.toThrow(ProviderRejectedError);
+  });
+
   it('turns a 5xx and an unreachable API into ProviderUnavailableError', async () => {
     const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
     await expect(provider.refund({ paymentId: 'pay_abc', providerRef: 'cs_unknown', refundId: 'ref_2', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
@@ -160,5 +233,39 @@ describe('Stripe API calls', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const offline = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2_000 });
     await expect(offline.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
+  });
+});
+
+describe('Stripe operation deadline (API.md: 503 within 15 s)', () => {
+  let server: Server;
+  let baseUrl: string;
+  const delayMs = 700;
+
+  beforeAll(async () => {
+    // Every call answers correctly but slowly: the session lookup and the refund each fit 1 s alone.
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        setTimeout(() => {
+          res.setHeader('content-type', 'application/json');
+          if (req.url?.startsWith('/v1/checkout/sessions/')) res.end(JSON.stringify({ id: 'cs_slow', object: 'checkout.session', payment_intent: 'pi_slow' }));
+          else res.end(JSON.stringify({ id: 're_slow', object: 'refund', status: 'succeeded' }));
+        }, delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+
+  it('gives the session lookup and the refund ONE budget, not one each', async () => {
+    const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl, timeoutMs: 1_000 });
+    const started = performance.now();
+    await expect(provider.refund({ paymentId: 'pay_abc', providerRef: 'cs_slow', refundId: 'ref_9', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
+      .rejects.toThrow(ProviderUnavailableError);
+    expect(performance.now() - started).toBeLessThan(1_400);
   });
 });

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCipheriv, createPrivateKey, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createCipheriv, createPrivateKey, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   WechatPayProvider,
   wechatPayAuthorization,
   wechatPayResponseMessage,
 } from '../../src/adapters/payments/wechat-pay.ts';
-import { ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -51,15 +52,21 @@ const transaction = {
   amount: { total: 500, payer_total: 500, currency: 'CNY', payer_currency: 'CNY' },
 };
 
-function notificationBody(tx: Record<string, unknown> = transaction, eventType = 'TRANSACTION.SUCCESS'): string {
+function notificationBody(tx: Record<string, unknown> = transaction, eventType = 'TRANSACTION.SUCCESS', aad = 'transaction', id = 'EV-2018022511223320873'): string {
   const nonce = 'fdasflkja484';
-  const aad = 'transaction';
   return JSON.stringify({
-    id: 'EV-2018022511223320873', create_time: '2025-03-01T12:00:01+08:00', resource_type: 'encrypt-resource', event_type: eventType,
+    id, create_time: '2025-03-01T12:00:01+08:00', resource_type: 'encrypt-resource', event_type: eventType,
     summary: '支付成功',
-    resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: encrypt(JSON.stringify(tx), nonce, aad), associated_data: aad, nonce },
+    resource: { original_type: aad, algorithm: 'AEAD_AES_256_GCM', ciphertext: encrypt(JSON.stringify(tx), nonce, aad), associated_data: aad, nonce },
   });
 }
+
+/** The decrypted resource of a REFUND.SUCCESS notification (退款结果通知), as WeChat Pay documents it. */
+const refundResource = {
+  mchid: mchId, transaction_id: '4200000000202503010000000001', out_trade_no: 'pay_abc', refund_id: '50000000382019052709732678859',
+  out_refund_no: 'ref_1', refund_status: 'SUCCESS', success_time: '2025-03-02T10:00:00+08:00', user_received_account: '招商银行信用卡0403',
+  amount: { total: 500, refund: 200, payer_total: 500, payer_refund: 200 },
+};
 
 describe('WeChat Pay request signing', () => {
   it('produces an Authorization header whose signature verifies with the merchant public key', () => {
@@ -74,6 +81,24 @@ describe('WeChat Pay request signing', () => {
     expect([mch, nonce, timestamp, serial]).toEqual([mchId, '593BEC0C930BF1AFEB40B4A08C8FB242', '1554208460', 'SERIAL1']);
     const message = `POST\n/v3/pay/transactions/native\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n${body}\n`;
     expect(createVerify('RSA-SHA256').update(message).verify(merchant.publicKey, signature ?? '', 'base64')).toBe(true);
+  });
+});
+
+describe('WeChat Pay signed message', () => {
+  it('is timestamp, nonce and body, each followed by a newline (签名串, written out from the docs)', () => {
+    expect(wechatPayResponseMessage('1554209980', 'c5ac7061fccab6bf3e254dcf98995b8c', '{"data":[{"serial_no":"5157F09EFDC096DE15EBE81A47057A7232F1B8E1"}]}'))
+      .toBe('1554209980\nc5ac7061fccab6bf3e254dcf98995b8c\n{"data":[{"serial_no":"5157F09EFDC096DE15EBE81A47057A7232F1B8E1"}]}\n');
+    // An empty body (a 204 answer) still ends with the body's newline.
+    expect(wechatPayResponseMessage('1554209980', 'abc', '')).toBe('1554209980\nabc\n\n');
+  });
+
+  it('verifies a signature made over that literal string, not just one made by the same helper', () => {
+    const body = '{"code_url":"weixin://wxpay/bizpayurl?pr=p4lpSuKzz"}';
+    const signature = createSign('RSA-SHA256').update(`${nowSeconds}\nNONCE42\n${body}\n`, 'utf8').sign(platform.privateKey, 'base64');
+    const headers = { 'Wechatpay-Timestamp': String(nowSeconds), 'Wechatpay-Nonce': 'NONCE42', 'Wechatpay-Signature': signature, 'Wechatpay-Serial': 'PUB_KEY_ID_0000' };
+    const wrapped = notificationBody();
+    const wrappedSig = createSign('RSA-SHA256').update(`${nowSeconds}\nNONCE42\n${wrapped}\n`, 'utf8').sign(platform.privateKey, 'base64');
+    return expect(provider().parseNotification({ headers: { ...headers, 'Wechatpay-Signature': wrappedSig }, rawBody: wrapped, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
   });
 });
 
@@ -113,12 +138,56 @@ describe('WeChat Pay payment notification', () => {
 
   it('ignores other event types, unpaid states and other merchants', async () => {
     const p = provider();
-    const refund = notificationBody(transaction, 'REFUND.SUCCESS');
-    await expect(p.parseNotification({ headers: signedHeaders(refund), rawBody: refund, now })).resolves.toMatchObject({ type: 'ignored' });
+    const abnormal = notificationBody(refundResource, 'REFUND.ABNORMAL', 'refund');
+    await expect(p.parseNotification({ headers: signedHeaders(abnormal), rawBody: abnormal, now })).resolves.toMatchObject({ type: 'ignored' });
     const notPaid = notificationBody({ ...transaction, trade_state: 'NOTPAY' });
     await expect(p.parseNotification({ headers: signedHeaders(notPaid), rawBody: notPaid, now })).resolves.toMatchObject({ type: 'ignored' });
     const foreign = notificationBody({ ...transaction, mchid: '1999999999' });
     await expect(p.parseNotification({ headers: signedHeaders(foreign), rawBody: foreign, now })).resolves.toMatchObject({ type: 'ignored' });
+  });
+});
+
+describe('WeChat Pay refund notification (REFUND.SUCCESS)', () => {
+  it('maps the decrypted refund to refund_succeeded naming our refund and THIS refund\'s amount', async () => {
+    const body = notificationBody(refundResource, 'REFUND.SUCCESS', 'refund', 'EV-REFUND-1');
+    await expect(provider().parseNotification({ headers: signedHeaders(body), rawBody: body, now })).resolves.toEqual({
+      type: 'refund_succeeded', eventId: 'EV-REFUND-1', paymentId: 'pay_abc', providerRef: refundResource.transaction_id,
+      refundId: 'ref_1', thisRefundAmount: { amountMinor: 200, currency: 'CNY' },
+    });
+  });
+
+  it('ignores refunds of other merchants, without our numbers, or not successful', async () => {
+    const p = provider();
+    for (const resource of [
+      { ...refundResource, mchid: '1999999999' },
+      { ...refundResource, out_refund_no: undefined },
+      { ...refundResource, refund_status: 'PROCESSING' },
+      { ...refundResource, amount: { total: 500 } },
+    ]) {
+      const body = notificationBody(resource, 'REFUND.SUCCESS', 'refund');
+      await expect(p.parseNotification({ headers: signedHeaders(body), rawBody: body, now })).resolves.toMatchObject({ type: 'ignored' });
+    }
+  });
+});
+
+describe('WeChat Pay platform certificate serial (Wechatpay-Serial)', () => {
+  // The platform certificate configured as WECHATPAY_PLATFORM_PUBLIC_KEY (a locally made test certificate).
+  const serial = new X509Certificate(TEST_CERT_PEM).serialNumber;
+  const certProvider = () => new WechatPayProvider({
+    mchId, apiV3Key, privateKeyPem: merchant.privateKey, certSerial: 'S', platformPublicKeyPem: TEST_CERT_PEM, now: () => now,
+  });
+  const signedWith = (body: string, headerSerial: string) => ({ ...signedHeaders(body, nowSeconds, TEST_CERT_KEY_PEM), 'Wechatpay-Serial': headerSerial });
+
+  it('accepts a notification naming the configured certificate\'s serial (any case)', async () => {
+    const body = notificationBody();
+    await expect(certProvider().parseNotification({ headers: signedWith(body, serial), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+    await expect(certProvider().parseNotification({ headers: signedWith(body, serial.toLowerCase()), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+  });
+
+  it('refuses a notification naming another serial even when the signature verifies', async () => {
+    const body = notificationBody();
+    await expect(certProvider().parseNotification({ headers: signedWith(body, '5157F09EFDC096DE15EBE81A47057A7232F1B8E1'), rawBody: body, now }))
+      .rejects.toThrow(/Wechatpay-Serial/);
   });
 });
 
@@ -135,9 +204,15 @@ describe('WeChat Pay API calls', () => {
         seen.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization ?? '', body: data });
         let answer = '{}';
         if (req.url === '/v3/pay/transactions/native') answer = '{"code_url":"weixin://wxpay/bizpayurl?pr=p4lpSuKzz"}';
+        else if (req.url?.startsWith('/v3/pay/transactions/out-trade-no/pay_unknown')) {
+          res.statusCode = 404;
+          answer = '{"code":"ORDER_NOT_EXIST","message":"订单不存在"}';
+        } else if (req.url?.startsWith('/v3/pay/transactions/out-trade-no/pay_notpaid')) answer = JSON.stringify({ ...transaction, trade_state: 'NOTPAY' });
+        else if (req.url?.startsWith('/v3/pay/transactions/out-trade-no/pay_forged')) answer = JSON.stringify({ ...transaction, out_trade_no: 'pay_forged' });
         else if (req.url?.startsWith('/v3/pay/transactions/out-trade-no/')) answer = JSON.stringify(transaction);
         else if (req.url === '/v3/refund/domestic/refunds') answer = '{"refund_id":"50000000382019052709732678859","status":"PROCESSING"}';
-        for (const [k, v] of Object.entries(signedHeaders(answer))) res.setHeader(k, v);
+        const signer = req.url?.includes('pay_forged') ? stranger.privateKey : platform.privateKey;
+        for (const [k, v] of Object.entries(signedHeaders(answer, nowSeconds, signer))) res.setHeader(k, v);
         res.setHeader('content-type', 'application/json');
         res.end(answer);
       });
@@ -174,6 +249,21 @@ describe('WeChat Pay API calls', () => {
     expect(JSON.parse(refund?.body ?? '{}')).toMatchObject({ out_refund_no: 'ref_1', amount: { refund: 200, total: 500, currency: 'CNY' } });
   });
 
+  it('looks a payment up by out_trade_no in a signed answer; ORDER_NOT_EXIST means WeChat has none', async () => {
+    const lookup = (paymentId: string) => provider(baseUrl).lookupPayment({ paymentId, providerRef: paymentId, currency: 'CNY' });
+    await expect(lookup('pay_abc')).resolves.toEqual({ status: 'succeeded', captured: { amountMinor: 500, currency: 'CNY' }, refunded: null });
+    expect(seen.at(-1)?.path).toBe(`/v3/pay/transactions/out-trade-no/pay_abc?mchid=${mchId}`);
+    await expect(lookup('pay_notpaid')).resolves.toEqual({ status: 'pending', captured: null, refunded: null });
+    await expect(lookup('pay_unknown')).resolves.toBeNull();
+    // An answer not signed by the platform key proves nothing.
+    await expect(lookup('pay_forged')).rejects.toThrow(ProviderRejectedError);
+  });
+
+  it('declares saved-method charges unsupported (they need the 委托代扣 contract product)', async () => {
+    expect(provider().supportsSavedMethods).toBe(false);
+    await expect(provider().chargeSavedMethod()).rejects.toMatchObject({ providerCode: 'saved_method_unsupported' });
+  });
+
   it('throws ProviderUnavailableError when WeChat Pay cannot be reached', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -182,5 +272,41 @@ describe('WeChat Pay API calls', () => {
     await expect(provider(`http://127.0.0.1:${port}`).createPayment({
       paymentId: 'pay_abc', orderId: 'ord_1', amount: { amountMinor: 500, currency: 'CNY' }, description: 'x', returnUrl: 'https://a', notifyUrl: 'https://b',
     })).rejects.toThrow(ProviderUnavailableError);
+  });
+});
+
+describe('WeChat Pay operation deadline (API.md: 503 within 15 s)', () => {
+  let server: Server;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    // Signed, correct answers, each after 700 ms: the order query and the refund each fit 1 s alone.
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        setTimeout(() => {
+          const answer = req.url?.startsWith('/v3/pay/transactions/') ? JSON.stringify(transaction) : '{"refund_id":"5000","status":"PROCESSING"}';
+          for (const [k, v] of Object.entries(signedHeaders(answer, Math.floor(Date.now() / 1000)))) res.setHeader(k, v);
+          res.setHeader('content-type', 'application/json');
+          res.end(answer);
+        }, 700);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+
+  it('gives the order query and the refund ONE budget, not one each', async () => {
+    const p = new WechatPayProvider({
+      mchId, apiV3Key, privateKeyPem: merchant.privateKey, certSerial: 'S', platformPublicKeyPem: platform.publicKey, baseUrl, timeoutMs: 1_000,
+    });
+    const started = performance.now();
+    await expect(p.refund({ paymentId: 'pay_abc', providerRef: 'pay_abc', refundId: 'ref_1', amount: { amountMinor: 200, currency: 'CNY' }, reason: 'x' }))
+      .rejects.toThrow(ProviderUnavailableError);
+    expect(performance.now() - started).toBeLessThan(1_400);
   });
 });

@@ -6,7 +6,8 @@ import { createHash, createPrivateKey, createPublicKey, createSign, createVerify
 import { DomainError } from '../../domain/errors.ts';
 import { decimalToMinor, minorToDecimal } from './decimal-amount.ts';
 import {
-  PROVIDER_TIMEOUT_MS_DEFAULT,
+  Deadline,
+  PROVIDER_OPERATION_MS_DEFAULT,
   ProviderRejectedError,
   ProviderUnavailableError,
   SignatureError,
@@ -14,14 +15,18 @@ import {
   parseJsonObject,
   readObject,
   readString,
+  savedMethodUnsupported,
   type CreatePaymentInput,
   type CreatedPayment,
   type IncomingNotification,
+  type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
   type PaymentProvider,
+  type ProviderPaymentState,
   type RefundInput,
   type RefundResult,
+  type SavedMethodCharge,
 } from './types.ts';
 
 export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do';
@@ -35,6 +40,8 @@ const NOTIFICATION_PARAMS_MAX = 100;
 const SUCCESS_CODE = '10000';
 /** Alipay's "service temporarily unavailable" business code: an outage, not a refusal. */
 const UNAVAILABLE_CODE = '20000';
+/** alipay.trade.query's answer for an out_trade_no Alipay never saw (the payer never opened the cashier). */
+const TRADE_NOT_EXIST = 'ACQ.TRADE_NOT_EXIST';
 
 export interface AlipayProviderOptions {
   appId: string;
@@ -44,7 +51,7 @@ export interface AlipayProviderOptions {
   alipayPublicKeyPem: string;
   /** Default: production `https://openapi.alipay.com/gateway.do`. */
   gatewayUrl?: string;
-  /** ≤ 15 000; default 10 000. */
+  /** The time budget of one operation; ≤ 14 000 (API.md: 503 within 15 s). */
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -73,10 +80,13 @@ export function alipayRequestSignContent(params: Record<string, string>): string
     .join('&');
 }
 
-/** Notification check content: every param but `sign` and `sign_type`, sorted by key, decoded values. */
+/**
+ * Notification check content: every param but `sign` and `sign_type`, URL-decoded, empty values
+ * left out (Alipay signs only non-empty params, as its SDKs' getSignCheckContentV1 does), sorted by key.
+ */
 export function alipayNotifySignContent(params: Map<string, string>): string {
   return [...params.keys()]
-    .filter((k) => k !== 'sign' && k !== 'sign_type')
+    .filter((k) => k !== 'sign' && k !== 'sign_type' && params.get(k) !== '')
     .sort()
     .map((k) => `${k}=${params.get(k) ?? ''}`)
     .join('&');
@@ -115,11 +125,12 @@ export function extractSignedJson(body: string, key: string): string | undefined
 
 export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay' as const;
+  readonly supportsSavedMethods = false;
   private readonly appId: string;
   private readonly privateKey: KeyObject;
   private readonly alipayPublicKey: KeyObject;
   private readonly gatewayUrl: string;
-  private readonly timeoutMs: number;
+  private readonly budgetMs: number;
   private readonly now: () => Date;
 
   constructor(options: AlipayProviderOptions) {
@@ -127,7 +138,7 @@ export class AlipayProvider implements PaymentProvider {
     this.privateKey = loadPrivateKey(options.privateKeyPem);
     this.alipayPublicKey = loadPublicKey(options.alipayPublicKeyPem);
     this.gatewayUrl = options.gatewayUrl ?? ALIPAY_GATEWAY_URL;
-    this.timeoutMs = options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT;
+    this.budgetMs = options.timeoutMs ?? PROVIDER_OPERATION_MS_DEFAULT;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -190,12 +201,8 @@ export class AlipayProvider implements PaymentProvider {
       out_request_no: input.refundId,
       refund_reason: input.reason,
     }, {});
-    const response = await fetchProvider('alipay', this.gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
-      body: new URLSearchParams(params).toString(),
-    }, this.timeoutMs);
-    const result = this.verifiedResponse(response.text, 'alipay_trade_refund_response');
+    const response = await this.gateway(params, Deadline.after(this.budgetMs));
+    const { result } = this.verifiedResponse(response.text, 'alipay_trade_refund_response');
     const code = readString(result, 'code');
     if (code === UNAVAILABLE_CODE) throw new ProviderUnavailableError('alipay refund temporarily unavailable');
     if (code !== SUCCESS_CODE) {
@@ -205,6 +212,56 @@ export class AlipayProvider implements PaymentProvider {
     // opendocs: only fund_change=Y proves the money moved; otherwise confirm by query/notification.
     const status = readString(result, 'fund_change') === 'Y' ? 'succeeded' : 'pending';
     return { providerRefundRef: `${readString(result, 'trade_no') ?? input.providerRef}/${input.refundId}`, status };
+  }
+
+  /**
+   * alipay.trade.query (https://opendocs.alipay.com/open/02e7gm): trade_status and total_amount
+   * in a signed answer. The query does not report refund totals (`refunded` stays null), except
+   * that a trade closed after it was paid (`send_pay_date` set) was refunded in full.
+   */
+  async lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null> {
+    const params = this.signedParams('alipay.trade.query', { out_trade_no: input.paymentId }, {});
+    const response = await this.gateway(params, Deadline.after(this.budgetMs));
+    const { result, signed } = this.verifiedResponse(response.text, 'alipay_trade_query_response');
+    const code = readString(result, 'code');
+    if (code === UNAVAILABLE_CODE) throw new ProviderUnavailableError('alipay query temporarily unavailable');
+    if (code !== SUCCESS_CODE) {
+      const subCode = readString(result, 'sub_code');
+      // "No such trade" decides a reconciliation finding: only Alipay's signed word counts.
+      if (subCode === TRADE_NOT_EXIST && signed) return null;
+      throw new ProviderRejectedError(`alipay refused query: ${subCode ?? code ?? 'unknown'}`, response.status, subCode);
+    }
+    const totalText = readString(result, 'total_amount');
+    const total = totalText === undefined ? null : decimalToMinor(totalText, ALIPAY_CURRENCY);
+    switch (readString(result, 'trade_status')) {
+      case 'TRADE_SUCCESS':
+      case 'TRADE_FINISHED':
+        return { status: 'succeeded', captured: total, refunded: null };
+      case 'TRADE_CLOSED':
+        if (readString(result, 'send_pay_date') !== undefined) return { status: 'refunded', captured: total, refunded: total };
+        return { status: 'failed', captured: null, refunded: null };
+      case 'WAIT_BUYER_PAY':
+        return { status: 'pending', captured: null, refunded: null };
+      default:
+        return { status: 'unknown', captured: null, refunded: null };
+    }
+  }
+
+  /**
+   * Not offered: charging without the payer needs Alipay's separately contracted agreement
+   * products (周期扣款 / 商家扣款: alipay.user.agreement.page.sign, then alipay.trade.pay with
+   * agreement_params). Auto-renewal falls back to a pay-now link for Alipay.
+   */
+  async chargeSavedMethod(): Promise<SavedMethodCharge> {
+    throw savedMethodUnsupported('alipay');
+  }
+
+  private async gateway(params: Record<string, string>, deadline: Deadline) {
+    return fetchProvider('alipay', this.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    }, deadline);
   }
 
   private yuan(amountMinor: number, currency: string): string {
@@ -260,17 +317,18 @@ export class AlipayProvider implements PaymentProvider {
     return params;
   }
 
-  private verifiedResponse(text: string, responseKey: string): Record<string, unknown> {
+  private verifiedResponse(text: string, responseKey: string): { result: Record<string, unknown>; signed: boolean } {
     const json = parseJsonObject(text, 'alipay response');
-    const result = readObject(json, responseKey) ?? readObject(json, 'error_response');
+    const key = readObject(json, responseKey) === undefined ? 'error_response' : responseKey;
+    const result = readObject(json, key);
     if (result === undefined) throw new ProviderRejectedError('alipay response without result', 0, undefined);
     const sign = readString(json, 'sign');
-    const signedText = extractSignedJson(text, responseKey);
+    const signedText = extractSignedJson(text, key);
     const signed = sign !== undefined && signedText !== undefined && this.verify(signedText, sign);
     // Only a verified answer may report success; an unsigned refusal changes nothing, so it may pass.
     if (readString(result, 'code') === SUCCESS_CODE && !signed) {
       throw new ProviderRejectedError('alipay response signature invalid', 0, undefined);
     }
-    return result;
+    return { result, signed };
   }
 }

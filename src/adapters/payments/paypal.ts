@@ -8,7 +8,8 @@ import { crc32 } from 'node:zlib';
 import { isKnownCurrency, type Money } from '../../domain/money.ts';
 import { decimalToMinor, minorToDecimal } from './decimal-amount.ts';
 import {
-  PROVIDER_TIMEOUT_MS_DEFAULT,
+  Deadline,
+  PROVIDER_OPERATION_MS_DEFAULT,
   ProviderRejectedError,
   ProviderUnavailableError,
   SignatureError,
@@ -17,14 +18,18 @@ import {
   parseJsonObject,
   readObject,
   readString,
+  savedMethodUnsupported,
   type CreatePaymentInput,
   type CreatedPayment,
   type IncomingNotification,
+  type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
   type PaymentProvider,
+  type ProviderPaymentState,
   type RefundInput,
   type RefundResult,
+  type SavedMethodCharge,
 } from './types.ts';
 
 export const PAYPAL_BASE_URL = 'https://api-m.paypal.com';
@@ -36,8 +41,19 @@ const CERT_CACHE_ENTRIES_MAX = 16;
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
 /** PayPal limits custom_id, invoice_id and description to 127 characters. */
 const PAYPAL_TEXT_CHARS_MAX = 127;
+/**
+ * A delivery whose PAYPAL-TRANSMISSION-TIME is further than this from our clock is refused before
+ * the certificate is fetched — the same tolerance as Stripe's signature timestamp — so an old
+ * (replayed) or forged delivery costs no network call.
+ */
+export const PAYPAL_TRANSMISSION_TOLERANCE_SECONDS = 300;
+/** Bounds the work done on attacker-supplied headers before anything is verified. */
+const HEADER_CHARS_MAX = 2_048;
+/** Captures, refunds and purchase units read from one order: PayPal orders here carry one unit and one capture. */
+const ORDER_ITEMS_MAX = 50;
 
-export type FetchCert = (url: string) => Promise<string>;
+/** Returns the PEM at a (validated) cert URL within the operation's deadline; tests inject a local one. */
+export type FetchCert = (url: string, deadline: Deadline) => Promise<string>;
 
 export interface PaypalProviderOptions {
   clientId: string;
@@ -50,7 +66,7 @@ export interface PaypalProviderOptions {
   fetchCert?: FetchCert;
   /** Capture an order when CHECKOUT.ORDER.APPROVED arrives (default true); the capture event then settles. */
   captureOnApproval?: boolean;
-  /** ≤ 15 000; default 10 000. */
+  /** The time budget of one operation, all its calls together (token, cert, API); ≤ 14 000. */
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -97,17 +113,63 @@ function tryParseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-async function defaultFetchCert(url: string, timeoutMs: number): Promise<string> {
-  const response = await fetchProvider('paypal', url, { method: 'GET' }, timeoutMs);
-  if (response.status !== 200) throw new ProviderUnavailableError(`paypal cert answered ${response.status}`);
+/** Unreachable / 5xx → ProviderUnavailableError (PayPal redelivers); a 4xx means the delivery cannot be verified. */
+async function defaultFetchCert(url: string, deadline: Deadline): Promise<string> {
+  const response = await fetchProvider('paypal', url, { method: 'GET' }, deadline);
+  if (response.status !== 200) throw new SignatureError(`paypal cert answered ${response.status}`);
   return response.text;
+}
+
+/** The ISO 8601 PAYPAL-TRANSMISSION-TIME, or NaN when it is not one. */
+function transmissionTimeMs(value: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.test(value)) return Number.NaN;
+  return Date.parse(value);
+}
+
+function objects(value: unknown): Record<string, unknown>[] {
+  if (!Array.isArray(value)) return [];
+  return value.slice(0, ORDER_ITEMS_MAX).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v));
+}
+
+/** Σ of PayPal amounts in one currency, exactly (decimal strings → minor units). */
+function sumMoney(items: Record<string, unknown>[], currency: string): Money {
+  let minor = 0;
+  for (const item of items) {
+    const m = paypalMoney(readObject(item, 'amount'));
+    if (m !== undefined && m.currency === currency) minor += m.amountMinor;
+  }
+  return { amountMinor: minor, currency };
+}
+
+/**
+ * An Orders v2 order (GET /v2/checkout/orders/{id}) as reconciliation reads it: captures that
+ * completed (later refunds keep them captured) and the refunds that completed.
+ */
+export function paypalOrderState(order: Record<string, unknown>, currency: string): ProviderPaymentState {
+  const payments = objects(order['purchase_units']).map((u) => readObject(u, 'payments'));
+  const captures = payments.flatMap((p) => objects(p?.['captures']));
+  const refunds = payments.flatMap((p) => objects(p?.['refunds']));
+  const capturedItems = captures.filter((c) => ['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(readString(c, 'status') ?? ''));
+  const orderStatus = readString(order, 'status');
+  if (capturedItems.length > 0) {
+    const capturedCurrency = paypalMoney(readObject(capturedItems[0], 'amount'))?.currency ?? currency;
+    const captured = sumMoney(capturedItems, capturedCurrency);
+    const refunded = sumMoney(refunds.filter((r) => readString(r, 'status') === 'COMPLETED'), capturedCurrency);
+    const full = captured.amountMinor > 0 && refunded.amountMinor >= captured.amountMinor;
+    return { status: full ? 'refunded' : 'succeeded', captured, refunded };
+  }
+  if (orderStatus === 'VOIDED' || captures.some((c) => ['DECLINED', 'FAILED'].includes(readString(c, 'status') ?? ''))) {
+    return { status: 'failed', captured: null, refunded: null };
+  }
+  return { status: 'pending', captured: null, refunded: null };
 }
 
 export class PaypalProvider implements PaymentProvider {
   readonly name = 'paypal' as const;
   private readonly options: PaypalProviderOptions;
+  readonly supportsSavedMethods = false;
   private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly budgetMs: number;
   private readonly fetchCert: FetchCert;
   private readonly certCache = new Map<string, { key: KeyObject; notAfterMs: number }>();
   private token: { value: string; expiresAtMs: number } | undefined;
@@ -116,8 +178,8 @@ export class PaypalProvider implements PaymentProvider {
   constructor(options: PaypalProviderOptions) {
     this.options = options;
     this.baseUrl = (options.baseUrl ?? PAYPAL_BASE_URL).replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT;
-    this.fetchCert = options.fetchCert ?? ((url) => defaultFetchCert(url, this.timeoutMs));
+    this.budgetMs = options.timeoutMs ?? PROVIDER_OPERATION_MS_DEFAULT;
+    this.fetchCert = options.fetchCert ?? defaultFetchCert;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -144,7 +206,9 @@ export class PaypalProvider implements PaymentProvider {
         },
       },
     };
-    const order = await this.api('POST', '/v2/checkout/orders', body, `create-${input.paymentId}`);
+    // One budget for the token and the create call together (API.md: 503 within 15 s).
+    const deadline = Deadline.after(this.budgetMs);
+    const order = await this.api(deadline, 'POST', '/v2/checkout/orders', body, `create-${input.paymentId}`);
     const orderId = readString(order, 'id');
     const links = Array.isArray(order['links']) ? (order['links'] as unknown[]) : [];
     const approve = links
@@ -156,7 +220,9 @@ export class PaypalProvider implements PaymentProvider {
   }
 
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
-    await this.verifySignature(n);
+    // The cert fetch and an approval's capture share one budget.
+    const deadline = Deadline.after(this.budgetMs);
+    await this.verifySignature(n, deadline);
     const event = parseJsonObject(n.rawBody, 'paypal webhook event');
     const eventId = readString(event, 'id');
     if (eventId === undefined) throw new SignatureError('paypal event without id');
@@ -192,7 +258,12 @@ export class PaypalProvider implements PaymentProvider {
         if (this.options.captureOnApproval === false || orderId === undefined) {
           return { type: 'ignored', eventId, reason: 'order approved; capture left to the caller' };
         }
-        await this.capture(orderId);
+        // The adapter cannot see simkeep's order, so an approval is captured even when the order
+        // expired meanwhile: PAYMENT.CAPTURE.COMPLETED then lands in settlement's late-capture path
+        // (credited to the wallet). An outage propagates (→ 503, PayPal redelivers); a refusal is
+        // recorded and acknowledged — redelivering it would be refused again.
+        const refusal = await this.capture(orderId, deadline);
+        if (refusal !== undefined) return { type: 'ignored', eventId, reason: `order approved; capture refused (${refusal})` };
         return { type: 'ignored', eventId, reason: 'order approved and captured; PAYMENT.CAPTURE.COMPLETED settles it' };
       }
       default:
@@ -205,19 +276,47 @@ export class PaypalProvider implements PaymentProvider {
   }
 
   async refund(input: RefundInput): Promise<RefundResult> {
-    const captureId = await this.captureIdFor(input.providerRef);
+    // Token, order lookup and refund share one budget.
+    const deadline = Deadline.after(this.budgetMs);
+    const captureId = await this.captureIdFor(input.providerRef, deadline);
     const body = {
       amount: { currency_code: input.amount.currency, value: minorToDecimal(input.amount) },
       custom_id: truncate(input.paymentId),
       note_to_payer: [...input.reason].slice(0, 255).join(''),
     };
-    const refund = await this.api('POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, body, `refund-${input.refundId}`);
+    const refund = await this.api(deadline, 'POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, body, `refund-${input.refundId}`);
     const status = readString(refund, 'status');
     if (status === 'CANCELLED' || status === 'FAILED') throw new ProviderRejectedError(`paypal refund ${status}`, 201, status);
     return { providerRefundRef: readString(refund, 'id') ?? input.refundId, status: status === 'COMPLETED' ? 'succeeded' : 'pending' };
   }
 
-  private async verifySignature(n: IncomingNotification): Promise<void> {
+  /**
+   * GET /v2/checkout/orders/{id}: the captures and refunds PayPal holds for our order. A 404 means
+   * PayPal has no such order.
+   */
+  async lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null> {
+    if (input.providerRef === null) return { status: 'unknown', captured: null, refunded: null };
+    const deadline = Deadline.after(this.budgetMs);
+    let order: Record<string, unknown>;
+    try {
+      order = await this.api(deadline, 'GET', `/v2/checkout/orders/${encodeURIComponent(input.providerRef)}`, undefined, undefined);
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.httpStatus === 404) return null;
+      throw err;
+    }
+    return paypalOrderState(order, input.currency);
+  }
+
+  /**
+   * Not offered: charging a PayPal account without the payer needs PayPal's Vault (a
+   * billing-agreement / `vault_id` payment source), a separately enabled product with its own
+   * consent flow. Auto-renewal falls back to a pay-now link for PayPal.
+   */
+  async chargeSavedMethod(): Promise<SavedMethodCharge> {
+    throw savedMethodUnsupported('paypal');
+  }
+
+  private async verifySignature(n: IncomingNotification, deadline: Deadline): Promise<void> {
     const transmissionId = headerValue(n.headers, 'paypal-transmission-id');
     const transmissionTime = headerValue(n.headers, 'paypal-transmission-time');
     const signature = headerValue(n.headers, 'paypal-transmission-sig');
@@ -226,10 +325,19 @@ export class PaypalProvider implements PaymentProvider {
     if (!transmissionId || !transmissionTime || !signature || !certUrl || !authAlgo) {
       throw new SignatureError('missing paypal-transmission-* headers');
     }
+    if ([transmissionId, transmissionTime, signature, certUrl].some((h) => h.length > HEADER_CHARS_MAX)) {
+      throw new SignatureError('paypal-transmission-* header too long');
+    }
     if (authAlgo !== PAYPAL_AUTH_ALGO) throw new SignatureError(`paypal auth algo ${authAlgo} not accepted`);
-    // Checked before any fetch: an attacker must not make us fetch arbitrary URLs.
+    // Every cheap check comes before the fetch: an attacker must not make us fetch arbitrary URLs,
+    // nor make us fetch at all with a stale or malformed delivery.
     if (!isAllowedPaypalCertUrl(certUrl)) throw new SignatureError('paypal cert url is not https on paypal.com');
-    const key = await this.certKey(certUrl, n.now);
+    const sentAtMs = transmissionTimeMs(transmissionTime);
+    if (!Number.isFinite(sentAtMs)) throw new SignatureError('malformed paypal-transmission-time');
+    if (Math.abs(n.now.getTime() - sentAtMs) > PAYPAL_TRANSMISSION_TOLERANCE_SECONDS * 1000) {
+      throw new SignatureError('paypal-transmission-time outside the tolerance window');
+    }
+    const key = await this.certKey(certUrl, n.now, deadline);
     const message = paypalSignedString(transmissionId, transmissionTime, this.options.webhookId, n.rawBody);
     let valid = false;
     try {
@@ -240,10 +348,10 @@ export class PaypalProvider implements PaymentProvider {
     if (!valid) throw new SignatureError('paypal signature invalid');
   }
 
-  private async certKey(certUrl: string, now: Date): Promise<KeyObject> {
+  private async certKey(certUrl: string, now: Date, deadline: Deadline): Promise<KeyObject> {
     const cached = this.certCache.get(certUrl);
     if (cached !== undefined && cached.notAfterMs > now.getTime()) return cached.key;
-    const pem = await this.fetchCert(certUrl);
+    const pem = await this.fetchCert(certUrl, deadline);
     let entry: { key: KeyObject; notAfterMs: number };
     try {
       if (pem.includes('BEGIN CERTIFICATE')) {
@@ -276,10 +384,10 @@ export class PaypalProvider implements PaymentProvider {
   }
 
   /** providerRef is the order id from createPayment; a capture id (from events) is used as is. */
-  private async captureIdFor(providerRef: string): Promise<string> {
+  private async captureIdFor(providerRef: string, deadline: Deadline): Promise<string> {
     let order: Record<string, unknown>;
     try {
-      order = await this.api('GET', `/v2/checkout/orders/${encodeURIComponent(providerRef)}`, undefined, undefined);
+      order = await this.api(deadline, 'GET', `/v2/checkout/orders/${encodeURIComponent(providerRef)}`, undefined, undefined);
     } catch (err) {
       if (err instanceof ProviderRejectedError && err.httpStatus === 404) return providerRef;
       throw err;
@@ -294,17 +402,20 @@ export class PaypalProvider implements PaymentProvider {
     return id;
   }
 
-  private async capture(orderId: string): Promise<void> {
+  /** Captures an approved order; returns PayPal's refusal code when it refuses (an outage throws). */
+  private async capture(orderId: string, deadline: Deadline): Promise<string | undefined> {
     try {
-      await this.api('POST', `/v2/checkout/orders/${encodeURIComponent(orderId)}/capture`, {}, `capture-${orderId}`);
+      await this.api(deadline, 'POST', `/v2/checkout/orders/${encodeURIComponent(orderId)}/capture`, {}, `capture-${orderId}`);
+      return undefined;
     } catch (err) {
+      if (!(err instanceof ProviderRejectedError)) throw err;
       // A redelivered APPROVED event after a successful capture: nothing left to do.
-      if (err instanceof ProviderRejectedError && err.providerCode === 'ORDER_ALREADY_CAPTURED') return;
-      throw err;
+      if (err.providerCode === 'ORDER_ALREADY_CAPTURED') return undefined;
+      return (err.providerCode ?? String(err.httpStatus)).slice(0, 64);
     }
   }
 
-  private async accessToken(): Promise<string> {
+  private async accessToken(deadline: Deadline): Promise<string> {
     const nowMs = this.now().getTime();
     if (this.token !== undefined && this.token.expiresAtMs > nowMs) return this.token.value;
     const basic = Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`, 'utf8').toString('base64');
@@ -312,7 +423,7 @@ export class PaypalProvider implements PaymentProvider {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: 'grant_type=client_credentials',
-    }, this.timeoutMs);
+    }, deadline);
     if (response.status !== 200) throw new ProviderRejectedError('paypal refused the client credentials', response.status, undefined);
     const json = parseJsonObject(response.text, 'paypal token');
     const value = readString(json, 'access_token');
@@ -322,8 +433,10 @@ export class PaypalProvider implements PaymentProvider {
     return value;
   }
 
-  private async api(method: 'GET' | 'POST', path: string, body: unknown, requestId: string | undefined): Promise<Record<string, unknown>> {
-    const token = await this.accessToken();
+  private async api(
+    deadline: Deadline, method: 'GET' | 'POST', path: string, body: unknown, requestId: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const token = await this.accessToken(deadline);
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     // PayPal-Request-Id makes a retried create/capture/refund return the first result instead of repeating it.
@@ -332,7 +445,7 @@ export class PaypalProvider implements PaymentProvider {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }, this.timeoutMs);
+    }, deadline);
     if (response.status === 401) this.token = undefined;
     if (response.status === 429) throw new ProviderUnavailableError('paypal rate limited');
     if (response.status < 200 || response.status >= 300) {

@@ -5,48 +5,61 @@
 import Stripe from 'stripe';
 import { isKnownCurrency, money, type Money } from '../../domain/money.ts';
 import {
-  PROVIDER_TIMEOUT_MS_DEFAULT,
-  PROVIDER_TIMEOUT_MS_MAX,
+  Deadline,
+  PROVIDER_OPERATION_MS_DEFAULT,
   ProviderRejectedError,
   ProviderUnavailableError,
   SignatureError,
   headerValue,
+  type ChargeSavedMethodInput,
   type CreatePaymentInput,
   type CreatedPayment,
   type IncomingNotification,
+  type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
   type PaymentProvider,
+  type ProviderPaymentState,
   type RefundInput,
   type RefundResult,
+  type SavedMethodCharge,
 } from './types.ts';
 
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 /** simkeep orders expire after 30 min unpaid (SPEC); Stripe's minimum session lifetime is 30 min. */
 const CHECKOUT_SESSION_LIFETIME_SECONDS = 31 * 60;
+/** A saved method is `${customerId}:${paymentMethodId}` (Stripe charges a PaymentMethod attached to a Customer). */
+const SAVED_METHOD_PATTERN = /^(cus_[A-Za-z0-9]+):((?:pm|card|src)_[A-Za-z0-9_]+)$/;
 
 export interface StripeProviderOptions {
   secretKey: string;
   webhookSecret: string;
   /** e.g. `http://127.0.0.1:12111` for a local fake; default is the SDK's `https://api.stripe.com`. */
   apiBaseUrl?: string;
-  /** ≤ 15 000 (API.md: 503 within 15 s); default 10 000. */
+  /** The time budget of one operation, all its calls together; ≤ 14 000 (API.md: 503 within 15 s). */
   timeoutMs?: number;
   now?: () => Date;
 }
 
 export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe' as const;
+  readonly supportsSavedMethods = true;
   private readonly client: Stripe;
   private readonly webhookSecret: string;
+  private readonly budgetMs: number;
   private readonly now: () => Date;
 
   constructor(options: StripeProviderOptions) {
     this.webhookSecret = options.webhookSecret;
     this.now = options.now ?? (() => new Date());
+    this.budgetMs = options.timeoutMs ?? PROVIDER_OPERATION_MS_DEFAULT;
     const base = options.apiBaseUrl === undefined ? undefined : new URL(options.apiBaseUrl);
     this.client = new Stripe(options.secretKey, {
-      timeout: Math.min(options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT, PROVIDER_TIMEOUT_MS_MAX),
+      // The fetch client bounds a whole request (body included) by one timeout; Node's http client
+      // restarts its idle timer at each stage, so a trickling answer could outlive the budget.
+      httpClient: Stripe.createFetchHttpClient(),
+      // Each call passes the time left of its operation's deadline; this is only the ceiling.
+      timeout: this.budgetMs,
       // A retry would push past the 15 s budget; the caller retries with the same idempotency key.
       maxNetworkRetries: 0,
       telemetry: false,
@@ -57,9 +70,10 @@ export class StripeProvider implements PaymentProvider {
   }
 
   async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
+    const deadline = Deadline.after(this.budgetMs);
     const metadata = { paymentId: input.paymentId, orderId: input.orderId };
     const expiresAt = Math.floor(this.now().getTime() / 1000) + CHECKOUT_SESSION_LIFETIME_SECONDS;
-    const session = await this.call(() =>
+    const session = await this.call(deadline, (timeout) =>
       this.client.checkout.sessions.create(
         {
           mode: 'payment',
@@ -81,7 +95,7 @@ export class StripeProvider implements PaymentProvider {
           cancel_url: input.returnUrl,
           expires_at: expiresAt,
         },
-        { idempotencyKey: `create-${input.paymentId}` },
+        { idempotencyKey: `create-${input.paymentId}`, timeout },
       ),
     );
     if (session.url === null) throw new ProviderRejectedError('stripe checkout session has no url', 200, undefined);
@@ -113,42 +127,157 @@ export class StripeProvider implements PaymentProvider {
   }
 
   async refund(input: RefundInput): Promise<RefundResult> {
-    const paymentIntent = await this.paymentIntentOf(input.providerRef);
-    const refund = await this.call(() =>
+    // One budget for both calls: the session lookup and the refund (API.md: 503 within 15 s).
+    const deadline = Deadline.after(this.budgetMs);
+    const paymentIntent = await this.paymentIntentOf(input.providerRef, deadline);
+    const refund = await this.call(deadline, (timeout) =>
       this.client.refunds.create(
         {
           payment_intent: paymentIntent,
           amount: input.amount.amountMinor,
           metadata: { paymentId: input.paymentId, refundId: input.refundId },
         },
-        { idempotencyKey: `refund-${input.refundId}` },
+        { idempotencyKey: `refund-${input.refundId}`, timeout },
       ),
     );
     return { providerRefundRef: refund.id, status: refund.status === 'succeeded' ? 'succeeded' : 'pending' };
   }
 
+  /**
+   * The Checkout Session (or PaymentIntent) with its PaymentIntent and latest charge expanded:
+   * `amount_received` is what was captured, the charge's `amount_refunded` the total refunded.
+   */
+  async lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null> {
+    const ref = input.providerRef;
+    if (ref === null) return { status: 'unknown', captured: null, refunded: null };
+    const deadline = Deadline.after(this.budgetMs);
+    try {
+      if (ref.startsWith('pi_')) {
+        const pi = await this.call(deadline, (timeout) => this.client.paymentIntents.retrieve(ref, { expand: ['latest_charge'] }, { timeout }));
+        return stateOfIntent(pi);
+      }
+      const session = await this.call(deadline, (timeout) =>
+        this.client.checkout.sessions.retrieve(ref, { expand: ['payment_intent.latest_charge'] }, { timeout }),
+      );
+      return stateOfSession(session);
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.httpStatus === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * An off-session PaymentIntent on the customer's saved PaymentMethod, confirmed at once
+   * (https://docs.stripe.com/payments/save-and-reuse#charge-saved-payment-method). A card that
+   * needs 3-D Secure answers `authentication_required`: the customer has to come back on-session.
+   * The payment_intent.succeeded webhook settles the payment like any other.
+   */
+  async chargeSavedMethod(input: ChargeSavedMethodInput): Promise<SavedMethodCharge> {
+    const match = SAVED_METHOD_PATTERN.exec(input.savedMethodRef);
+    const customer = match?.[1];
+    const paymentMethod = match?.[2];
+    if (customer === undefined || paymentMethod === undefined) {
+      throw new ProviderRejectedError('stripe saved method must be "cus_…:pm_…"', 0, 'invalid_saved_method');
+    }
+    const deadline = Deadline.after(this.budgetMs);
+    const metadata = { paymentId: input.paymentId, orderId: input.orderId };
+    let pi: Stripe.PaymentIntent;
+    try {
+      pi = await this.client.paymentIntents.create(
+        {
+          amount: input.amount.amountMinor,
+          currency: input.amount.currency.toLowerCase(),
+          customer,
+          payment_method: paymentMethod,
+          off_session: true,
+          confirm: true,
+          description: `${input.description} (${input.paymentId})`,
+          metadata,
+        },
+        { idempotencyKey: `charge-${input.paymentId}`, timeout: deadline.nextCallMs('stripe') },
+      );
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeCardError) {
+        const providerRef = err.payment_intent?.id ?? '';
+        return { providerRef, status: err.code === 'authentication_required' ? 'requires_action' : 'declined' };
+      }
+      throw stripeFailure(err);
+    }
+    return chargeOfIntent(pi);
+  }
+
   /** providerRef is the Checkout Session id from createPayment or a PaymentIntent id from its events. */
-  private async paymentIntentOf(providerRef: string): Promise<string> {
+  private async paymentIntentOf(providerRef: string, deadline: Deadline): Promise<string> {
     if (providerRef.startsWith('pi_')) return providerRef;
-    const session = await this.call(() => this.client.checkout.sessions.retrieve(providerRef));
+    const session = await this.call(deadline, (timeout) => this.client.checkout.sessions.retrieve(providerRef, {}, { timeout }));
     const pi = session.payment_intent;
     const id = typeof pi === 'string' ? pi : pi?.id;
     if (id === undefined) throw new ProviderRejectedError(`checkout session ${providerRef} has no payment`, 409, undefined);
     return id;
   }
 
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  /** One SDK call with what is left of the operation's deadline as its timeout. */
+  private async call<T>(deadline: Deadline, request: (timeoutMs: number) => Promise<T>): Promise<T> {
+    const timeoutMs = deadline.nextCallMs('stripe');
     try {
-      return await request();
+      return await request(timeoutMs);
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeConnectionError) throw new ProviderUnavailableError('stripe unreachable');
-      if (err instanceof Stripe.errors.StripeError) {
-        const status = err.statusCode ?? 0;
-        if (status >= 500 || status === 0) throw new ProviderUnavailableError(`stripe answered ${status}`);
-        throw new ProviderRejectedError(`stripe refused: ${err.code ?? err.type}`, status, err.code);
-      }
-      throw err;
+      throw stripeFailure(err);
     }
+  }
+}
+
+/** Stripe SDK errors in simkeep's vocabulary: connection trouble and 5xx are outages, the rest refusals. */
+function stripeFailure(err: unknown): unknown {
+  if (err instanceof Stripe.errors.StripeConnectionError) return new ProviderUnavailableError('stripe unreachable');
+  if (err instanceof Stripe.errors.StripeError) {
+    const status = err.statusCode ?? 0;
+    if (status >= 500 || status === 0) return new ProviderUnavailableError(`stripe answered ${status}`);
+    if (status === 429) return new ProviderUnavailableError('stripe rate limited');
+    return new ProviderRejectedError(`stripe refused: ${err.code ?? err.type}`, status, err.code);
+  }
+  return err;
+}
+
+function refundedOf(pi: Stripe.PaymentIntent): Money | null {
+  const charge = pi.latest_charge;
+  if (charge === null || typeof charge === 'string') return null;
+  return stripeMoney(charge.amount_refunded, charge.currency) ?? null;
+}
+
+function stateOfIntent(pi: Stripe.PaymentIntent): ProviderPaymentState {
+  if (pi.status === 'succeeded') {
+    const captured = stripeMoney(pi.amount_received, pi.currency) ?? null;
+    const refunded = refundedOf(pi);
+    const full = captured !== null && refunded !== null && captured.amountMinor > 0 && refunded.amountMinor >= captured.amountMinor;
+    return { status: full ? 'refunded' : 'succeeded', captured, refunded };
+  }
+  if (pi.status === 'canceled') return { status: 'failed', captured: null, refunded: null };
+  return { status: 'pending', captured: null, refunded: null };
+}
+
+function stateOfSession(session: Stripe.Checkout.Session): ProviderPaymentState {
+  const pi = session.payment_intent;
+  if (pi !== null && typeof pi !== 'string') return stateOfIntent(pi);
+  if (session.payment_status === 'paid') {
+    return { status: 'succeeded', captured: stripeMoney(session.amount_total, session.currency) ?? null, refunded: null };
+  }
+  if (session.status === 'expired') return { status: 'failed', captured: null, refunded: null };
+  return { status: 'pending', captured: null, refunded: null };
+}
+
+function chargeOfIntent(pi: Stripe.PaymentIntent): SavedMethodCharge {
+  switch (pi.status) {
+    case 'succeeded':
+      return { providerRef: pi.id, status: 'succeeded' };
+    case 'processing':
+      return { providerRef: pi.id, status: 'pending' };
+    case 'requires_action': {
+      const url = pi.next_action?.redirect_to_url?.url ?? undefined;
+      return { providerRef: pi.id, status: 'requires_action', ...(url ? { action: { type: 'redirect' as const, url } } : {}) };
+    }
+    default:
+      return { providerRef: pi.id, status: 'declined' };
   }
 }
 
@@ -193,13 +322,10 @@ export function mapStripeEvent(event: Stripe.Event): NotificationEvent {
       if (amount === undefined) return ignored(event, 'payment intent currency unknown');
       return { type: 'payment_succeeded', eventId, paymentId, providerRef: pi.id, amount };
     }
-    case 'payment_intent.payment_failed': {
-      const pi = event.data.object;
-      const paymentId = pi.metadata['paymentId'];
-      if (paymentId === undefined) return ignored(event, 'payment intent without simkeep paymentId');
-      const reason = pi.last_payment_error?.code ?? pi.last_payment_error?.type ?? 'payment failed';
-      return { type: 'payment_failed', eventId, paymentId, providerRef: pi.id, reason };
-    }
+    case 'payment_intent.payment_failed':
+      // Informational: Checkout sends one for every declined attempt while the customer may still
+      // retry in the same session; only checkout.session.expired / async_payment_failed end it.
+      return ignored(event, 'payment attempt failed; the checkout session stays open for a retry');
     case 'charge.refunded': {
       const charge = event.data.object;
       const paymentId = charge.metadata['paymentId'];

@@ -48,14 +48,22 @@ export interface IncomingNotification {
 }
 
 /**
- * `refund_succeeded.amount` is the TOTAL refunded on the payment so far, as the provider reports it
- * (Stripe `charge.amount_refunded`, Alipay `refund_fee`, PayPal `total_refunded_amount`): applying
- * it as "refunded = max(refunded, amount)" is idempotent and independent of delivery order.
+ * A refund notification comes in one of two shapes, told apart by `refundId`:
+ *  - without it, `amount` is the TOTAL refunded on the payment so far, as the provider reports it
+ *    (Stripe `charge.amount_refunded`, Alipay `refund_fee`, PayPal `total_refunded_amount`):
+ *    applying it as "refunded = max(refunded, amount)" is idempotent and independent of delivery order;
+ *  - with it (WeChat Pay `REFUND.SUCCESS`, which names one refund by our `out_refund_no` and carries
+ *    only that refund's amount), `thisRefundAmount` is the amount of simkeep refund `refundId`
+ *    alone: applying it confirms that one refund (a guarded pending → succeeded), also idempotent.
  */
+export type RefundSucceededEvent =
+  | { type: 'refund_succeeded'; eventId: string; paymentId: string; providerRef: string; amount: Money; refundId?: undefined }
+  | { type: 'refund_succeeded'; eventId: string; paymentId: string; providerRef: string; refundId: string; thisRefundAmount: Money };
+
 export type NotificationEvent =
   | { type: 'payment_succeeded'; eventId: string; paymentId: string; providerRef: string; amount: Money }
   | { type: 'payment_failed'; eventId: string; paymentId: string; providerRef: string; reason: string }
-  | { type: 'refund_succeeded'; eventId: string; paymentId: string; providerRef: string; amount: Money }
+  | RefundSucceededEvent
   | { type: 'ignored'; eventId: string; reason: string };
 
 export interface NotificationReply {
@@ -64,15 +72,66 @@ export interface NotificationReply {
   body: string;
 }
 
+export interface LookupPaymentInput {
+  paymentId: string;
+  /** What createPayment returned (null when the provider never answered it). */
+  providerRef: string | null;
+  currency: string;
+}
+
+/**
+ * What the provider's own books say about one payment (reconciliation reads it).
+ * `captured`: the amount the provider captured, or null when nothing was or its answer does not say;
+ * `refunded`: the total refunded to the payer so far, or null when its answer does not carry it.
+ * `unknown`: the provider cannot be asked about this payment (e.g. no reference was ever stored).
+ */
+export interface ProviderPaymentState {
+  status: 'pending' | 'succeeded' | 'failed' | 'refunded' | 'unknown';
+  captured: Money | null;
+  refunded: Money | null;
+}
+
+export interface ChargeSavedMethodInput {
+  paymentId: string;
+  orderId: string;
+  amount: Money;
+  description: string;
+  /** A reusable payment method the provider issued for this customer (format per provider). */
+  savedMethodRef: string;
+}
+
+/**
+ * `succeeded` / `pending`: the provider's webhook settles it like any payment (the order stays
+ * awaiting payment until then); `requires_action`: the customer must act (`action`, when the
+ * provider offers a page for it); `declined`: refused, nothing was charged.
+ */
+export interface SavedMethodCharge {
+  providerRef: string;
+  status: 'succeeded' | 'pending' | 'requires_action' | 'declined';
+  action?: PaymentAction;
+}
+
 export interface PaymentProvider {
   readonly name: ProviderName;
+  /** Whether chargeSavedMethod can work at all with this provider (see each adapter for why not). */
+  readonly supportsSavedMethods: boolean;
   createPayment(input: CreatePaymentInput): Promise<CreatedPayment>;
   /** Verifies the signature FIRST; throws SignatureError (→ 400, nothing changes) when it does not hold. */
   parseNotification(n: IncomingNotification): Promise<NotificationEvent>;
   /** What the provider expects back once an event was accepted. */
   acknowledge(event: NotificationEvent): NotificationReply;
   refund(input: RefundInput): Promise<RefundResult>;
+  /** Reads the payment from the provider's books; null = the provider has no such payment. */
+  lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null>;
+  /**
+   * Charges a saved payment method without the customer present (auto-renewal). Idempotent per
+   * paymentId on the provider's side. Providers without the capability throw
+   * ProviderRejectedError with providerCode `saved_method_unsupported`.
+   */
+  chargeSavedMethod(input: ChargeSavedMethodInput): Promise<SavedMethodCharge>;
 }
+
+export const SAVED_METHOD_UNSUPPORTED = 'saved_method_unsupported';
 
 export class SignatureError extends Error {
   override name = 'SignatureError';
@@ -95,11 +154,38 @@ export class ProviderRejectedError extends Error {
   }
 }
 
-/** API.md: a provider that cannot be reached → 503 within 15 s, so no single call may wait longer. */
-export const PROVIDER_TIMEOUT_MS_MAX = 15_000;
-export const PROVIDER_TIMEOUT_MS_DEFAULT = 10_000;
+/**
+ * API.md: a provider that cannot be reached → 503 within 15 s. The budget is per OPERATION (a
+ * refund that looks the order up first, a token fetch before a create, a cert fetch before a
+ * capture): every HTTP call of one operation shares one Deadline and gets only the time left.
+ * 14 s leaves a second for simkeep's own work around the call.
+ */
+export const PROVIDER_OPERATION_MS_MAX = 14_000;
+export const PROVIDER_OPERATION_MS_DEFAULT = PROVIDER_OPERATION_MS_MAX;
 /** Provider answers are small JSON documents; anything bigger is refused rather than buffered. */
 export const PROVIDER_RESPONSE_BYTES_MAX = 1_048_576;
+
+/** The end of one provider operation's time budget, on the monotonic clock. */
+export class Deadline {
+  private constructor(private readonly atMs: number) {}
+
+  /** A deadline `budgetMs` from now, never more than PROVIDER_OPERATION_MS_MAX. */
+  static after(budgetMs: number = PROVIDER_OPERATION_MS_DEFAULT): Deadline {
+    const bounded = Math.max(0, Math.min(budgetMs, PROVIDER_OPERATION_MS_MAX));
+    return new Deadline(performance.now() + bounded);
+  }
+
+  remainingMs(): number {
+    return Math.max(0, Math.floor(this.atMs - performance.now()));
+  }
+
+  /** The time left for the next call; throws ProviderUnavailableError when none is. */
+  nextCallMs(providerName: ProviderName): number {
+    const remaining = this.remainingMs();
+    if (remaining <= 0) throw new ProviderUnavailableError(`${providerName} did not answer within the operation's time budget`);
+    return remaining;
+  }
+}
 
 export interface ProviderResponse {
   status: number;
@@ -108,20 +194,22 @@ export interface ProviderResponse {
 }
 
 /**
- * One HTTP call to a provider with a hard timeout. Unreachable, timed out and 5xx all become
- * ProviderUnavailableError; any other status is returned for the adapter to interpret.
+ * One HTTP call to a provider, bounded by what is left of its operation's deadline. Unreachable,
+ * timed out and 5xx all become ProviderUnavailableError; any other status is returned for the
+ * adapter to interpret.
  */
 export async function fetchProvider(
   providerName: ProviderName,
   url: string,
   init: RequestInit,
-  timeoutMs: number = PROVIDER_TIMEOUT_MS_DEFAULT,
+  deadline: Deadline,
 ): Promise<ProviderResponse> {
-  const boundedMs = Math.min(timeoutMs, PROVIDER_TIMEOUT_MS_MAX);
+  const timeoutMs = deadline.nextCallMs(providerName);
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(boundedMs) });
+    // The signal covers reading the body too: a provider that trickles its answer is cut off.
+    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     text = await response.text();
   } catch (err) {
     // The cause names only the failure kind (ECONNREFUSED, TimeoutError); no credentials are in it.
@@ -135,6 +223,11 @@ export async function fetchProvider(
     throw new ProviderRejectedError(`${providerName} response too large`, response.status, undefined);
   }
   return { status: response.status, headers: response.headers, text };
+}
+
+/** For providers without saved-method products: the typed refusal callers can recognise. */
+export function savedMethodUnsupported(providerName: ProviderName): ProviderRejectedError {
+  return new ProviderRejectedError(`${providerName} cannot charge saved payment methods`, 0, SAVED_METHOD_UNSUPPORTED);
 }
 
 /** Headers arrive with arbitrary case from the HTTP layer; providers define them case-insensitively. */

@@ -5,6 +5,7 @@
 // notifications are SHA256withRSA over `${ts}\n${nonce}\n${body}\n` with the platform public key;
 // notification resources are AEAD_AES_256_GCM with the APIv3 key (tag = last 16 bytes).
 import {
+  X509Certificate,
   createDecipheriv,
   createPrivateKey,
   createPublicKey,
@@ -14,9 +15,10 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { DomainError } from '../../domain/errors.ts';
-import { isKnownCurrency, money } from '../../domain/money.ts';
+import { isKnownCurrency, money, type Money } from '../../domain/money.ts';
 import {
-  PROVIDER_TIMEOUT_MS_DEFAULT,
+  Deadline,
+  PROVIDER_OPERATION_MS_DEFAULT,
   ProviderRejectedError,
   ProviderUnavailableError,
   SignatureError,
@@ -25,15 +27,19 @@ import {
   parseJsonObject,
   readObject,
   readString,
+  savedMethodUnsupported,
   type CreatePaymentInput,
   type CreatedPayment,
   type IncomingNotification,
+  type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
   type PaymentProvider,
+  type ProviderPaymentState,
   type ProviderResponse,
   type RefundInput,
   type RefundResult,
+  type SavedMethodCharge,
 } from './types.ts';
 
 export const WECHAT_PAY_BASE_URL = 'https://api.mch.weixin.qq.com';
@@ -45,6 +51,8 @@ const GCM_TAG_BYTES = 16;
 const APIV3_KEY_BYTES = 32;
 /** WeChat limits `description` to 127 characters. */
 const DESCRIPTION_CHARS_MAX = 127;
+/** The query answer for an out_trade_no WeChat Pay never saw. */
+const ORDER_NOT_EXIST = 'ORDER_NOT_EXIST';
 
 export interface WechatPayProviderOptions {
   mchId: string;
@@ -56,13 +64,16 @@ export interface WechatPayProviderOptions {
   privateKeyPem: string;
   /** Serial number of the merchant API certificate, sent as `serial_no`. */
   certSerial: string;
-  /** WeChat Pay platform public key (or platform certificate) PEM. */
+  /**
+   * WeChat Pay platform certificate PEM (its serial is then what `Wechatpay-Serial` must name) or
+   * the platform public key (微信支付公钥, whose `PUB_KEY_ID_…` only `platformSerial` can give).
+   */
   platformPublicKeyPem: string;
   /** When set, `Wechatpay-Serial` must equal it (platform cert serial or `PUB_KEY_ID_…`). */
   platformSerial?: string;
   /** Default `https://api.mch.weixin.qq.com`. */
   baseUrl?: string;
-  /** ≤ 15 000; default 10 000. */
+  /** The time budget of one operation, all its calls together; ≤ 14 000. */
   timeoutMs?: number;
   now?: () => Date;
   nonce?: () => string;
@@ -109,11 +120,55 @@ export function decryptWechatPayResource(apiV3Key: string, ciphertextB64: string
   }
 }
 
+/** The platform key, and the serial a signature made with it must carry (when it can be known). */
+function platformKeyOf(pem: string, configuredSerial: string | undefined): { key: KeyObject; serial: string | undefined } {
+  if (pem.includes('BEGIN CERTIFICATE')) {
+    const cert = new X509Certificate(pem);
+    return { key: cert.publicKey, serial: configuredSerial ?? cert.serialNumber.toUpperCase() };
+  }
+  return { key: createPublicKey(pem), serial: configuredSerial };
+}
+
+/** A non-negative integer amount in fen, or undefined. */
+function fen(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * The transaction query (GET /v3/pay/transactions/out-trade-no/{out_trade_no}) as reconciliation
+ * reads it. `REFUND` (转入退款) says a refund exists but not how much: refunded stays unknown.
+ */
+export function wechatPayTransactionState(transaction: Record<string, unknown>): ProviderPaymentState {
+  const amount = readObject(transaction, 'amount');
+  const total = fen(amount?.['total']);
+  const currency = readString(amount, 'currency') ?? WECHAT_PAY_CURRENCY;
+  const captured: Money | null = total === undefined || !isKnownCurrency(currency) ? null : money(total, currency);
+  switch (readString(transaction, 'trade_state')) {
+    case 'SUCCESS':
+      return { status: 'succeeded', captured, refunded: null };
+    case 'REFUND':
+      return { status: 'succeeded', captured, refunded: null };
+    case 'NOTPAY':
+    case 'USERPAYING':
+      return { status: 'pending', captured: null, refunded: null };
+    case 'CLOSED':
+    case 'REVOKED':
+    case 'PAYERROR':
+      return { status: 'failed', captured: null, refunded: null };
+    default:
+      return { status: 'unknown', captured: null, refunded: null };
+  }
+}
+
 export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat_pay' as const;
+  readonly supportsSavedMethods = false;
   private readonly options: WechatPayProviderOptions;
   private readonly privateKey: KeyObject;
   private readonly platformKey: KeyObject;
+  /** Undefined only for a bare platform public key without a configured PUB_KEY_ID (see the report). */
+  private readonly platformSerial: string | undefined;
+  private readonly budgetMs: number;
   private readonly baseUrl: string;
   private readonly now: () => Date;
   private readonly nonce: () => string;
@@ -124,7 +179,10 @@ export class WechatPayProvider implements PaymentProvider {
     }
     this.options = options;
     this.privateKey = createPrivateKey(options.privateKeyPem);
-    this.platformKey = createPublicKey(options.platformPublicKeyPem);
+    const platform = platformKeyOf(options.platformPublicKeyPem, options.platformSerial);
+    this.platformKey = platform.key;
+    this.platformSerial = platform.serial;
+    this.budgetMs = options.timeoutMs ?? PROVIDER_OPERATION_MS_DEFAULT;
     this.baseUrl = (options.baseUrl ?? WECHAT_PAY_BASE_URL).replace(/\/+$/, '');
     this.now = options.now ?? (() => new Date());
     this.nonce = options.nonce ?? (() => randomBytes(16).toString('hex').toUpperCase());
@@ -142,7 +200,7 @@ export class WechatPayProvider implements PaymentProvider {
       notify_url: input.notifyUrl,
       amount: { total: input.amount.amountMinor, currency: WECHAT_PAY_CURRENCY },
     };
-    const result = await this.call('POST', '/v3/pay/transactions/native', JSON.stringify(body));
+    const result = await this.call(Deadline.after(this.budgetMs), 'POST', '/v3/pay/transactions/native', JSON.stringify(body));
     const codeUrl = readString(result, 'code_url');
     if (codeUrl === undefined) throw new ProviderRejectedError('wechat pay answered without code_url', 200, undefined);
     return { providerRef: input.paymentId, action: { type: 'qr', qrData: codeUrl } };
@@ -154,16 +212,9 @@ export class WechatPayProvider implements PaymentProvider {
     const eventId = readString(notification, 'id');
     if (eventId === undefined) throw new SignatureError('wechat pay notification without id');
     const eventType = readString(notification, 'event_type');
+    if (eventType === 'REFUND.SUCCESS') return this.refundEvent(eventId, this.decryptedResource(notification, 'wechat pay refund'));
     if (eventType !== 'TRANSACTION.SUCCESS') return { type: 'ignored', eventId, reason: `event_type ${eventType ?? 'missing'}` };
-    const resource = readObject(notification, 'resource');
-    if (readString(resource, 'algorithm') !== 'AEAD_AES_256_GCM') throw new SignatureError('wechat pay resource algorithm unknown');
-    const plaintext = decryptWechatPayResource(
-      this.options.apiV3Key,
-      readString(resource, 'ciphertext') ?? '',
-      readString(resource, 'nonce') ?? '',
-      readString(resource, 'associated_data') ?? '',
-    );
-    const transaction = parseJsonObject(plaintext, 'wechat pay transaction');
+    const transaction = this.decryptedResource(notification, 'wechat pay transaction');
     if (readString(transaction, 'mchid') !== this.options.mchId) return { type: 'ignored', eventId, reason: 'mchid is not ours' };
     const paymentId = readString(transaction, 'out_trade_no');
     const providerRef = readString(transaction, 'transaction_id') ?? '';
@@ -187,9 +238,10 @@ export class WechatPayProvider implements PaymentProvider {
 
   async refund(input: RefundInput): Promise<RefundResult> {
     this.requireCny(input.amount.currency);
+    // The query and the refund share one budget (API.md: 503 within 15 s).
+    const deadline = Deadline.after(this.budgetMs);
     // The refund API needs the order's original total, which only WeChat Pay holds authoritatively.
-    const query = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(input.paymentId)}?mchid=${encodeURIComponent(this.options.mchId)}`;
-    const order = await this.call('GET', query, '');
+    const order = await this.call(deadline, 'GET', this.transactionPath(input.paymentId), '');
     const total = readObject(order, 'amount')?.['total'];
     if (typeof total !== 'number') throw new ProviderRejectedError('wechat pay order without amount.total', 200, undefined);
     const body = {
@@ -198,12 +250,68 @@ export class WechatPayProvider implements PaymentProvider {
       reason: [...input.reason].slice(0, 80).join(''),
       amount: { refund: input.amount.amountMinor, total, currency: WECHAT_PAY_CURRENCY },
     };
-    const result = await this.call('POST', '/v3/refund/domestic/refunds', JSON.stringify(body));
+    const result = await this.call(deadline, 'POST', '/v3/refund/domestic/refunds', JSON.stringify(body));
     const status = readString(result, 'status');
     if (status === 'CLOSED' || status === 'ABNORMAL') {
       throw new ProviderRejectedError(`wechat pay refund ${status}`, 200, status);
     }
     return { providerRefundRef: readString(result, 'refund_id') ?? input.refundId, status: status === 'SUCCESS' ? 'succeeded' : 'pending' };
+  }
+
+  /** The transaction query by our out_trade_no; 404 ORDER_NOT_EXIST → WeChat Pay has no such payment. */
+  async lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null> {
+    let transaction: Record<string, unknown>;
+    try {
+      transaction = await this.call(Deadline.after(this.budgetMs), 'GET', this.transactionPath(input.paymentId), '');
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.httpStatus === 404 && err.providerCode === ORDER_NOT_EXIST) return null;
+      throw err;
+    }
+    return wechatPayTransactionState(transaction);
+  }
+
+  /**
+   * Not offered: charging without the payer needs WeChat Pay's separately approved contract
+   * product (委托代扣 / papay: the payer signs a contract, then pay-by-contract calls).
+   * Auto-renewal falls back to a pay-now QR for WeChat Pay.
+   */
+  async chargeSavedMethod(): Promise<SavedMethodCharge> {
+    throw savedMethodUnsupported('wechat_pay');
+  }
+
+  private transactionPath(paymentId: string): string {
+    return `/v3/pay/transactions/out-trade-no/${encodeURIComponent(paymentId)}?mchid=${encodeURIComponent(this.options.mchId)}`;
+  }
+
+  /** The notification's AEAD_AES_256_GCM resource, decrypted with the APIv3 key. */
+  private decryptedResource(notification: Record<string, unknown>, what: string): Record<string, unknown> {
+    const resource = readObject(notification, 'resource');
+    if (readString(resource, 'algorithm') !== 'AEAD_AES_256_GCM') throw new SignatureError('wechat pay resource algorithm unknown');
+    const plaintext = decryptWechatPayResource(
+      this.options.apiV3Key,
+      readString(resource, 'ciphertext') ?? '',
+      readString(resource, 'nonce') ?? '',
+      readString(resource, 'associated_data') ?? '',
+    );
+    return parseJsonObject(plaintext, what);
+  }
+
+  /**
+   * REFUND.SUCCESS (退款结果通知): the decrypted resource names ONE refund by our out_refund_no
+   * and carries that refund's amount (`amount.refund`) and the order total (`amount.total`), not
+   * the total refunded so far — so the event says which refund it confirms (see types.ts).
+   */
+  private refundEvent(eventId: string, refund: Record<string, unknown>): NotificationEvent {
+    if (readString(refund, 'mchid') !== this.options.mchId) return { type: 'ignored', eventId, reason: 'mchid is not ours' };
+    const paymentId = readString(refund, 'out_trade_no');
+    const refundId = readString(refund, 'out_refund_no');
+    if (paymentId === undefined || refundId === undefined) return { type: 'ignored', eventId, reason: 'refund without out_trade_no / out_refund_no' };
+    const status = readString(refund, 'refund_status');
+    if (status !== 'SUCCESS') return { type: 'ignored', eventId, reason: `refund_status ${status ?? 'missing'}` };
+    const thisRefund = fen(readObject(refund, 'amount')?.['refund']);
+    if (thisRefund === undefined) return { type: 'ignored', eventId, reason: 'refund amount unreadable' };
+    const providerRef = readString(refund, 'transaction_id') ?? '';
+    return { type: 'refund_succeeded', eventId, paymentId, providerRef, refundId, thisRefundAmount: money(thisRefund, WECHAT_PAY_CURRENCY) };
   }
 
   private requireCny(currency: string): void {
@@ -225,7 +333,9 @@ export class WechatPayProvider implements PaymentProvider {
     if (now !== undefined && Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp)) > WECHAT_PAY_TIMESTAMP_TOLERANCE_SECONDS) {
       throw new SignatureError('Wechatpay-Timestamp outside the 5 minute window');
     }
-    if (this.options.platformSerial !== undefined && serial !== this.options.platformSerial) {
+    // WeChat names the key it signed with; a serial other than our platform key's is a key we do
+    // not hold (rotation, or a forgery) and is refused before any RSA work.
+    if (this.platformSerial !== undefined && serial.toUpperCase() !== this.platformSerial.toUpperCase()) {
       throw new SignatureError('Wechatpay-Serial is not the configured platform key');
     }
     const verifier = createVerify('RSA-SHA256').update(wechatPayResponseMessage(timestamp, nonce, body), 'utf8');
@@ -238,7 +348,7 @@ export class WechatPayProvider implements PaymentProvider {
     if (!valid) throw new SignatureError('wechat pay signature invalid');
   }
 
-  private async call(method: 'GET' | 'POST', urlPath: string, body: string): Promise<Record<string, unknown>> {
+  private async call(deadline: Deadline, method: 'GET' | 'POST', urlPath: string, body: string): Promise<Record<string, unknown>> {
     const authorization = wechatPayAuthorization({
       mchId: this.options.mchId,
       certSerial: this.options.certSerial,
@@ -258,12 +368,13 @@ export class WechatPayProvider implements PaymentProvider {
         ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
       },
       ...(method === 'POST' ? { body } : {}),
-    }, this.options.timeoutMs ?? PROVIDER_TIMEOUT_MS_DEFAULT);
+    }, deadline);
     return this.verifiedResult(response);
   }
 
   private verifiedResult(response: ProviderResponse): Record<string, unknown> {
     if (response.status === 429) throw new ProviderUnavailableError('wechat pay rate limited');
+    const signed = this.isSignedByPlatform(response);
     if (response.status < 200 || response.status >= 300) {
       let error: Record<string, unknown> | undefined;
       try {
@@ -272,18 +383,24 @@ export class WechatPayProvider implements PaymentProvider {
         error = undefined;
       }
       const code = readString(error, 'code');
-      throw new ProviderRejectedError(`wechat pay refused: ${code ?? response.status}`, response.status, code);
+      // The code decides outcomes (ORDER_NOT_EXIST → "no such payment"): only WeChat's signed word counts.
+      throw new ProviderRejectedError(`wechat pay refused: ${code ?? response.status}`, response.status, signed ? code : undefined);
     }
     // A success answer must be WeChat Pay's own: the same signature rule as notifications.
+    if (!signed) throw new ProviderRejectedError('wechat pay response signature invalid', response.status, undefined);
+    return response.text === '' ? {} : parseJsonObject(response.text, 'wechat pay response');
+  }
+
+  private isSignedByPlatform(response: ProviderResponse): boolean {
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => {
       headers[key] = value;
     });
     try {
       this.verifySignedMessage(headers, response.text, undefined);
+      return true;
     } catch {
-      throw new ProviderRejectedError('wechat pay response signature invalid', response.status, undefined);
+      return false;
     }
-    return response.text === '' ? {} : parseJsonObject(response.text, 'wechat pay response');
   }
 }

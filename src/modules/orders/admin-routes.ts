@@ -46,6 +46,6 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
   });
 
   app.post('/api/v1/admin/reconciliation', { schema: { tags }, onRequest: staff }, async (_request, reply) => {
-    return reply.code(201).send(await runReconciliation(db, clock.now()));
+    return reply.code(201).send(await runReconciliation(db, clock.now(), paymentProvidersOf(deps)));
   });
 }

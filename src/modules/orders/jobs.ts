@@ -33,6 +33,6 @@ export function ordersJobs(deps: AppDeps): void {
     await expireDueOrders(db, clock.now());
   });
   deps.worker.every('orders.reconciliation', RECONCILIATION_CHECK_EVERY_MS, async ({ db, clock }) => {
-    await reconcileIfDue(db, clock.now());
+    await reconcileIfDue(db, clock.now(), refundDeps.providers);
   });
 }

@@ -1,29 +1,57 @@
-// Daily reconciliation (SPEC "Reconciliation"): compares simkeep's payments with the provider's
-// books and the ledger with itself, repairs what can be repaired safely and reports the rest.
+// Daily reconciliation (SPEC "Reconciliation"): compares simkeep's payments with each provider's
+// books (PaymentProvider.lookupPayment) and the ledger with itself, repairs what can be repaired
+// safely and reports the rest.
+//  - walks every external payment created in the last RECONCILIATION_WINDOW_DAYS, in id order and
+//    bounded batches, for every provider whose adapter is configured (others are reported once);
 //  - captured at the provider, not here (a lost webhook) → repaired: the capture is applied through
 //    the same idempotent settlement as a webhook (guarded UPDATE + journal key), so it cannot double;
 //  - captured here, not at the provider → reported (money we believe we have but do not);
-//  - amounts that differ → reported; ledger invariants (verifyLedger) → reported;
-//  - paid orders whose provisioning job is dead without compensation → reported.
-// The sandbox's books are read directly; real providers' settlement reports are not fetched yet
-// (that needs their reporting APIs and network): their payments are counted as unchecked.
+//  - captured amounts that differ, refund totals that differ → reported;
+//  - a provider that cannot be reached → `provider_unreachable` for that payment, never a crash;
+//    after a few in a row the rest of that provider's payments are reported without calling it;
+//  - amount mismatches recorded by the webhook intake (payment_events), refunds pending > 24 h,
+//    ledger invariants (verifyLedger), dead provisioning → reported.
+import { ProviderUnavailableError, type PaymentProvider, type ProviderPaymentState } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
-import { money } from '../../domain/money.ts';
+import type { Money } from '../../domain/money.ts';
 import type { Actor } from '../audit/service.ts';
 import { verifyLedger } from '../ledger/service.ts';
 import { capturePayment } from './settlement.ts';
 
-/** Rows compared per check in one run: a bound on memory; the next run continues. */
+/** How far back payments are compared: refunds and late captures happen within days, not months. */
+export const RECONCILIATION_WINDOW_DAYS = 7;
+/** Payments read per query: a bound on memory per step. */
+export const RECONCILIATION_BATCH_SIZE = 200;
+/** Payments compared in one run (network calls); beyond it the report says the run was truncated. */
+export const RECONCILIATION_PAYMENTS_MAX = 20_000;
+/** Consecutive unreachable lookups after which the rest of that provider's payments are not called. */
+export const RECONCILIATION_UNREACHABLE_STREAK_MAX = 3;
+/** A provider refund still pending after this long is reported. */
+export const REFUND_PENDING_HOURS_MAX = 24;
+/** Rows read per other check (events, refunds, provisioning) in one run. */
 export const RECONCILIATION_BATCH_MAX = 5_000;
 export const RECONCILIATION_INTERVAL_HOURS = 24;
 export const REPORTS_PAGE_MAX = 100;
 
 const RECONCILIATION_ACTOR: Actor = { userId: null, role: 'reconciliation' };
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Webhook outcomes that mean the provider and simkeep disagree about an amount (webhooks.ts). */
+const MISMATCH_OUTCOMES = ['amount_mismatch', 'refund_amount_mismatch', 'refund_not_pending:failed'];
+
+/** Where reconciliation finds each provider's adapter (the payments registry). */
+export interface ProviderDirectory {
+  byName(name: string): PaymentProvider | null;
+}
 
 export interface ReconciliationIssue {
-  kind: 'captured_here_not_at_provider' | 'amount_mismatch' | 'ledger' | 'provisioning_dead' | 'repaired_missing_capture';
+  kind:
+    | 'captured_here_not_at_provider' | 'amount_mismatch' | 'refunded_mismatch' | 'repaired_missing_capture'
+    | 'provider_unreachable' | 'provider_lookup_failed' | 'provider_not_configured'
+    | 'amount_mismatch_event' | 'refund_pending_too_long' | 'ledger' | 'provisioning_dead' | 'run_truncated';
   paymentId?: string;
   orderId?: string;
+  refundId?: string;
   detail: string;
 }
 
@@ -35,46 +63,172 @@ export interface ReconciliationReport {
   issues: ReconciliationIssue[];
 }
 
-interface SandboxPair {
-  payment_id: string;
+interface LocalPayment {
+  id: string;
   order_id: string;
-  captured: boolean;
+  provider: string;
+  provider_ref: string | null;
   amount_minor: number;
   currency: string;
-  sbx_status: string | null;
-  sbx_amount_minor: number | null;
-  sbx_currency: string | null;
+  captured: boolean;
+  /** Σ of this payment's refunds to the provider that succeeded / are still pending here. */
+  refunded_ok_minor: number;
+  refunded_pending_minor: number;
 }
 
-async function compareSandbox(db: Db, now: Date, issues: ReconciliationIssue[]): Promise<{ checked: number; repaired: number }> {
-  const { rows } = await db.query<SandboxPair>(
-    `SELECT p.id AS payment_id, p.order_id, p.captured_at IS NOT NULL AS captured, p.amount_minor, p.currency,
-            s.status AS sbx_status, s.amount_minor AS sbx_amount_minor, s.currency AS sbx_currency
-       FROM payments p LEFT JOIN sandbox_payments s ON s.payment_id = p.id
-      WHERE p.provider = 'sandbox' AND (p.captured_at IS NOT NULL OR s.status = 'succeeded')
-      ORDER BY p.created_at DESC LIMIT $1`,
-    [RECONCILIATION_BATCH_MAX],
+const fmt = (m: Money): string => `${m.amountMinor} ${m.currency}`;
+
+async function localBatch(q: Queryable, since: Date, afterId: string, limit: number): Promise<LocalPayment[]> {
+  const { rows } = await q.query<LocalPayment>(
+    `SELECT p.id, p.order_id, p.provider, p.provider_ref, p.amount_minor, p.currency, p.captured_at IS NOT NULL AS captured,
+            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
+                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'succeeded'), 0)::bigint AS refunded_ok_minor,
+            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
+                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'pending'), 0)::bigint AS refunded_pending_minor
+       FROM payments p
+      WHERE p.provider NOT IN ('wallet', 'voucher') AND p.created_at >= $1 AND p.id > $2
+      ORDER BY p.id LIMIT $3`,
+    [since, afterId, limit],
   );
-  let repaired = 0;
-  for (const r of rows) {
-    const ids = { paymentId: r.payment_id, orderId: r.order_id };
-    if (r.sbx_amount_minor !== null && (r.sbx_amount_minor !== r.amount_minor || r.sbx_currency !== r.currency)) {
-      issues.push({ kind: 'amount_mismatch', ...ids, detail: `provider ${r.sbx_amount_minor} ${r.sbx_currency}, here ${r.amount_minor} ${r.currency}` });
-      continue;
+  return rows;
+}
+
+type Verdict = { issue?: Omit<ReconciliationIssue, 'paymentId' | 'orderId'>; repairWith?: Money };
+
+/** What one payment's two sides say; pure, so each rule reads on its own. */
+export function compareWithProvider(local: LocalPayment, remote: ProviderPaymentState | null): Verdict[] {
+  if (remote === null) {
+    return local.captured ? [{ issue: { kind: 'captured_here_not_at_provider', detail: 'the provider has no such payment' } }] : [];
+  }
+  if (remote.status === 'unknown') return [];
+  const capturedThere = (remote.status === 'succeeded' || remote.status === 'refunded') ? remote.captured : null;
+  const verdicts: Verdict[] = [];
+  if (capturedThere !== null) {
+    if (capturedThere.amountMinor !== local.amount_minor || capturedThere.currency !== local.currency) {
+      return [{ issue: { kind: 'amount_mismatch', detail: `provider captured ${fmt(capturedThere)}, here ${local.amount_minor} ${local.currency}` } }];
     }
-    if (r.captured && r.sbx_status !== 'succeeded') {
-      issues.push({ kind: 'captured_here_not_at_provider', ...ids, detail: `provider status ${r.sbx_status ?? 'missing'}` });
-    } else if (!r.captured && r.sbx_status === 'succeeded') {
-      const outcome = await db.transaction((tx) =>
-        capturePayment(tx, { paymentId: r.payment_id, amount: money(r.amount_minor, r.currency), provider: 'sandbox', now, actor: RECONCILIATION_ACTOR }),
-      );
-      if (outcome === 'captured' || outcome === 'late_capture_to_wallet') {
-        repaired++;
-        issues.push({ kind: 'repaired_missing_capture', ...ids, detail: `capture applied (${outcome})` });
-      }
+    if (!local.captured) verdicts.push({ repairWith: capturedThere });
+  } else if (local.captured && (remote.status === 'pending' || remote.status === 'failed')) {
+    return [{ issue: { kind: 'captured_here_not_at_provider', detail: `provider status ${remote.status}` } }];
+  }
+  const r = remote.refunded;
+  const capturedHere = local.captured || verdicts.length > 0;
+  if (r !== null && capturedHere) {
+    const high = local.refunded_ok_minor + local.refunded_pending_minor;
+    // In between is a refund still in flight here: neither side is wrong yet.
+    if (r.currency !== local.currency || r.amountMinor < local.refunded_ok_minor || r.amountMinor > high) {
+      const pending = local.refunded_pending_minor > 0 ? ` (+${local.refunded_pending_minor} pending)` : '';
+      verdicts.push({ issue: { kind: 'refunded_mismatch', detail: `provider refunded ${fmt(r)}, here ${local.refunded_ok_minor} ${local.currency}${pending}` } });
     }
   }
-  return { checked: rows.length, repaired };
+  return verdicts;
+}
+
+interface PaymentsRun {
+  db: Db;
+  providers: ProviderDirectory;
+  now: Date;
+  issues: ReconciliationIssue[];
+  checked: number;
+  repaired: number;
+  unreachableStreak: Map<string, number>;
+  notConfigured: Map<string, number>;
+}
+
+async function comparePayments(db: Db, providers: ProviderDirectory, now: Date, issues: ReconciliationIssue[]): Promise<{ checked: number; repaired: number }> {
+  const run: PaymentsRun = { db, providers, now, issues, checked: 0, repaired: 0, unreachableStreak: new Map(), notConfigured: new Map() };
+  const since = new Date(now.getTime() - RECONCILIATION_WINDOW_DAYS * DAY_MS);
+  const batchesMax = Math.ceil(RECONCILIATION_PAYMENTS_MAX / RECONCILIATION_BATCH_SIZE);
+  let afterId = '';
+  let more = true;
+  for (let b = 0; b < batchesMax && more; b++) {
+    const batch = await localBatch(db, since, afterId, RECONCILIATION_BATCH_SIZE);
+    for (const local of batch) await comparePayment(run, local);
+    afterId = batch[batch.length - 1]?.id ?? afterId;
+    more = batch.length === RECONCILIATION_BATCH_SIZE;
+  }
+  if (more && (await localBatch(db, since, afterId, 1)).length > 0) {
+    issues.push({ kind: 'run_truncated', detail: `stopped after ${RECONCILIATION_PAYMENTS_MAX} payments; the rest are compared on the next run` });
+  }
+  for (const [provider, count] of run.notConfigured) {
+    issues.push({ kind: 'provider_not_configured', detail: `${count} ${provider} payment(s) not compared: no ${provider} adapter is configured` });
+  }
+  return { checked: run.checked, repaired: run.repaired };
+}
+
+async function comparePayment(run: PaymentsRun, local: LocalPayment): Promise<void> {
+  const ids = { paymentId: local.id, orderId: local.order_id };
+  const provider = run.providers.byName(local.provider);
+  if (!provider || provider.name !== local.provider) {
+    run.notConfigured.set(local.provider, (run.notConfigured.get(local.provider) ?? 0) + 1);
+    return;
+  }
+  const streak = run.unreachableStreak.get(local.provider) ?? 0;
+  if (streak >= RECONCILIATION_UNREACHABLE_STREAK_MAX) {
+    run.issues.push({ kind: 'provider_unreachable', ...ids, detail: `${local.provider} not asked: unreachable for the previous payments of this run` });
+    return;
+  }
+  let remote: ProviderPaymentState | null;
+  try {
+    remote = await provider.lookupPayment({ paymentId: local.id, providerRef: local.provider_ref, currency: local.currency });
+  } catch (error) {
+    const unreachable = error instanceof ProviderUnavailableError;
+    if (unreachable) run.unreachableStreak.set(local.provider, streak + 1);
+    const message = error instanceof Error ? error.message : String(error);
+    run.issues.push({ kind: unreachable ? 'provider_unreachable' : 'provider_lookup_failed', ...ids, detail: message.slice(0, 200) });
+    return;
+  }
+  run.unreachableStreak.set(local.provider, 0);
+  run.checked++;
+  for (const verdict of compareWithProvider(local, remote)) {
+    if (verdict.issue) run.issues.push({ ...verdict.issue, ...ids });
+    if (verdict.repairWith && (await repairCapture(run.db, local, verdict.repairWith, run.now))) {
+      run.repaired++;
+      run.issues.push({ kind: 'repaired_missing_capture', ...ids, detail: "capture applied from the provider's books" });
+    }
+  }
+}
+
+/** The lost webhook's effect, through the same idempotent settlement (guarded UPDATE + journal key). */
+async function repairCapture(db: Db, local: LocalPayment, amount: Money, now: Date): Promise<boolean> {
+  const outcome = await db.transaction((tx) =>
+    capturePayment(tx, { paymentId: local.id, amount, provider: local.provider, now, actor: RECONCILIATION_ACTOR }),
+  );
+  return outcome === 'captured' || outcome === 'late_capture_to_wallet';
+}
+
+async function mismatchEvents(q: Queryable, now: Date, issues: ReconciliationIssue[]): Promise<void> {
+  const since = new Date(now.getTime() - RECONCILIATION_WINDOW_DAYS * DAY_MS);
+  const { rows } = await q.query<{ provider: string; event_id: string; payment_id: string | null; order_id: string | null; outcome: string; summary: Record<string, unknown> }>(
+    `SELECT e.provider, e.event_id, e.payment_id, p.order_id, e.outcome, e.summary
+       FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id
+      WHERE e.outcome = ANY($1::text[]) AND e.received_at >= $2
+      ORDER BY e.received_at, e.event_id LIMIT $3`,
+    [MISMATCH_OUTCOMES, since, RECONCILIATION_BATCH_MAX],
+  );
+  for (const r of rows) {
+    issues.push({
+      kind: 'amount_mismatch_event',
+      ...(r.payment_id ? { paymentId: r.payment_id } : {}),
+      ...(r.order_id ? { orderId: r.order_id } : {}),
+      detail: `${r.provider} event ${r.event_id} (${r.outcome}): ${JSON.stringify(r.summary).slice(0, 200)}`,
+    });
+  }
+}
+
+async function stalePendingRefunds(q: Queryable, now: Date, issues: ReconciliationIssue[]): Promise<void> {
+  const before = new Date(now.getTime() - REFUND_PENDING_HOURS_MAX * HOUR_MS);
+  const { rows } = await q.query<{ id: string; order_id: string; payment_id: string; amount_minor: number; currency: string; created_at: Date }>(
+    `SELECT id, order_id, payment_id, amount_minor, currency, created_at FROM refunds
+      WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
+    [before, RECONCILIATION_BATCH_MAX],
+  );
+  for (const r of rows) {
+    issues.push({
+      kind: 'refund_pending_too_long', paymentId: r.payment_id, orderId: r.order_id, refundId: r.id,
+      detail: `refund of ${r.amount_minor} ${r.currency} pending since ${r.created_at.toISOString()}`,
+    });
+  }
 }
 
 async function deadProvisioning(q: Queryable, issues: ReconciliationIssue[]): Promise<void> {
@@ -87,24 +241,26 @@ async function deadProvisioning(q: Queryable, issues: ReconciliationIssue[]): Pr
 }
 
 /** One run: compare, repair, store the report. Safe to run concurrently (repairs are idempotent). */
-export async function runReconciliation(db: Db, now: Date): Promise<ReconciliationReport> {
+export async function runReconciliation(db: Db, now: Date, providers: ProviderDirectory): Promise<ReconciliationReport> {
   const issues: ReconciliationIssue[] = [];
-  const sandbox = await compareSandbox(db, now, issues);
+  const payments = await comparePayments(db, providers, now, issues);
+  await mismatchEvents(db, now, issues);
+  await stalePendingRefunds(db, now, issues);
   await deadProvisioning(db, issues);
   for (const v of await verifyLedger(db)) issues.push({ kind: 'ledger', detail: `${v.kind} ${v.id}: ${v.detail}` });
   const { rows } = await db.query<{ id: number }>(
     'INSERT INTO reconciliation_reports (ran_at, checked, repaired, issues) VALUES ($1, $2, $3, $4) RETURNING id',
-    [now, sandbox.checked, sandbox.repaired, JSON.stringify(issues)],
+    [now, payments.checked, payments.repaired, JSON.stringify(issues)],
   );
-  return { id: rows[0]?.id ?? 0, ranAt: now.toISOString(), checked: sandbox.checked, repaired: sandbox.repaired, issues };
+  return { id: rows[0]?.id ?? 0, ranAt: now.toISOString(), checked: payments.checked, repaired: payments.repaired, issues };
 }
 
 /** Runs when the last report is a day old in application-clock time (the sandbox clock may jump). */
-export async function reconcileIfDue(db: Db, now: Date): Promise<ReconciliationReport | null> {
+export async function reconcileIfDue(db: Db, now: Date, providers: ProviderDirectory): Promise<ReconciliationReport | null> {
   const { rows } = await db.query<{ ran_at: Date }>('SELECT ran_at FROM reconciliation_reports ORDER BY ran_at DESC LIMIT 1');
   const last = rows[0]?.ran_at;
-  if (last && now.getTime() - last.getTime() < RECONCILIATION_INTERVAL_HOURS * 3_600_000) return null;
-  return runReconciliation(db, now);
+  if (last && now.getTime() - last.getTime() < RECONCILIATION_INTERVAL_HOURS * HOUR_MS) return null;
+  return runReconciliation(db, now, providers);
 }
 
 export async function listReconciliationReports(q: Queryable, limit: number, cursor?: number): Promise<{ items: ReconciliationReport[]; nextCursor: string | null }> {

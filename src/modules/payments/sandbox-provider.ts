@@ -2,43 +2,35 @@
 // hosted provider — a payment page at /sandbox/pay/{paymentId}, its own books (sandbox_payments),
 // webhooks signed with `Simkeep-Sandbox-Signature` (Stripe's scheme, see sandbox-signature.ts) and
 // delivered asynchronously, twice — so the whole paid journey runs offline through the same
-// webhook intake, signature check and deduplication as the real providers.
-import { createHmac, randomBytes } from 'node:crypto';
+// webhook intake, signature check and deduplication as the real providers. Saved payment methods
+// are refs the sandbox issued itself (HMAC-tagged, like test cards with a scripted behaviour).
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SANDBOX_SIGNATURE_HEADER, verifySandboxSignature } from '../../adapters/payments/sandbox-signature.ts';
 import {
   ProviderRejectedError, SignatureError, headerValue, parseJsonObject, readObject, readString,
-  type CreatePaymentInput, type CreatedPayment, type IncomingNotification, type NotificationEvent, type NotificationReply,
-  type PaymentProvider, type RefundInput, type RefundResult,
+  type ChargeSavedMethodInput, type CreatePaymentInput, type CreatedPayment, type IncomingNotification, type LookupPaymentInput,
+  type NotificationEvent, type NotificationReply, type PaymentProvider, type ProviderPaymentState, type RefundInput, type RefundResult,
+  type SavedMethodCharge,
 } from '../../adapters/payments/types.ts';
-import type { Queryable } from '../../db/types.ts';
+import type { Db } from '../../db/types.ts';
 import { isKnownCurrency, money } from '../../domain/money.ts';
 import type { Clock } from '../clock/service.ts';
+import { completeSandboxPayment, type SandboxPaymentRow } from './sandbox-service.ts';
 
-export type SandboxEventType = 'payment.succeeded' | 'payment.failed';
+export { newSandboxEventId, sandboxWebhookKey, type SandboxEvent, type SandboxEventType } from './sandbox-events.ts';
 
-/** The webhook body the sandbox delivers (and signs). */
-export interface SandboxEvent {
-  id: string;
-  type: SandboxEventType;
-  paymentId: string;
-  amount: { amount: number; currency: string };
-  createdAt: string;
-}
-
-/** The signing key is derived from the server key, so no extra secret needs configuring. */
-export function sandboxWebhookKey(secretKey: Buffer): Buffer {
-  return createHmac('sha256', secretKey).update('sandbox-webhook').digest();
-}
-
-export function newSandboxEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
-}
+/** How a sandbox-issued saved method behaves when charged, like Stripe's test cards. */
+export type SandboxSavedMethodBehaviour = 'succeeds' | 'declines' | 'requires_action';
+const SAVED_METHOD_BEHAVIOURS: readonly SandboxSavedMethodBehaviour[] = ['succeeds', 'declines', 'requires_action'];
+const SAVED_METHOD_PATTERN = /^sbxpm_(succeeds|declines|requires_action)_([0-9a-f]{24})_([0-9a-f]{32})$/;
 
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox' as const;
 
+  readonly supportsSavedMethods = true;
+
   constructor(
-    private readonly db: Queryable,
+    private readonly db: Db,
     private readonly clock: Clock,
     private readonly webhookKey: Buffer,
     private readonly publicUrl: string,
@@ -77,6 +69,58 @@ export class SandboxProvider implements PaymentProvider {
 
   acknowledge(_event: NotificationEvent): NotificationReply {
     return { status: 200, contentType: 'application/json; charset=utf-8', body: '{"received":true}' };
+  }
+
+  /** Reads the sandbox's own books, as a real provider's payment API would answer. */
+  async lookupPayment(input: LookupPaymentInput): Promise<ProviderPaymentState | null> {
+    const { rows } = await this.db.query<Pick<SandboxPaymentRow, 'status' | 'amount_minor' | 'currency'> & { refunded_minor: number }>(
+      'SELECT status, amount_minor, currency, refunded_minor FROM sandbox_payments WHERE payment_id = $1',
+      [input.paymentId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.status !== 'succeeded') return { status: row.status, captured: null, refunded: null };
+    const full = row.amount_minor > 0 && row.refunded_minor >= row.amount_minor;
+    return { status: full ? 'refunded' : 'succeeded', captured: money(row.amount_minor, row.currency), refunded: money(row.refunded_minor, row.currency) };
+  }
+
+  /** A saved-method ref for tests and demos; the sandbox recognises only refs it issued. */
+  issueSavedMethod(behaviour: SandboxSavedMethodBehaviour = 'succeeds'): string {
+    const nonce = randomBytes(12).toString('hex');
+    return `sbxpm_${behaviour}_${nonce}_${this.savedMethodTag(behaviour, nonce)}`;
+  }
+
+  /**
+   * Charges a sandbox-issued saved method on the sandbox's books, then delivers the same signed
+   * webhooks as a page payment (the payer's decision is scripted by the ref). Idempotent per
+   * paymentId: the first decision wins (completeSandboxPayment's guarded UPDATE).
+   */
+  async chargeSavedMethod(input: ChargeSavedMethodInput): Promise<SavedMethodCharge> {
+    const behaviour = this.behaviourOf(input.savedMethodRef);
+    const created = await this.createPayment({
+      paymentId: input.paymentId, orderId: input.orderId, amount: input.amount, description: input.description,
+      returnUrl: `${this.publicUrl}/orders/${encodeURIComponent(input.orderId)}`, notifyUrl: `${this.publicUrl}/api/v1/webhooks/sandbox`,
+    });
+    if (behaviour === 'requires_action') return { providerRef: created.providerRef, status: 'requires_action', action: created.action };
+    const { status } = await completeSandboxPayment(this.db, this.clock.now(), input.paymentId, behaviour === 'succeeds' ? 'succeeded' : 'failed');
+    if (status === 'succeeded') return { providerRef: created.providerRef, status: 'succeeded' };
+    if (status === 'failed') return { providerRef: created.providerRef, status: 'declined' };
+    return { providerRef: created.providerRef, status: 'requires_action', action: created.action };
+  }
+
+  private savedMethodTag(behaviour: SandboxSavedMethodBehaviour, nonce: string): string {
+    return createHmac('sha256', this.webhookKey).update(`saved-method:${behaviour}:${nonce}`).digest('hex').slice(0, 32);
+  }
+
+  private behaviourOf(ref: string): SandboxSavedMethodBehaviour {
+    const match = SAVED_METHOD_PATTERN.exec(ref);
+    const behaviour = SAVED_METHOD_BEHAVIOURS.find((b) => b === match?.[1]);
+    const nonce = match?.[2];
+    const tag = match?.[3];
+    const valid = behaviour !== undefined && nonce !== undefined && tag !== undefined &&
+      timingSafeEqual(Buffer.from(tag, 'hex'), Buffer.from(this.savedMethodTag(behaviour, nonce), 'hex'));
+    if (!valid) throw new ProviderRejectedError('sandbox: no such saved payment method', 400, 'invalid_saved_method');
+    return behaviour;
   }
 
   /** Refunds on the sandbox's books; refuses more than was captured there, like a real provider. */

@@ -9,7 +9,7 @@ import { notFound } from '../../domain/errors.ts';
 import type { App, AppDeps } from '../../http/types.ts';
 import { enqueue, type JobPayload } from '../../jobs/queue.ts';
 import { SANDBOX_SIGNATURE_HEADER, signSandboxPayload } from '../../adapters/payments/sandbox-signature.ts';
-import { newSandboxEventId, sandboxWebhookKey, type SandboxEvent, type SandboxEventType } from './sandbox-provider.ts';
+import { newSandboxEventId, sandboxWebhookKey, type SandboxEvent, type SandboxEventType } from './sandbox-events.ts';
 
 export const SANDBOX_WEBHOOK_QUEUE = 'sandbox_webhook';
 export const SANDBOX_DELIVERIES_PER_EVENT = 2;

@@ -1,0 +1,23 @@
+// The sandbox provider's webhook event and its signing key, shared by the provider (which verifies
+// deliveries) and the sandbox service (which sends them).
+import { createHmac, randomBytes } from 'node:crypto';
+
+export type SandboxEventType = 'payment.succeeded' | 'payment.failed';
+
+/** The webhook body the sandbox delivers (and signs). */
+export interface SandboxEvent {
+  id: string;
+  type: SandboxEventType;
+  paymentId: string;
+  amount: { amount: number; currency: string };
+  createdAt: string;
+}
+
+/** The signing key is derived from the server key, so no extra secret needs configuring. */
+export function sandboxWebhookKey(secretKey: Buffer): Buffer {
+  return createHmac('sha256', secretKey).update('sandbox-webhook').digest();
+}
+
+export function newSandboxEventId(): string {
+  return `evt_${randomBytes(12).toString('hex')}`;
+}
