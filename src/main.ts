@@ -1,10 +1,24 @@
 // `npm start`: one process serving the API and running the worker, on the embedded database in
 // SIMKEEP_DATA_DIR or on PostgreSQL with DATABASE_URL. Bad configuration, or an address it cannot
 // listen on, exits 1 with a message naming the variable (no stack trace).
+import { createServer } from 'node:net';
 import { ConfigError, httpUrlOf, loadConfig, type Config } from './config.ts';
 import { ListenError, createApp } from './app.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Binds HOST:PORT once and lets go, so an address this machine cannot listen on (in use, not its
+ * own) fails in a moment, before the data directory is created or migrated. The real listen
+ * afterwards reports a port taken in between the same way.
+ */
+function probeListen(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(new ListenError({ host, port }, error)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
@@ -20,6 +34,7 @@ async function main(): Promise<void> {
   }
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
+    await probeListen(config.host, config.port);
     app = await createApp(config, { listen: { port: config.port, host: config.host } });
   } catch (error) {
     if (error instanceof ListenError) {
