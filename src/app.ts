@@ -3,18 +3,21 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { DestinationStream, Logger } from 'pino';
+import { httpUrlOf, type Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import type { Db } from './db/types.ts';
+import { createLogger } from './http/logging.ts';
 import { buildServer } from './http/server.ts';
 import type { App, AppDeps, RouteModule } from './http/types.ts';
 import { registerMaintenance } from './jobs/maintenance.ts';
 import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
+import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
+import { auditRoutes } from './modules/audit/routes.ts';
 import { AppClock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
@@ -27,7 +30,7 @@ import { paymentsRoutes } from './modules/payments/routes.ts';
 import { seedDemo } from './seed/demo.ts';
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs];
@@ -44,6 +47,13 @@ export interface CreateAppOptions {
   /** An already open database (tests share one per file). */
   db?: Db;
   logger?: Logger;
+  /** Where the app's own logger (level and redaction from config) writes, when no `logger` is given; default stdout. */
+  logStream?: DestinationStream;
+  /**
+   * Listen before the jobs are registered and the worker starts (`npm start`): without
+   * SIMKEEP_PUBLIC_URL the public URL is then taken from the address actually bound (PORT=0).
+   */
+  listen?: { host: string; port: number };
   /** Start the background worker loop (default: config.worker). Tests drive `deps.worker` by hand. */
   startWorker?: boolean;
 }
@@ -83,8 +93,19 @@ export async function openConfiguredDatabase(config: Config): Promise<{ db: Db; 
   return { db, secretKey };
 }
 
+/** The server could not bind HOST:PORT (in use, not an address of this machine, not resolvable). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(readonly at: { host: string; port: number }, cause: unknown) {
+    const reason = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
+    super(`cannot listen on HOST=${at.host} PORT=${at.port} (${reason})`, { cause });
+  }
+}
+
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<RunningApp> {
-  const log = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const log = options.logger ?? createLogger(config.logLevel, options.logStream);
+  // The dummy hash for unknown-email logins, computed now rather than by the first such login.
+  const hashingReady = preparePasswordHashing();
   const secretKey = resolveSecretKey(config);
   const db = options.db ?? (await openDatabase(config.database));
   const { applied } = await migrate(db);
@@ -96,16 +117,28 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const usersBefore = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
   const seed = config.demo ?? (config.database.kind === 'pglite' && (usersBefore.rows[0]?.n ?? 0) === 0);
   if (seed) await seedDemo({ db, clock, secretKey });
-  if (config.admin) await ensureAdmin(db, config.admin);
+  if (config.admin) await ensureAdmin(db, clock, config.admin);
+  await hashingReady;
 
   const worker = new Worker(db, clock, log);
   const deps: AppDeps = { config, db, clock, secretKey, log, worker };
+  const http = await buildServer(deps, ROUTE_MODULES);
+  if (options.listen) {
+    try {
+      await http.listen(options.listen);
+    } catch (error) {
+      await http.close();
+      if (!options.db) await db.close();
+      throw new ListenError(options.listen, error);
+    }
+    const address = http.server.address();
+    if (!config.publicUrlExplicit && typeof address === 'object' && address) config.publicUrl = httpUrlOf(config.host, address.port);
+  }
+  // Jobs after listening: some build what they need (the payment providers) from the public URL.
   for (const registerJobs of JOB_MODULES) registerJobs(deps);
   // Every API process keeps its view of the sandbox clock fresh, even without a worker.
   const clockTimer = config.sandbox ? setInterval(() => void clock.refresh(db).catch(() => undefined), 1_000) : null;
   clockTimer?.unref();
-
-  const http = await buildServer(deps, ROUTE_MODULES);
   if (options.startWorker ?? config.worker) worker.start();
 
   let closed = false;

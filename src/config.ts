@@ -1,14 +1,67 @@
 // The one place environment variables are read. Every variable of API.md's configuration table is
 // parsed and validated here; a bad value stops start-up with a message naming the variable.
+// Numbers are strict decimals (no ' ', 0x10, 1e3), URLs are http(s), keys are parsed here — so a
+// value that would only fail later (at listen, at the first payment) fails at start instead.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
 import { z } from 'zod';
+import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
-const port = z.coerce.number().int().min(0).max(65_535);
+
+/** A whole number written in plain decimal digits, within [min, max]. */
+function decimalInt(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`));
+}
+
+/** A decimal fraction such as 0, 0.25 or 1 (no exponent, no sign). */
+const decimalFraction = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,9})?$/, 'must be a decimal number such as 0.25')
+  .transform(Number)
+  .pipe(z.number().min(0, 'must be 0..1').max(1, 'must be 0..1'));
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+export function isHostSyntax(value: string): boolean {
+  return isIP(value) !== 0 || HOSTNAME.test(value);
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isProxyAddress(item: string): boolean {
+  if (PROXY_NAMES.has(item)) return true;
+  const [address = '', prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** SIMKEEP_TRUST_PROXY → the trusted-proxy list: '' = none, undefined = invalid. `1` trusts a proxy on loopback. */
+export function trustProxyOf(value: string): string | undefined {
+  if (value === '0' || value === 'false') return '';
+  if (value === '1' || value === 'true') return 'loopback';
+  const items = value.split(',').map((v) => v.trim());
+  return items.every(isProxyAddress) ? items.join(',') : undefined;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
-  PORT: port.default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: decimalInt(0, 65_535).default(3000),
+  HOST: z.string().refine(isHostSyntax, 'must be an IP address or a host name (IPv6 without brackets)').default('127.0.0.1'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -23,10 +76,15 @@ const envSchema = z.object({
   SIMKEEP_DEMO: flag.optional(),
   SIMKEEP_SANDBOX: flag.optional(),
   SIMKEEP_WORKER: flag.default(true),
-  SIMKEEP_RENEW_DAYS_BEFORE: z.coerce.number().int().min(0).max(60).default(2),
-  SIMKEEP_PUBLIC_URL: z.url('must be an http(s) URL').optional(),
-  SIMKEEP_SIM_CARRIER_FAILURE_RATE: z.coerce.number().min(0, 'must be 0..1').max(1, 'must be 0..1').default(0),
-  SIMKEEP_SIM_CARRIER_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(50),
+  SIMKEEP_TRUST_PROXY: z
+    .string()
+    .refine((v) => trustProxyOf(v) !== undefined, 'must be 0, 1 (trust a proxy on loopback) or a comma-separated list of proxy addresses/CIDRs')
+    .default('0'),
+  SIMKEEP_REGISTER_LIMIT_PER_HOUR: decimalInt(0, 1_000_000).default(20),
+  SIMKEEP_RENEW_DAYS_BEFORE: decimalInt(0, 60).default(2),
+  SIMKEEP_PUBLIC_URL: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL (no credentials, query or fragment)').optional(),
+  SIMKEEP_SIM_CARRIER_FAILURE_RATE: decimalFraction.default(0),
+  SIMKEEP_SIM_CARRIER_LATENCY_MS: decimalInt(0, 10_000).default(50),
   SIMKEEP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -60,8 +118,22 @@ export interface Config {
   readonly demo: boolean | null;
   readonly sandbox: boolean;
   readonly worker: boolean;
+  /**
+   * The proxies whose X-Forwarded-For is believed, as Fastify's `trustProxy` list (`loopback`,
+   * addresses, CIDRs), or null: the client address is the socket's (SIMKEEP_TRUST_PROXY).
+   */
+  readonly trustProxy: string | null;
+  /** Registrations allowed per client IP per hour; 0 = no limit. */
+  readonly registerLimitPerHour: number;
   readonly renewDaysBefore: number;
-  readonly publicUrl: string;
+  /**
+   * The base URL people and providers reach. Without SIMKEEP_PUBLIC_URL it is derived from HOST and
+   * PORT, and once the server listens from the address it actually got (PORT=0 picks a free port):
+   * read it when needed, do not copy it at start.
+   */
+  publicUrl: string;
+  /** Whether SIMKEEP_PUBLIC_URL set publicUrl (then listening never changes it). */
+  readonly publicUrlExplicit: boolean;
   readonly logLevel: Env['SIMKEEP_LOG_LEVEL'];
   /** The simulated carrier's behaviour (demo and tests): latency and share of failed requests. */
   readonly simulatedCarrier: { latencyMs: number; failureRate: number };
@@ -69,15 +141,21 @@ export interface Config {
   readonly smtp: { url: string; from: string } | null;
 }
 
+/** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
 export interface ProviderCredentials {
   stripe?: { secretKey: string; webhookSecret: string };
   alipay?: { appId: string; privateKey: string; publicKey: string };
-  wechatPay?: { mchId: string; appId?: string; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string };
+  wechatPay?: { mchId: string; appId: string; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string };
   paypal?: { clientId: string; clientSecret: string; webhookId: string };
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The URL of a listening address; IPv6 hosts in brackets (RFC 3986). */
+export function httpUrlOf(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 /** All of a provider's variables, or none: a half-configured provider is a start-up error. */
@@ -87,6 +165,51 @@ function group<K extends keyof Env, T>(env: Env, keys: readonly K[], build: (v: 
   const missing = keys.filter((k) => env[k] === undefined);
   if (missing.length > 0) throw new ConfigError(`${missing.join(', ')} must be set together with ${present.join(', ')}`);
   return build(Object.fromEntries(keys.map((k) => [k, String(env[k])])) as Record<K, string>);
+}
+
+const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
+const looksLikePath = (value: string): boolean => /^[./~]/.test(value) || /\.(pem|key|crt|cer)$/i.test(value);
+
+/**
+ * A key given as PEM text, bare base64 (DER: PKCS#8 or PKCS#1 for a private key, SPKI for a public
+ * one — how Alipay's console hands them out) or a path to a PEM file, parsed with node:crypto and
+ * returned as PEM text. Only RSA keys: both Alipay (RSA2) and WeChat Pay v3 sign with RSA-SHA256.
+ */
+export function resolveKey(variable: string, value: string, kind: 'private' | 'public'): string {
+  let text = value;
+  if (!value.includes('-----BEGIN') && looksLikePath(value.trim())) {
+    const path = value.trim().replace(/^~(?=\/)/, homedir());
+    if (!existsSync(path)) throw new ConfigError(`${variable}: no such key file: ${path}`);
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${variable}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  let key: KeyObject;
+  try {
+    key = text.includes('-----BEGIN') ? parsePem(text, kind) : parseBareBase64(text, kind);
+  } catch (error) {
+    const reason = error instanceof ConfigError ? error.message : `not a valid ${kind} key`;
+    throw new ConfigError(`${variable}: ${reason} (give PEM text, bare base64 or a path to a PEM file)`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new ConfigError(`${variable}: must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  return String(kind === 'private' ? key.export({ type: 'pkcs8', format: 'pem' }) : key.export({ type: 'spki', format: 'pem' }));
+}
+
+function parsePem(text: string, kind: 'private' | 'public'): KeyObject {
+  return kind === 'private' ? createPrivateKey(text) : createPublicKey(text);
+}
+
+function parseBareBase64(text: string, kind: 'private' | 'public'): KeyObject {
+  if (!BASE64.test(text)) throw new ConfigError(`not PEM, base64 or a file path`);
+  const der = Buffer.from(text.replace(/\s+/g, ''), 'base64');
+  if (kind === 'public') return createPublicKey({ key: der, format: 'der', type: 'spki' });
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs1' });
+  }
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -103,6 +226,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if ((env.SIMKEEP_ADMIN_EMAIL === undefined) !== (env.SIMKEEP_ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('SIMKEEP_ADMIN_EMAIL and SIMKEEP_ADMIN_PASSWORD must be set together');
   }
+  if (env.SIMKEEP_ADMIN_EMAIL && env.SIMKEEP_ADMIN_PASSWORD) {
+    const weak = checkPasswordPolicy(env.SIMKEEP_ADMIN_PASSWORD, env.SIMKEEP_ADMIN_EMAIL);
+    if (weak) throw new ConfigError(`SIMKEEP_ADMIN_PASSWORD: ${weak.message} (the same policy as every account)`);
+  }
   const smtp = env.SMTP_URL ? { url: env.SMTP_URL, from: env.SIMKEEP_MAIL_FROM ?? 'simkeep <no-reply@simkeep.invalid>' } : null;
   return {
     env: nodeEnv,
@@ -114,21 +241,30 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     demo: env.SIMKEEP_DEMO ?? null,
     sandbox: env.SIMKEEP_SANDBOX ?? nodeEnv !== 'production',
     worker: env.SIMKEEP_WORKER,
+    trustProxy: trustProxyOf(env.SIMKEEP_TRUST_PROXY) || null,
+    registerLimitPerHour: env.SIMKEEP_REGISTER_LIMIT_PER_HOUR,
     renewDaysBefore: env.SIMKEEP_RENEW_DAYS_BEFORE,
-    publicUrl: (env.SIMKEEP_PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/$/, ''),
+    publicUrl: (env.SIMKEEP_PUBLIC_URL ?? httpUrlOf(env.HOST, env.PORT)).replace(/\/+$/, ''),
+    publicUrlExplicit: env.SIMKEEP_PUBLIC_URL !== undefined,
     logLevel: env.SIMKEEP_LOG_LEVEL,
     simulatedCarrier: { latencyMs: env.SIMKEEP_SIM_CARRIER_LATENCY_MS, failureRate: env.SIMKEEP_SIM_CARRIER_FAILURE_RATE },
     providers: {
       stripe: group(env, ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], (v) => ({ secretKey: v.STRIPE_SECRET_KEY, webhookSecret: v.STRIPE_WEBHOOK_SECRET })),
       alipay: group(env, ['ALIPAY_APP_ID', 'ALIPAY_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY'], (v) => ({
-        appId: v.ALIPAY_APP_ID, privateKey: v.ALIPAY_PRIVATE_KEY, publicKey: v.ALIPAY_PUBLIC_KEY,
+        appId: v.ALIPAY_APP_ID,
+        privateKey: resolveKey('ALIPAY_PRIVATE_KEY', v.ALIPAY_PRIVATE_KEY, 'private'),
+        publicKey: resolveKey('ALIPAY_PUBLIC_KEY', v.ALIPAY_PUBLIC_KEY, 'public'),
       })),
+      // WECHATPAY_APP_ID belongs to the group: the Native order API needs it, so without it every
+      // WeChat Pay order would fail at creation.
       wechatPay: group(
         env,
-        ['WECHATPAY_MCH_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
+        ['WECHATPAY_MCH_ID', 'WECHATPAY_APP_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
         (v) => ({
-          mchId: v.WECHATPAY_MCH_ID, appId: env.WECHATPAY_APP_ID, apiV3Key: v.WECHATPAY_API_V3_KEY, privateKey: v.WECHATPAY_PRIVATE_KEY,
-          certSerial: v.WECHATPAY_CERT_SERIAL, platformPublicKey: v.WECHATPAY_PLATFORM_PUBLIC_KEY,
+          mchId: v.WECHATPAY_MCH_ID, appId: v.WECHATPAY_APP_ID, apiV3Key: v.WECHATPAY_API_V3_KEY,
+          privateKey: resolveKey('WECHATPAY_PRIVATE_KEY', v.WECHATPAY_PRIVATE_KEY, 'private'),
+          certSerial: v.WECHATPAY_CERT_SERIAL,
+          platformPublicKey: resolveKey('WECHATPAY_PLATFORM_PUBLIC_KEY', v.WECHATPAY_PLATFORM_PUBLIC_KEY, 'public'),
         }),
       ),
       paypal: group(env, ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID'], (v) => ({

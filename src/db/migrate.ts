@@ -4,6 +4,7 @@
 // (`DO $$ … RAISE EXCEPTION … $$`) asserting what must now hold.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './types.ts';
 
@@ -17,19 +18,34 @@ export interface Migration {
   checksum: string;
 }
 
+const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
+
+/**
+ * Every file in the directory must be a migration named NNNN_name.sql with a number of its own: a
+ * misnamed file (0007-add.sql, 7_add.sql, 0007_Add.SQL) would otherwise be skipped in silence and
+ * its schema change never made.
+ */
 export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((file) => {
-      const sql = readFileSync(dir + file, 'utf8');
-      return {
-        version: Number(file.slice(0, 4)),
-        name: file.slice(5, -4),
-        sql,
-        checksum: createHash('sha256').update(sql).digest('hex'),
-      };
-    });
+  const files = readdirSync(dir).sort();
+  const misnamed = files.filter((f) => !MIGRATION_FILE.test(f));
+  if (misnamed.length > 0) {
+    throw new Error(`migrations directory ${dir}: ${misnamed.join(', ')} not named NNNN_name.sql (lower-case letters, digits, _)`);
+  }
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const clash = seen.get(file.slice(0, 4));
+    if (clash) throw new Error(`migrations directory ${dir}: ${clash} and ${file} share the number ${file.slice(0, 4)}`);
+    seen.set(file.slice(0, 4), file);
+  }
+  return files.map((file) => {
+    const sql = readFileSync(join(dir, file), 'utf8');
+    return {
+      version: Number(file.slice(0, 4)),
+      name: file.slice(5, -4),
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    };
+  });
 }
 
 export async function migrate(db: Db, migrations = listMigrations()): Promise<{ applied: string[] }> {

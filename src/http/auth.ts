@@ -34,10 +34,12 @@ function bearerToken(request: FastifyRequest): string | null {
 /**
  * Runs on every request before its body is read or validated (onRequest), so a protected route
  * answers 401/403 to a caller it does not admit whatever the body, and never parses a stranger's upload.
+ * A path no route matches is skipped: it answers 404 whatever the credentials, without a token lookup.
  */
 export function registerAuthentication(app: App, deps: AppDeps): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.is404) return;
     const bearer = bearerToken(request);
     if (request.headers.authorization !== undefined && !bearer) {
       throw new DomainError('unauthenticated', 'unauthenticated', 'the Authorization header must be "Bearer <token>"');

@@ -1,15 +1,17 @@
 // The HTTP server: Fastify with zod schemas (validation, types and OpenAPI 3.1 from one source),
 // problem+json for every failure, request ids in every log line, Prometheus metrics per route.
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { errorHandler, frameworkErrorHandler, problem, sendProblem } from './problem.ts';
+import { z } from 'zod';
+import { errorHandler, frameworkErrorHandler, problem, problemResponses, sendProblem } from './problem.ts';
 import { registerAuthentication } from './auth.ts';
+import { clientErrorHandler } from './client-error.ts';
 import { refuseUnstorableText } from './input-text.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import type { App, AppDeps, RouteModule } from './types.ts';
 
 declare module 'fastify' {
@@ -18,20 +20,34 @@ declare module 'fastify' {
   }
 }
 
+/** Every body, JSON or text, unless its route says otherwise. */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+/** For the routes that take bulk CSV (SIM import); they set it as their route-level `bodyLimit`. */
 export const CSV_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
-const REQUEST_ID_MAX_LENGTH = 128;
+
+const opsTags = ['ops'];
+
+/** Whether the matched route declares a request body (then an empty JSON body is malformed). */
+function routeTakesBody(request: FastifyRequest): boolean {
+  return request.routeOptions.schema?.body !== undefined;
+}
 
 export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]): Promise<App> {
   const app: App = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    trustProxy: false,
+    // The id is chosen (and a client's sanitised) as the request is created, so the logger's
+    // binding and request.id agree; requestIdHeader off so Fastify does not take the raw header.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // SIMKEEP_TRUST_PROXY: the proxies whose X-Forwarded-For is believed (request.ip is then the
+    // address the nearest untrusted hop presents); off by default — a direct client could forge it.
+    trustProxy: deps.config.trustProxy === null ? false : deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     // A URL the router cannot decode or a path parameter over its length: problem+json like every error.
     frameworkErrors: frameworkErrorHandler,
+    // Oversized headers, a bad Content-Length: refused by Node's parser, answered as problem+json.
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -41,17 +57,27 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
     sendProblem(reply, problem(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  // An over-long or odd request id from a client is replaced, never logged raw.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.id.length > REQUEST_ID_MAX_LENGTH || !/^[\w.:-]+$/.test(request.id)) request.id = randomUUID();
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
   });
 
   app.addHook('preValidation', refuseUnstorableText);
 
-  // CSV bodies (SIM import, usage feeds) arrive as text; their routes set their own larger limit.
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
-  // Webhooks are verified over the exact bytes received: keep the raw JSON text beside the parsed body.
+  // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body
+  // where the route takes none: `POST /auth/logout` with a JSON content type and nothing in it is fine.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '' && !routeTakesBody(request)) {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+  // CSV bodies (SIM import, usage feeds) arrive as text, within the server's 1 MiB unless the route
+  // sets a larger `bodyLimit` — so an unauthenticated route never buffers more than that.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   // Every route, so tests can prove the OpenAPI document lists them all.
@@ -63,7 +89,7 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
   });
 
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
   await app.register(cookie);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(swagger, {
@@ -77,21 +103,32 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   });
   registerAuthentication(app, deps);
 
-  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+  const healthSchema = {
+    tags: opsTags, security: [], description: '200 when the database answers',
+    response: { 200: z.object({ status: z.literal('ok') }), ...problemResponses(503) },
+  };
+  app.get('/healthz', { schema: healthSchema }, async (_request, reply) => {
     try {
       await deps.db.query('SELECT 1');
-      return { status: 'ok' };
+      return { status: 'ok' as const };
     } catch {
       return sendProblem(reply, problem(503, 'database_unavailable', 'the database does not answer'));
     }
   });
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Routes after swagger's registration: it documents only the routes added once it is there.
+  const metricsSchema = { tags: opsTags, security: [], description: 'Prometheus text exposition: request counts and latency per route, process metrics' };
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
+    reply.type(metrics.contentType);
+    return metrics.metrics();
+  });
+  app.get('/api/v1/openapi.json', { schema: { tags: opsTags, security: [], description: 'This document (OpenAPI 3.1)' } }, async () => app.swagger());
 
   for (const register of modules) register(app, deps);
   return app;
 }
 
-function registerMetrics(app: App): void {
+/** Request counters and latency per route pattern; the registry is served at GET /metrics. */
+function registerMetrics(app: App): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -109,8 +146,5 @@ function registerMetrics(app: App): void {
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+  return registry;
 }

@@ -62,6 +62,33 @@ describe.runIf(hasPostgres || mustRun)('several processes on one PostgreSQL serv
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
+  it('holds the per-account login limit for a parallel burst split across processes', async () => {
+    const [first, second] = apps;
+    if (!first || !second) throw new Error('apps not started');
+    const email = 'burst-shared@example.test';
+    const register = await first.http.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password: 'Correct-Horse-Battery-9' } });
+    expect(register.statusCode).toBe(201);
+    const burst = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+      (i % 2 === 0 ? first : second).http.inject({
+        method: 'POST', url: '/api/v1/auth/login', remoteAddress: `198.18.7.${i}`, payload: { email, password: `Wrong-${i}-password` },
+      })));
+    const statuses = burst.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(19);
+  });
+
+  it('holds the per-IP login limit for a parallel burst across accounts and processes', async () => {
+    const [first, second] = apps;
+    if (!first || !second) throw new Error('apps not started');
+    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      (i % 2 === 0 ? first : second).http.inject({
+        method: 'POST', url: '/api/v1/auth/login', remoteAddress: '198.18.9.9', payload: { email: `spray-${i}@example.test`, password: 'Wrong-password-1' },
+      })));
+    const statuses = burst.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+  });
+
   it('frees an idempotency key whose process died, but not one still being worked on', async () => {
     const alive = await open();
     const dying = await open();

@@ -29,6 +29,8 @@ export interface RequestOptions {
   /** A raw body (CSV, form data, malformed JSON); set the content-type header yourself. */
   raw?: string;
   body?: unknown;
+  /** The client address the server sees (default 127.0.0.1): per-IP limits key on it. */
+  remoteAddress?: string;
 }
 
 export interface TestContext {
@@ -46,6 +48,12 @@ export interface TestContext {
   advance(seconds: number): Promise<void>;
   /** Runs due jobs and periodic tasks until the queue is quiet. */
   drain(): Promise<void>;
+}
+
+/** An address in 198.18.0.0/15 (RFC 2544, benchmarking): never a real client. */
+export function randomClientAddress(): string {
+  const b = randomBytes(3);
+  return `198.${18 + ((b[0] ?? 0) & 1)}.${b[1] ?? 0}.${b[2] ?? 0}`;
 }
 
 export function databaseKinds(): DbKind[] {
@@ -120,7 +128,7 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db): TestContext {
       payload = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await app.http.inject({ method: method as 'GET', url: path, headers, payload });
+    const res = await app.http.inject({ method: method as 'GET', url: path, headers, payload, remoteAddress: options.remoteAddress });
     let json: T = undefined as T;
     try {
       json = JSON.parse(res.body) as T;
@@ -146,8 +154,10 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db): TestContext {
     async customer(locale = 'en') {
       const email = `c-${randomBytes(5).toString('hex')}@example.test`;
       const password = `Pw-${randomBytes(9).toString('base64url')}`;
+      // Each customer signs up from an address of its own, as real ones do: the per-IP registration
+      // limit is for one address signing up many.
       const r = await call<{ token: string; user: { id: string } }>('POST', '/api/v1/auth/register', {
-        body: { email, password, name: 'Test Customer', locale },
+        body: { email, password, name: 'Test Customer', locale }, remoteAddress: randomClientAddress(),
       });
       if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
       return { email, password, token: r.json.token, user: r.json.user };

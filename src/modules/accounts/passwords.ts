@@ -1,40 +1,12 @@
-// Password hashing (argon2id, OWASP parameters) and the password policy: at least 10 characters,
-// not in the bundled list of common passwords (top passwords of 10+ characters from the OWASP
-// SecLists "10 million" list, lower-cased), and not the account's email or its local part.
-import { readFileSync } from 'node:fs';
+// Password hashing (argon2id, OWASP parameters) and the dummy verification that keeps an unknown
+// email as slow as a wrong password. The policy lives in password-policy.ts.
 import { hash, verify, type Options } from '@node-rs/argon2';
-import type { FieldError } from '../../domain/errors.ts';
 
-export const PASSWORD_MIN_LENGTH = 10;
-export const PASSWORD_MAX_LENGTH = 256;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, checkPasswordPolicy } from './password-policy.ts';
 
 /** @node-rs/argon2's `Algorithm` is an ambient const enum; 2 is its Argon2id member. */
 const ARGON2ID = 2 as NonNullable<Options['algorithm']>;
 const ARGON2_OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
-
-let commonPasswords: Set<string> | null = null;
-function isCommonPassword(password: string): boolean {
-  commonPasswords ??= new Set(
-    readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8').split('\n').filter(Boolean),
-  );
-  return commonPasswords.has(password.toLowerCase());
-}
-
-export function checkPasswordPolicy(password: string, email: string): FieldError | null {
-  if (password.length < PASSWORD_MIN_LENGTH) {
-    return { path: 'password', message: `must be at least ${PASSWORD_MIN_LENGTH} characters` };
-  }
-  if (password.length > PASSWORD_MAX_LENGTH) {
-    return { path: 'password', message: `must be at most ${PASSWORD_MAX_LENGTH} characters` };
-  }
-  const lower = password.trim().toLowerCase();
-  const emailLower = email.trim().toLowerCase();
-  if (lower === emailLower || lower === emailLower.split('@')[0]) {
-    return { path: 'password', message: 'must not be your email address' };
-  }
-  if (isCommonPassword(password)) return { path: 'password', message: 'is too common; choose another one' };
-  return null;
-}
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
@@ -49,9 +21,21 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 }
 
 // Verifying against this when the email is unknown keeps both answers equally slow, so response
-// time does not reveal whether an account exists.
+// time does not reveal whether an account exists. It is computed at start (preparePasswordHashing),
+// so the first unknown-email login is not the one that pays for hashing it.
 let dummyHash: Promise<string> | null = null;
-export async function burnVerification(password: string): Promise<void> {
+
+/** Computes the dummy hash now; the composition root awaits this before serving. */
+export function preparePasswordHashing(): Promise<string> {
   dummyHash ??= hashPassword('simkeep-dummy-password-for-timing');
-  await verifyPassword(await dummyHash, password);
+  return dummyHash;
+}
+
+/** Whether the dummy hash was computed (tests: start-up did it, not the first login). */
+export function isPasswordHashingPrepared(): boolean {
+  return dummyHash !== null;
+}
+
+export async function burnVerification(password: string): Promise<void> {
+  await verifyPassword(await preparePasswordHashing(), password);
 }

@@ -43,9 +43,22 @@ export const createStaffBody = z.object({
 
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 
-export const auditQuery = z.object({
-  actor: z.string().max(100).optional(),
-  target: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().regex(/^\d{1,18}$/).optional(),
+export const sessionResponse = z.object({ user: userSchema, token: z.string().describe('bearer token; also set as the session cookie') });
+
+export const apiTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['customer', 'operator', 'admin', 'carrier']),
+  userId: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable().describe('to the minute'),
+  createdAt: z.string(),
 });
+
+export const createdApiTokenSchema = apiTokenSchema.extend({ token: z.string().describe('shown once') });
+
+export const apiTokenListSchema = z.object({ items: z.array(apiTokenSchema), nextCursor: z.null() });
+
+/** 204: no body. */
+export const noContent = z.null().describe('No Content');

@@ -1,15 +1,17 @@
 // Accounts: users, their roles, login sessions and API tokens. Owns `users` and `auth_tokens`.
 // Invariants: an email belongs to at most one user (unique index on lower(email) — registration
 // races resolve there, not in code); a token is usable only while unexpired and unrevoked; the
-// same 401 answers an unknown email and a wrong password, and repeated failures are throttled
-// per IP and per account in the database, so limits hold across processes.
+// same 401 answers an unknown email and a wrong password, and login attempts are throttled per IP
+// and per account in the database (counted before the password is checked, so a parallel burst
+// gets no more checks than a sequential one), so limits hold across processes. Registrations are
+// limited per IP the same way. Logout ends sessions only: an API token is revoked by an admin.
 import type { Db, Queryable } from '../../db/types.ts';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/types.ts';
 import { DomainError, conflict, notFound, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { recordAudit, type Actor } from '../audit/service.ts';
+import { SYSTEM_ACTOR, recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
+import { resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '../throttle/service.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newTokenSecret } from './tokens.ts';
 
@@ -20,6 +22,9 @@ export const LOCALES: readonly Locale[] = ['en', 'zh-CN'];
 export const SESSION_TTL_DAYS = 30;
 export const LOGIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 5, windowSeconds: 15 * 60 };
 export const LOGIN_LIMIT_PER_IP: ThrottleRule = { maxAttempts: 30, windowSeconds: 15 * 60 };
+export const REGISTER_WINDOW_SECONDS = 3600;
+/** A token's last use is written at most this often: one cheap guarded UPDATE a minute per token. */
+export const LAST_USED_RESOLUTION_SECONDS = 60;
 
 export interface User {
   id: string;
@@ -51,13 +56,13 @@ const DAY_MS = 86_400_000;
 
 async function issueToken(
   db: Queryable,
-  input: { userId: string; kind: 'session' | 'api'; expiresAt: Date | null; name?: string; createdBy?: string },
+  input: { userId: string; kind: 'session' | 'api'; now: Date; expiresAt: Date | null; name?: string; createdBy?: string },
 ): Promise<{ id: string; token: string }> {
   const token = newTokenSecret(input.kind);
   const id = newId('tok');
   await db.query(
-    `INSERT INTO auth_tokens (id, user_id, kind, token_hash, name, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [id, input.userId, input.kind, hashToken(token), input.name ?? null, input.createdBy ?? null, input.expiresAt],
+    `INSERT INTO auth_tokens (id, user_id, kind, token_hash, name, created_by, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [id, input.userId, input.kind, hashToken(token), input.name ?? null, input.createdBy ?? null, input.expiresAt, input.now],
   );
   return { id, token };
 }
@@ -69,10 +74,28 @@ export interface RegisterInput {
   locale?: Locale;
 }
 
-export async function register(db: Db, clock: Clock, input: RegisterInput): Promise<{ user: User; token: string }> {
+export interface RegisterLimit {
+  /** The client's address (behind a proxy: as SIMKEEP_TRUST_PROXY allows). */
+  ip: string;
+  /** Registrations per IP per hour; 0 = no limit. */
+  perHour: number;
+}
+
+export async function register(db: Db, clock: Clock, input: RegisterInput, limit: RegisterLimit): Promise<{ user: User; token: string }> {
   const email = input.email.trim();
   const policyError = checkPasswordPolicy(input.password, email);
   if (policyError) throw validation('weak_password', `password ${policyError.message}`, [policyError]);
+  // Counted before the hash (the expensive part): a burst of sign-ups from one address is refused
+  // whichever process it reaches. A refused weak password above costs nothing and is not counted.
+  if (limit.perHour > 0) {
+    const rule = { maxAttempts: limit.perHour, windowSeconds: REGISTER_WINDOW_SECONDS };
+    const attempt = await takeAttempt(db, `register:ip:${limit.ip}`, rule, clock.now());
+    if (!attempt.allowed) {
+      throw new DomainError('rate_limited', 'too_many_registrations', `too many registrations from this address; try again in ${attempt.retryAfterSeconds} s`, {
+        retryAfterSeconds: attempt.retryAfterSeconds,
+      });
+    }
+  }
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.transaction(async (tx) => {
@@ -82,7 +105,8 @@ export async function register(db: Db, clock: Clock, input: RegisterInput): Prom
       );
       const row = rows[0];
       if (!row) throw new Error('insert returned no row');
-      const { token } = await issueToken(tx, { userId: row.id, kind: 'session', expiresAt: new Date(clock.now().getTime() + SESSION_TTL_DAYS * DAY_MS) });
+      const now = clock.now();
+      const { token } = await issueToken(tx, { userId: row.id, kind: 'session', now, expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * DAY_MS) });
       return { user: toUser(row), token };
     });
   } catch (error) {
@@ -105,11 +129,12 @@ export async function login(
   const now = clock.now();
   const accountKey = `login:account:${input.email.trim().toLowerCase()}`;
   const ipKey = `login:ip:${input.ip}`;
-  const [byAccount, byIp] = await Promise.all([
-    peekThrottle(db, accountKey, LOGIN_LIMIT_PER_ACCOUNT, now),
-    peekThrottle(db, ipKey, LOGIN_LIMIT_PER_IP, now),
-  ]);
-  if (byAccount.blocked || byIp.blocked) throw tooManyAttempts(Math.max(byAccount.retryAfterSeconds, byIp.retryAfterSeconds));
+  // Count first, check the password after: each attempt takes its number in one atomic upsert, so
+  // of 25 simultaneous tries on one account exactly 5 reach the password check.
+  const byIp = await takeAttempt(db, ipKey, LOGIN_LIMIT_PER_IP, now);
+  if (!byIp.allowed) throw tooManyAttempts(byIp.retryAfterSeconds);
+  const byAccount = await takeAttempt(db, accountKey, LOGIN_LIMIT_PER_ACCOUNT, now);
+  if (!byAccount.allowed) throw tooManyAttempts(byAccount.retryAfterSeconds);
 
   const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [input.email.trim()]);
   const row = rows[0];
@@ -117,31 +142,47 @@ export async function login(
   if (row?.password_hash) valid = await verifyPassword(row.password_hash, input.password);
   else await burnVerification(input.password);
 
-  if (!row || !valid) {
-    await hitThrottle(db, accountKey, LOGIN_LIMIT_PER_ACCOUNT, now);
-    await hitThrottle(db, ipKey, LOGIN_LIMIT_PER_IP, now);
-    throw new DomainError('unauthenticated', 'invalid_credentials', 'the email or password is not correct');
-  }
+  if (!row || !valid) throw new DomainError('unauthenticated', 'invalid_credentials', 'the email or password is not correct');
+  // A success clears the account's failures and gives its own attempt back to the IP, so the IP
+  // limit counts failures only (an office behind one address keeps logging in).
   await resetThrottle(db, accountKey);
-  const issued = await issueToken(db, { userId: row.id, kind: 'session', expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * DAY_MS) });
+  await returnAttempt(db, ipKey);
+  const issued = await issueToken(db, { userId: row.id, kind: 'session', now, expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * DAY_MS) });
   return { user: toUser(row), token: issued.token, tokenId: issued.id };
 }
 
-export async function logout(db: Queryable, clock: Clock, tokenId: string): Promise<void> {
-  await db.query('UPDATE auth_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [tokenId, clock.now()]);
+/**
+ * Ends the caller's session. An API token is not a session: logging out with one is refused
+ * (400 not_a_session) rather than silently revoking a partner's credential — admins revoke those.
+ */
+export async function logout(db: Queryable, clock: Clock, principal: Pick<Principal, 'tokenId' | 'tokenKind'>): Promise<void> {
+  if (principal.tokenKind !== 'session') {
+    throw new DomainError('bad_request', 'not_a_session', 'logout ends a login session; API tokens are revoked with DELETE /api/v1/admin/api-tokens/{id}');
+  }
+  await db.query(`UPDATE auth_tokens SET revoked_at = $2 WHERE id = $1 AND kind = 'session' AND revoked_at IS NULL`, [principal.tokenId, clock.now()]);
 }
 
 /** The principal behind a bearer or cookie token, or null when it is unknown, expired or revoked. */
 export async function authenticate(db: Queryable, clock: Clock, token: string): Promise<Principal | null> {
   if (token.length > 200) return null;
-  const { rows } = await db.query<{ token_id: string; kind: 'session' | 'api'; user_id: string; role: Role; locale: Locale }>(
-    `SELECT t.id AS token_id, t.kind, u.id AS user_id, u.role, u.locale
+  const now = clock.now();
+  const { rows } = await db.query<{ token_id: string; kind: 'session' | 'api'; user_id: string; role: Role; locale: Locale; last_used_at: Date | null }>(
+    `SELECT t.id AS token_id, t.kind, u.id AS user_id, u.role, u.locale, t.last_used_at
        FROM auth_tokens t JOIN users u ON u.id = t.user_id
       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
-    [hashToken(token), clock.now()],
+    [hashToken(token), now],
   );
   const r = rows[0];
-  return r ? { userId: r.user_id, role: r.role, locale: r.locale, tokenId: r.token_id, tokenKind: r.kind } : null;
+  if (!r) return null;
+  // last_used_at to the minute: a write only when the stored value is a minute old, guarded so
+  // concurrent requests on one token write it once.
+  if (r.last_used_at === null || now.getTime() - r.last_used_at.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
+    await db.query(
+      `UPDATE auth_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+      [r.token_id, now, new Date(now.getTime() - LAST_USED_RESOLUTION_SECONDS * 1000)],
+    );
+  }
+  return { userId: r.user_id, role: r.role, locale: r.locale, tokenId: r.token_id, tokenKind: r.kind };
 }
 
 export async function getUser(db: Queryable, userId: string): Promise<User> {
@@ -162,19 +203,40 @@ export async function updateProfile(db: Queryable, userId: string, input: { name
   return toUser(row);
 }
 
-/** The admin named in configuration exists after start: created, or its password and role set. */
-export async function ensureAdmin(db: Db, admin: { email: string; password: string }): Promise<User> {
-  const passwordHash = await hashPassword(admin.password);
+/**
+ * The admin named in configuration exists after start: created, or its password and role set.
+ * A password that really changed (the configured one no longer verifies) ends that admin's
+ * sessions: whoever held the old password is logged out. A restart with the same password
+ * changes nothing and keeps sessions.
+ */
+export async function ensureAdmin(db: Db, clock: Clock, admin: { email: string; password: string }): Promise<User> {
+  const now = clock.now();
+  const { rows: found } = await db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [admin.email.trim()]);
+  const existing = found[0];
+  const samePassword = existing?.password_hash ? await verifyPassword(existing.password_hash, admin.password) : false;
+  if (existing && samePassword && existing.role === 'admin') return toUser(existing);
+  const passwordHash = samePassword && existing?.password_hash ? existing.password_hash : await hashPassword(admin.password);
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<UserRow>(
       `INSERT INTO users (id, email, password_hash, name, role) VALUES ($1, $2, $3, 'Administrator', 'admin')
-       ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = 'admin', updated_at = now()
+       ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash, role = 'admin', updated_at = $4
        RETURNING *`,
-      [newId('usr'), admin.email.trim(), passwordHash],
+      [newId('usr'), admin.email.trim(), passwordHash, now],
     );
     const row = rows[0];
     if (!row) throw new Error('upsert returned no row');
-    await recordAudit(tx, { userId: null, role: 'system' }, { action: 'user.ensure_admin', targetType: 'user', targetId: row.id });
+    let sessionsRevoked = 0;
+    if (existing && !samePassword) {
+      const revoked = await tx.query(
+        `UPDATE auth_tokens SET revoked_at = $2 WHERE user_id = $1 AND kind = 'session' AND revoked_at IS NULL`,
+        [row.id, now],
+      );
+      sessionsRevoked = revoked.rowCount;
+    }
+    await recordAudit(tx, SYSTEM_ACTOR, {
+      action: 'user.ensure_admin', targetType: 'user', targetId: row.id, at: now,
+      details: { created: !existing, passwordChanged: Boolean(existing) && !samePassword, sessionsRevoked },
+    });
     return toUser(row);
   });
 }
@@ -182,6 +244,7 @@ export async function ensureAdmin(db: Db, admin: { email: string; password: stri
 /** Creates a staff or partner account (operator, admin or carrier) — admins only, audited. */
 export async function createStaffUser(
   db: Db,
+  clock: Clock,
   actor: Actor,
   input: { email: string; password: string; name?: string; role: Exclude<Role, 'customer'> },
 ): Promise<User> {
@@ -196,7 +259,7 @@ export async function createStaffUser(
       );
       const row = rows[0];
       if (!row) throw new Error('insert returned no row');
-      await recordAudit(tx, actor, { action: 'user.create', targetType: 'user', targetId: row.id, details: { role: input.role } });
+      await recordAudit(tx, actor, { action: 'user.create', targetType: 'user', targetId: row.id, at: clock.now(), details: { role: input.role } });
       return toUser(row);
     });
   } catch (error) {
@@ -212,6 +275,8 @@ export interface ApiTokenView {
   userId: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** To the minute (LAST_USED_RESOLUTION_SECONDS); null until first used. */
+  lastUsedAt: string | null;
   createdAt: string;
 }
 
@@ -233,11 +298,13 @@ export async function createApiToken(
     await tx.query(`INSERT INTO users (id, email, password_hash, name, role) VALUES ($1, $2, NULL, $3, $4)`, [
       userId, `${userId}@api-tokens.simkeep.invalid`, input.name, input.role,
     ]);
-    const issued = await issueToken(tx, { userId, kind: 'api', expiresAt, name: input.name, createdBy: actor.userId });
-    await recordAudit(tx, actor, { action: 'api_token.create', targetType: 'api_token', targetId: issued.id, details: { name: input.name, role: input.role } });
+    const issued = await issueToken(tx, { userId, kind: 'api', now, expiresAt, name: input.name, createdBy: actor.userId });
+    await recordAudit(tx, actor, {
+      action: 'api_token.create', targetType: 'api_token', targetId: issued.id, at: now, details: { name: input.name, role: input.role },
+    });
     return {
       id: issued.id, token: issued.token, name: input.name, role: input.role, userId,
-      expiresAt: expiresAt?.toISOString() ?? null, revokedAt: null, createdAt: now.toISOString(),
+      expiresAt: expiresAt?.toISOString() ?? null, revokedAt: null, lastUsedAt: null, createdAt: now.toISOString(),
     };
   });
 }
@@ -246,21 +313,24 @@ export async function createApiToken(
 export const API_TOKENS_LIST_MAX = 500;
 
 export async function listApiTokens(db: Queryable): Promise<ApiTokenView[]> {
-  const { rows } = await db.query<{ id: string; name: string; role: Role; user_id: string; expires_at: Date | null; revoked_at: Date | null; created_at: Date }>(
-    `SELECT t.id, t.name, u.role, t.user_id, t.expires_at, t.revoked_at, t.created_at
+  const { rows } = await db.query<{
+    id: string; name: string; role: Role; user_id: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null; created_at: Date;
+  }>(
+    `SELECT t.id, t.name, u.role, t.user_id, t.expires_at, t.revoked_at, t.last_used_at, t.created_at
        FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.kind = 'api' ORDER BY t.created_at DESC LIMIT $1`,
     [API_TOKENS_LIST_MAX],
   );
   return rows.map((r) => ({
     id: r.id, name: r.name, role: r.role, userId: r.user_id, expiresAt: r.expires_at?.toISOString() ?? null,
-    revokedAt: r.revoked_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
+    revokedAt: r.revoked_at?.toISOString() ?? null, lastUsedAt: r.last_used_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
   }));
 }
 
 export async function revokeApiToken(db: Db, clock: Clock, actor: Actor, tokenId: string): Promise<void> {
+  const now = clock.now();
   await db.transaction(async (tx) => {
-    const { rowCount } = await tx.query(`UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 AND kind = 'api'`, [tokenId, clock.now()]);
+    const { rowCount } = await tx.query(`UPDATE auth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 AND kind = 'api'`, [tokenId, now]);
     if (rowCount === 0) throw notFound('not_found', 'API token not found');
-    await recordAudit(tx, actor, { action: 'api_token.revoke', targetType: 'api_token', targetId: tokenId });
+    await recordAudit(tx, actor, { action: 'api_token.revoke', targetType: 'api_token', targetId: tokenId, at: now });
   });
 }

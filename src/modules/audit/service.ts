@@ -1,13 +1,19 @@
 // The audit log: append-only (a trigger refuses UPDATE and DELETE). Every operator action and every
 // money movement calls `recordAudit` inside the same transaction as the change it describes, so the
-// log never claims a change that rolled back nor misses one that committed.
+// log never claims a change that rolled back nor misses one that committed. `at` is the caller's
+// application clock (the sandbox clock in sandbox mode), like every other time the change wrote —
+// not the database's now(), which would disagree with the rows it describes.
 import type { Queryable } from '../../db/types.ts';
 
 export interface Actor {
   userId: string | null;
   role: string | null;
+  /** The HTTP request that acted (its id is sanitised at the door: src/http/request-id.ts). */
   requestId?: string | null;
 }
+
+/** Longest request id stored; the HTTP layer already refuses longer ones — this holds for any caller. */
+export const AUDIT_REQUEST_ID_MAX_LENGTH = 128;
 
 export const SYSTEM_ACTOR: Actor = { userId: null, role: 'system' };
 
@@ -15,14 +21,17 @@ export interface AuditEntry {
   action: string; // e.g. 'line.suspend', 'refund.create', 'ledger.post'
   targetType: string;
   targetId: string;
+  /** When it happened, on the application clock (`clock.now()` / the `now` of the use case). */
+  at: Date;
   details?: Record<string, unknown>;
 }
 
 export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
+  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
   await tx.query(
-    `INSERT INTO audit_log (actor_id, actor_role, action, target_type, target_id, request_id, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [actor.userId, actor.role, entry.action, entry.targetType, entry.targetId, actor.requestId ?? null, JSON.stringify(entry.details ?? {})],
+    `INSERT INTO audit_log (at, actor_id, actor_role, action, target_type, target_id, request_id, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [entry.at, actor.userId, actor.role, entry.action, entry.targetType, entry.targetId, requestId, JSON.stringify(entry.details ?? {})],
   );
 }
 

@@ -216,7 +216,7 @@ export async function createPlan(
       );
       const plan = await findPlan(tx, id);
       if (!plan) throw new Error('inserted plan not found');
-      await recordAudit(tx, actor, { action: 'plan.create', targetType: 'plan', targetId: id, details: { code: draft.code, kind: draft.kind } });
+      await recordAudit(tx, actor, { action: 'plan.create', targetType: 'plan', targetId: id, at: now, details: { code: draft.code, kind: draft.kind } });
       return plan;
     });
     return await staffPlanView(db, now, plan, options.locale ?? 'en');
@@ -263,7 +263,7 @@ export async function updatePlan(
       const plan = await findPlan(tx, planId);
       if (!plan) throw new Error('updated plan not found');
       const changed = Object.keys(patch).filter((k) => patch[k as keyof PlanInput] !== undefined);
-      await recordAudit(tx, actor, { action: 'plan.update', targetType: 'plan', targetId: planId, details: { changed, code: plan.code } });
+      await recordAudit(tx, actor, { action: 'plan.update', targetType: 'plan', targetId: planId, at: now, details: { changed, code: plan.code } });
       return plan;
     });
     return await staffPlanView(db, now, plan, locale);
@@ -377,7 +377,7 @@ export async function createPromotion(
       const stored = await findPromotion(tx, id);
       if (!stored) throw new Error('inserted promotion not found');
       await recordAudit(tx, actor, {
-        action: 'promotion.create', targetType: 'promotion', targetId: id, details: { kind: promotion.kind, couponCode: promotion.couponCode },
+        action: 'promotion.create', targetType: 'promotion', targetId: id, at: now, details: { kind: promotion.kind, couponCode: promotion.couponCode },
       });
       return promotionView(stored);
     });
@@ -413,7 +413,7 @@ export async function updatePromotion(db: Db, now: Date, actor: Actor, id: strin
       const stored = await findPromotion(tx, id);
       if (!stored) throw new Error('updated promotion not found');
       const changed = Object.keys(patch).filter((k) => patch[k as keyof PromotionInputBody] !== undefined);
-      await recordAudit(tx, actor, { action: 'promotion.update', targetType: 'promotion', targetId: id, details: { changed } });
+      await recordAudit(tx, actor, { action: 'promotion.update', targetType: 'promotion', targetId: id, at: now, details: { changed } });
       return promotionView(stored);
     });
   } catch (error) {

@@ -154,6 +154,7 @@ export async function postJournal(tx: Queryable, input: JournalInput, actor: Act
     action: `ledger.${input.kind}`,
     targetType: input.cause.type,
     targetId: input.cause.id,
+    at: input.postedAt,
     details: { journalId, lines: input.lines.map((l) => ({ account: accountCode(l.account), amountMinor: l.amountMinor })) },
   });
   return { journalId, applied: true };

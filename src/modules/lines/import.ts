@@ -56,6 +56,8 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
+  /** The application clock's now, for the audit entry (the CLI has no sandbox clock: wall time). */
+  now?: Date;
 }
 
 interface SimInsert {
@@ -225,7 +227,7 @@ export async function importSims(
   result.rejected.sort((a, b) => a.line - b.line);
   // One entry per import, after the batches: counts only, never card data.
   await recordAudit(db, actor, {
-    action: 'sims.import', targetType: 'sim_inventory', targetId: 'sims',
+    action: 'sims.import', targetType: 'sim_inventory', targetId: 'sims', at: options.now ?? new Date(),
     details: { rows: result.rows, imported: result.imported, rejected: result.rejectedCount },
   });
   return result;

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
 import { requestLocale } from '../../http/locale.ts';
+import { CSV_BODY_LIMIT_BYTES } from '../../http/server.ts';
 import type { App, AppDeps } from '../../http/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { getPlanSnapshot } from '../catalog/service.ts';
@@ -73,8 +74,8 @@ export function linesRoutes(app: App, deps: AppDeps): void {
   });
 
   const importSchema = { tags: adminTags, consumes: ['text/csv'], body: simsCsvBody };
-  app.post('/api/v1/admin/sims/import', { schema: importSchema, onRequest: staff }, async (request) =>
-    importSims(db, secretKey, actorOf(request), request.body),
+  app.post('/api/v1/admin/sims/import', { schema: importSchema, onRequest: staff, bodyLimit: CSV_BODY_LIMIT_BYTES }, async (request) =>
+    importSims(db, secretKey, actorOf(request), request.body, { now: clock.now() }),
   );
 
   app.get('/api/v1/admin/carriers', { schema: { tags: adminTags }, onRequest: staff }, async () => {

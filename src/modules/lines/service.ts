@@ -434,7 +434,7 @@ export async function operateLine(
     const profile = await getCarrier(tx, row.carrier_code);
     const outcome = await applyLifecycle(tx, row, profile, [{ type: ACTION_EVENT[input.action], at: now }], now, input.reason ?? null);
     await recordAudit(tx, actor, {
-      action: `line.${input.action}`, targetType: 'line', targetId: row.id,
+      action: `line.${input.action}`, targetType: 'line', targetId: row.id, at: now,
       details: { from: row.status, to: outcome.state.status, ...(input.reason ? { reason: input.reason } : {}) },
     });
   });

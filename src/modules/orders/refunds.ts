@@ -139,7 +139,7 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
     lines: refundLines(order, payment, destination, amountMinor),
   }, input.actor);
   await recordAudit(tx, input.actor, {
-    action: 'refund.create', targetType: 'order', targetId: order.id,
+    action: 'refund.create', targetType: 'order', targetId: order.id, at: now,
     details: { refundId: id, amount: { amount: amountMinor, currency: payment.currency }, destination, reason: input.reason.slice(0, 200) },
   });
   if (destination === 'wallet') await settleRefundState(tx, order.id, payment.id, now);

@@ -39,7 +39,7 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
   if (payment.amount_minor !== input.amount.amountMinor || payment.currency !== input.amount.currency) {
     // Never credit a different amount than the order's: record it for an operator to resolve.
     await recordAudit(tx, input.actor, {
-      action: 'payment.amount_mismatch', targetType: 'payment', targetId: payment.id,
+      action: 'payment.amount_mismatch', targetType: 'payment', targetId: payment.id, at: input.now,
       details: { expected: { amount: payment.amount_minor, currency: payment.currency }, received: { amount: input.amount.amountMinor, currency: input.amount.currency } },
     });
     return 'amount_mismatch';

@@ -58,7 +58,7 @@ export async function issueVouchers(
         input.actor.userId, input.now],
     );
     await recordAudit(tx, input.actor, {
-      action: 'voucher.issue', targetType: 'voucher_batch', targetId: issued[0]?.id ?? 'none',
+      action: 'voucher.issue', targetType: 'voucher_batch', targetId: issued[0]?.id ?? 'none', at: input.now,
       details: { count: input.count, amount: { amount: input.amount.amountMinor, currency: input.amount.currency } },
     });
   });
@@ -100,7 +100,7 @@ export async function redeemVoucher(
     }, input.actor);
   }
   await recordAudit(tx, input.actor, {
-    action: 'voucher.redeem', targetType: 'voucher', targetId: voucher.id,
+    action: 'voucher.redeem', targetType: 'voucher', targetId: voucher.id, at: input.now,
     details: { orderId: input.orderId, amount: money(voucher.amount_minor, voucher.currency), remainderMinor },
   });
   return { voucherId: voucher.id };

@@ -2,7 +2,6 @@
 // A real provider is used when its credentials are configured (API.md "Configuration"); without
 // them, sandbox mode answers with the built-in sandbox provider; production without credentials
 // refuses the method (422 payment_method_unavailable). Built once per app (no network at start).
-import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
 import { createConfiguredProviders, type PaymentProvidersConfig } from '../../adapters/payments/index.ts';
 import type { PaymentProvider, ProviderName } from '../../adapters/payments/types.ts';
@@ -25,24 +24,17 @@ export function isExternalMethod(method: PaymentMethod): method is ExternalMetho
   return method !== 'wallet' && method !== 'voucher';
 }
 
-/** A key is PEM text, bare base64, or a path to a PEM file (API.md). */
-function keyText(value: string): string {
-  if (value.includes('-----BEGIN')) return value;
-  if (/^[./~]|\.pem$/.test(value) && existsSync(value)) return readFileSync(value, 'utf8');
-  return value;
-}
-
+/** Keys arrive as PEM text: loadConfig resolved (path, bare base64) and parsed them at start. */
 export function providersConfig(config: Config): PaymentProvidersConfig {
   const p = config.providers;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
-    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: keyText(p.alipay.privateKey), alipayPublicKeyPem: keyText(p.alipay.publicKey) } } : {}),
+    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey } } : {}),
     ...(p.wechatPay
       ? {
           wechatPay: {
-            mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: keyText(p.wechatPay.privateKey),
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: keyText(p.wechatPay.platformPublicKey),
-            ...(p.wechatPay.appId ? { appId: p.wechatPay.appId } : {}),
+            mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, appId: p.wechatPay.appId,
           },
         }
       : {}),

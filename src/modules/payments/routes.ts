@@ -33,7 +33,7 @@ export function paymentsRoutes(app: App, deps: AppDeps): void {
   const requireSandbox = async (): Promise<void> => {
     if (!deps.config.sandbox) throw new DomainError('not_found', 'not_found', 'the sandbox is off');
   };
-  app.get('/sandbox/pay/:paymentId', { schema: { hide: true, params: paymentParams }, onRequest: requireSandbox }, async (request, reply) => {
+  app.get('/sandbox/pay/:paymentId', { schema: { tags: ['sandbox'], params: paymentParams, security: [] }, onRequest: requireSandbox }, async (request, reply) => {
     const row = await getSandboxPayment(deps.db, request.params.paymentId);
     return reply.type('text/html; charset=utf-8').send(sandboxPaymentPage(row));
   });

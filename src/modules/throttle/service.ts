@@ -1,6 +1,9 @@
 // Fixed-window attempt counters kept in the database, so a limit holds across every API process
-// sharing a PostgreSQL server. Used for login attempts (per IP, per account) and card PIN attempts.
-// Windows are measured on the application clock, so the sandbox clock can move a lockout along.
+// sharing a PostgreSQL server. Used for login attempts (per IP, per account), registrations (per IP)
+// and card PIN attempts. Windows are measured on the application clock, so the sandbox clock can
+// move a lockout along. A limit that guards expensive work (a password check) counts the attempt
+// first with `takeAttempt` — one atomic upsert — and only then does the work: reading the counter
+// and counting afterwards lets a parallel burst through before any failure is counted.
 import type { Queryable } from '../../db/types.ts';
 
 export interface ThrottleRule {
@@ -52,4 +55,34 @@ export async function hitThrottle(db: Queryable, key: string, rule: ThrottleRule
 
 export async function resetThrottle(db: Queryable, key: string): Promise<void> {
   await db.query('DELETE FROM rate_limit_counters WHERE key = $1', [key]);
+}
+
+export interface Attempt {
+  /** Whether this attempt is within the limit (the count including it is at most maxAttempts). */
+  allowed: boolean;
+  count: number;
+  /** Seconds until the window ends (for Retry-After); 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+/** Counts this attempt (atomically) and answers whether it may go ahead. */
+export async function takeAttempt(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<Attempt> {
+  const { rows } = await db.query<{ count: number; window_start: Date }>(
+    `INSERT INTO rate_limit_counters AS c (key, window_start, count) VALUES ($1, $2, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN 1 ELSE c.count + 1 END,
+       window_start = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN $2 ELSE c.window_start END
+     RETURNING count, window_start`,
+    [key, now, rule.windowSeconds],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('throttle upsert returned no row');
+  const allowed = row.count <= rule.maxAttempts;
+  const endsAtMs = row.window_start.getTime() + rule.windowSeconds * 1000;
+  return { allowed, count: row.count, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((endsAtMs - now.getTime()) / 1000)) };
+}
+
+/** Gives one counted attempt back (it turned out not to be one the limit is about, e.g. a login that succeeded). */
+export async function returnAttempt(db: Queryable, key: string): Promise<void> {
+  await db.query('UPDATE rate_limit_counters SET count = count - 1 WHERE key = $1 AND count > 0', [key]);
 }
