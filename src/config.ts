@@ -80,7 +80,7 @@ const envSchema = z.object({
     .string()
     .refine((v) => trustProxyOf(v) !== undefined, 'must be 0, 1 (trust a proxy on loopback) or a comma-separated list of proxy addresses/CIDRs')
     .default('0'),
-  SIMKEEP_REGISTER_LIMIT_PER_HOUR: decimalInt(0, 1_000_000).default(20),
+  SIMKEEP_REGISTER_LIMIT_PER_HOUR: decimalInt(0, 1_000_000).optional(),
   SIMKEEP_RENEW_DAYS_BEFORE: decimalInt(0, 60).default(2),
   SIMKEEP_PUBLIC_URL: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL (no credentials, query or fragment)').optional(),
   SIMKEEP_SIM_CARRIER_FAILURE_RATE: decimalFraction.default(0),
@@ -145,9 +145,12 @@ export interface Config {
 export interface ProviderCredentials {
   stripe?: { secretKey: string; webhookSecret: string };
   alipay?: { appId: string; privateKey: string; publicKey: string };
-  wechatPay?: { mchId: string; appId: string; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string };
+  wechatPay?: { mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string };
   paypal?: { clientId: string; clientSecret: string; webhookId: string };
 }
+
+/** Registrations per client IP per hour when SIMKEEP_REGISTER_LIMIT_PER_HOUR is unset outside sandbox mode. */
+export const REGISTER_LIMIT_PER_HOUR_DEFAULT = 20;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -230,6 +233,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const weak = checkPasswordPolicy(env.SIMKEEP_ADMIN_PASSWORD, env.SIMKEEP_ADMIN_EMAIL);
     if (weak) throw new ConfigError(`SIMKEEP_ADMIN_PASSWORD: ${weak.message} (the same policy as every account)`);
   }
+  if (env.WECHATPAY_APP_ID !== undefined && env.WECHATPAY_MCH_ID === undefined) {
+    throw new ConfigError('WECHATPAY_APP_ID is set without the other WeChat Pay variables (WECHATPAY_MCH_ID, …)');
+  }
+  const sandbox = env.SIMKEEP_SANDBOX ?? nodeEnv !== 'production';
   const smtp = env.SMTP_URL ? { url: env.SMTP_URL, from: env.SIMKEEP_MAIL_FROM ?? 'simkeep <no-reply@simkeep.invalid>' } : null;
   return {
     env: nodeEnv,
@@ -239,10 +246,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     secretKeyHex: env.SIMKEEP_SECRET_KEY?.toLowerCase() ?? null,
     admin: env.SIMKEEP_ADMIN_EMAIL && env.SIMKEEP_ADMIN_PASSWORD ? { email: env.SIMKEEP_ADMIN_EMAIL, password: env.SIMKEEP_ADMIN_PASSWORD } : null,
     demo: env.SIMKEEP_DEMO ?? null,
-    sandbox: env.SIMKEEP_SANDBOX ?? nodeEnv !== 'production',
+    sandbox,
     worker: env.SIMKEEP_WORKER,
     trustProxy: trustProxyOf(env.SIMKEEP_TRUST_PROXY) || null,
-    registerLimitPerHour: env.SIMKEEP_REGISTER_LIMIT_PER_HOUR,
+    // Off by default in sandbox mode: development, tests and acceptance runs sign many people up
+    // from one loopback address. In production every client IP gets 20 an hour.
+    registerLimitPerHour: env.SIMKEEP_REGISTER_LIMIT_PER_HOUR ?? (sandbox ? 0 : REGISTER_LIMIT_PER_HOUR_DEFAULT),
     renewDaysBefore: env.SIMKEEP_RENEW_DAYS_BEFORE,
     publicUrl: (env.SIMKEEP_PUBLIC_URL ?? httpUrlOf(env.HOST, env.PORT)).replace(/\/+$/, ''),
     publicUrlExplicit: env.SIMKEEP_PUBLIC_URL !== undefined,
@@ -255,13 +264,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         privateKey: resolveKey('ALIPAY_PRIVATE_KEY', v.ALIPAY_PRIVATE_KEY, 'private'),
         publicKey: resolveKey('ALIPAY_PUBLIC_KEY', v.ALIPAY_PUBLIC_KEY, 'public'),
       })),
-      // WECHATPAY_APP_ID belongs to the group: the Native order API needs it, so without it every
-      // WeChat Pay order would fail at creation.
+      // The group is API.md's five variables. WECHATPAY_APP_ID stays optional: notifications and
+      // refunds work without it, but the Native order API needs it, so without it a new WeChat Pay
+      // order is refused with 422 payment_method_unavailable.
       wechatPay: group(
         env,
-        ['WECHATPAY_MCH_ID', 'WECHATPAY_APP_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
+        ['WECHATPAY_MCH_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
         (v) => ({
-          mchId: v.WECHATPAY_MCH_ID, appId: v.WECHATPAY_APP_ID, apiV3Key: v.WECHATPAY_API_V3_KEY,
+          mchId: v.WECHATPAY_MCH_ID, appId: env.WECHATPAY_APP_ID ?? null, apiV3Key: v.WECHATPAY_API_V3_KEY,
           privateKey: resolveKey('WECHATPAY_PRIVATE_KEY', v.WECHATPAY_PRIVATE_KEY, 'private'),
           certSerial: v.WECHATPAY_CERT_SERIAL,
           platformPublicKey: resolveKey('WECHATPAY_PLATFORM_PUBLIC_KEY', v.WECHATPAY_PLATFORM_PUBLIC_KEY, 'public'),

@@ -472,7 +472,7 @@ forEachDatabase('accounts', (get) => {
       expect((await ctx.post('/api/v1/sandbox/clock', { advanceSeconds: -5 })).status).toBe(400);
     });
   });
-});
+}, { SIMKEEP_REGISTER_LIMIT_PER_HOUR: '20' });
 
 forEachDatabase('the configured administrator', (get) => {
   it('keeps sessions across a restart with the same password, and ends them when the password changes', async () => {

@@ -51,8 +51,11 @@ describe('numbers are strict decimals', () => {
     expect([c.port, c.renewDaysBefore, c.simulatedCarrier]).toEqual([8080, 0, { latencyMs: 0, failureRate: 0.25 }]);
     const d = load({});
     expect([d.port, d.host, d.renewDaysBefore, d.registerLimitPerHour, d.trustProxy, d.simulatedCarrier]).toEqual([
-      3000, '127.0.0.1', 2, 20, null, { latencyMs: 50, failureRate: 0 },
+      3000, '127.0.0.1', 2, 0, null, { latencyMs: 50, failureRate: 0 },
     ]);
+    // The registration limit is off in sandbox mode (NODE_ENV=test) and on in production.
+    expect(load({ SIMKEEP_SANDBOX: '0' }).registerLimitPerHour).toBe(20);
+    expect(load({ SIMKEEP_REGISTER_LIMIT_PER_HOUR: '7' }).registerLimitPerHour).toBe(7);
   });
 });
 
@@ -135,10 +138,13 @@ describe('payment provider keys', () => {
     WECHATPAY_PRIVATE_KEY: privatePem, WECHATPAY_CERT_SERIAL: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', WECHATPAY_PLATFORM_PUBLIC_KEY: publicPem,
   };
 
-  it('needs WECHATPAY_APP_ID with the other WeChat Pay variables (the Native order API requires it)', () => {
+  it("enables WeChat Pay with API.md's five variables; WECHATPAY_APP_ID is optional but never alone", () => {
     expect(load(wechat).providers.wechatPay).toMatchObject({ appId: 'wxd678efh567hg6787', privateKey: privatePem, platformPublicKey: publicPem });
     const { WECHATPAY_APP_ID: _appId, ...withoutAppId } = wechat;
-    expectRefused(withoutAppId, 'WECHATPAY_APP_ID');
+    expect(load(withoutAppId).providers.wechatPay).toMatchObject({ appId: null, mchId: '1900000109' });
+    expectRefused({ WECHATPAY_APP_ID: 'wxd678efh567hg6787' }, 'WECHATPAY_APP_ID');
+    const { WECHATPAY_CERT_SERIAL: _serial, ...withoutSerial } = wechat;
+    expectRefused(withoutSerial, 'WECHATPAY_CERT_SERIAL');
   });
 
   it('parses the WeChat Pay keys at start too', () => {

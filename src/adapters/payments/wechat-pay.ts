@@ -190,7 +190,10 @@ export class WechatPayProvider implements PaymentProvider {
 
   async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
     const appId = this.options.appId;
-    if (appId === undefined || appId === '') throw new Error('WeChat Pay Native orders need the merchant appId');
+    if (appId === undefined || appId === '') {
+      // Not an outage: the merchant set up WeChat Pay without WECHATPAY_APP_ID, which Native orders need.
+      throw new ProviderRejectedError('WeChat Pay Native orders need WECHATPAY_APP_ID', 0, 'configuration');
+    }
     this.requireCny(input.amount.currency);
     const body = {
       appid: appId,

@@ -34,7 +34,8 @@ export function providersConfig(config: Config): PaymentProvidersConfig {
       ? {
           wechatPay: {
             mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, appId: p.wechatPay.appId,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey,
+            ...(p.wechatPay.appId === null ? {} : { appId: p.wechatPay.appId }),
           },
         }
       : {}),
