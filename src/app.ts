@@ -13,6 +13,7 @@ import type { App, AppDeps, RouteModule } from './http/types.ts';
 import { registerMaintenance } from './jobs/maintenance.ts';
 import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { catalogJobs } from './modules/catalog/jobs.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
 import { AppClock } from './modules/clock/service.ts';
@@ -30,7 +31,7 @@ import { seedDemo } from './seed/demo.ts';
 const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs];
 
 export interface RunningApp {
   http: App;
