@@ -217,19 +217,21 @@ forEachDatabase('catalog: quotes', (get) => {
     });
 
     it.each([
-      ['a fraction of a minor unit', { amount: 10.5, currency: 'USD' }],
-      ['zero', { amount: 0, currency: 'USD' }],
-      ['a negative amount', { amount: -500, currency: 'USD' }],
-      ['more than a plan may cost', { amount: 100_000_001, currency: 'USD' }],
-      ['an unknown currency', { amount: 500, currency: 'XXX' }],
-      ['a lower-case currency', { amount: 500, currency: 'usd' }],
-    ])('answers a top-up of %s with 422 invalid_amount on /quotes and on /orders alike', async (_what, amount) => {
+      ['a fraction of a minor unit', { amount: 10.5, currency: 'USD' }, 'amount'],
+      ['zero', { amount: 0, currency: 'USD' }, 'amount'],
+      ['a negative amount', { amount: -500, currency: 'USD' }, 'amount'],
+      ['more than a plan may cost', { amount: 100_000_001, currency: 'USD' }, 'amount'],
+      ['an unknown currency', { amount: 500, currency: 'XXX' }, 'currency'],
+      ['a lower-case currency', { amount: 500, currency: 'usd' }, 'currency'],
+    ])('answers a top-up of %s with 422 invalid_amount on /quotes and on /orders alike', async (_what, amount, field) => {
       const ctx = get();
       const who = await subscriberWithLine(ctx);
       const q = await ctx.post('/api/v1/quotes', { lineId: who.lineId, amount }, { token: who.token });
       expect([q.status, q.json.code], q.text).toEqual([422, 'invalid_amount']);
+      expect(q.json.errors.map((e: { path: string }) => e.path)).toEqual([`amount.${field}`]);
       const o = await placeOrder(ctx, who, { topupAmount: amount });
       expect([o.status, o.json.code], o.text).toEqual([422, 'invalid_amount']);
+      expect(o.json.errors.map((e: { path: string }) => e.path)).toEqual([`topupAmount.${field}`]);
     });
 
     const bundleModules = [

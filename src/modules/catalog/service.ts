@@ -638,7 +638,19 @@ function bundleSnapshot(plan: Plan, selection: Allowances | undefined): { snapsh
   return { snapshot: snapshotOf(plan, { price: priced.value.price, allowances: priced.value.allowances }), bundle: priced.value };
 }
 
-async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseRequest): Promise<PurchaseItem> {
+/** Where a top-up amount sits in the request body: `amount` on POST /quotes, `topupAmount` on POST /orders. */
+type AmountField = 'amount' | 'topupAmount';
+
+function amountErrors(amount: Money, field: AmountField): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0 || amount.amountMinor > PLAN_PRICE_MAX_MINOR) {
+    errors.push({ path: `${field}.amount`, message: `must be a positive integer of minor units, at most ${PLAN_PRICE_MAX_MINOR}` });
+  }
+  if (!isKnownCurrency(amount.currency)) errors.push({ path: `${field}.currency`, message: 'is not a supported ISO 4217 currency' });
+  return errors;
+}
+
+async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseRequest, amountField: AmountField): Promise<PurchaseItem> {
   if (request.planId !== undefined) {
     if (request.topupAmount !== undefined) throw validation('invalid_purchase', 'give a planId or a top-up amount, not both');
     const plan = await findPlan(db, request.planId);
@@ -650,9 +662,8 @@ async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseReq
   }
   const amount = request.topupAmount;
   if (amount === undefined) throw validation('invalid_purchase', 'give a planId or a top-up amount');
-  if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0 || amount.amountMinor > PLAN_PRICE_MAX_MINOR || !isKnownCurrency(amount.currency)) {
-    throw validation('invalid_amount', 'a top-up is a positive integer of minor units in a supported currency', [{ path: 'amount', message: 'is not a valid amount' }]);
-  }
+  const errors = amountErrors(amount, amountField);
+  if (errors.length > 0) throw validation('invalid_amount', 'a top-up is a positive integer of minor units in a supported currency', errors);
   if (amount.currency !== line.currency) {
     throw validation('currency_mismatch', `this line's wallet is in ${line.currency}, not ${amount.currency}`);
   }
@@ -697,10 +708,10 @@ function pricedPurchase(quoteId: string | null, lineId: string, item: PurchaseIt
 }
 
 async function priceAfresh(
-  db: Queryable, now: Date, request: PurchaseRequest,
+  db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField,
 ): Promise<{ priced: PricedPurchase; line: OwnedLine; bundle: BundlePrice | null }> {
   const line = await getOwnedLine(db, request.userId, request.lineId);
-  const item = await purchaseItem(db, line, request);
+  const item = await purchaseItem(db, line, request, amountField);
   const firstRecharge = await isFirstRecharge(db, line);
   const promotions = await selectFor(db, now, item, request, firstRecharge);
   const quote = priceQuote({
@@ -803,7 +814,7 @@ async function throttleQuotes(db: Queryable, userId: string, now: Date): Promise
 
 export async function createQuote(db: Queryable, now: Date, request: PurchaseRequest, locale: string): Promise<QuoteView> {
   await throttleQuotes(db, request.userId, now);
-  const { priced, line, bundle } = await priceAfresh(db, now, request);
+  const { priced, line, bundle } = await priceAfresh(db, now, request, 'amount');
   const preview = await creditPreview(db, now, line, priced);
   const row = await storeQuote(db, now, request, priced);
   const json = (m: Money): MoneyJson => toJson(m);
@@ -899,7 +910,7 @@ export async function priceForOrder(db: Queryable, now: Date, input: PurchaseReq
     await getOwnedLine(db, input.userId, input.lineId);
     return pricedFromQuoteId(db, now, { ...input, quoteId: input.quoteId });
   }
-  const { priced, line } = await priceAfresh(db, now, input);
+  const { priced, line } = await priceAfresh(db, now, input, 'topupAmount');
   // Refuse now, before payment, what crediting would refuse later (an add-on without a plan).
   await creditPreview(db, now, line, priced);
   return priced;
