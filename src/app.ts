@@ -14,6 +14,7 @@ import type { App, AppDeps, RouteModule } from './http/types.ts';
 import { registerMaintenance } from './jobs/maintenance.ts';
 import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { catalogJobs } from './modules/catalog/jobs.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
@@ -33,7 +34,7 @@ import { seedDemo } from './seed/demo.ts';
 const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs];
 
 export interface RunningApp {
   http: App;

@@ -200,7 +200,13 @@ export interface BundlePrice {
   readonly blocks: BundleBlock[];
 }
 
-// Upper bounds on what one bundle may hold (they also bound the block count and the price).
+/**
+ * The most any plan may cost, a fixed price or a custom bundle's computed one (1,000,000.00 in a
+ * two-decimal currency): a bound on every amount a catalog purchase can put on an order.
+ */
+export const PLAN_PRICE_MAX_MINOR = 100_000_000;
+
+// Upper bounds on what one bundle may hold, per module (they also bound the block count).
 export const BUNDLE_MAX_DATA_MB = 1_048_576; // 1 TB
 export const BUNDLE_MAX_VOICE_MIN = 100_000;
 export const BUNDLE_MAX_SMS = 100_000;
@@ -225,7 +231,8 @@ function moduleError(m: BundleModule): string | null {
 /**
  * The price of a custom bundle: Σ blocks × block price. Computed on every quote, never stored,
  * so a module price change applies to the next quote. Each selected quantity must be a whole
- * number of its module's blocks, within its limit, and the bundle must hold something.
+ * number of its module's blocks, within its limit (BUNDLE_MAX_DATA_MB, BUNDLE_MAX_VOICE_MIN,
+ * BUNDLE_MAX_SMS), the bundle must hold something, and the total is at most PLAN_PRICE_MAX_MINOR.
  */
 export function priceCustomBundle(
   modules: readonly BundleModule[],
@@ -256,9 +263,30 @@ export function priceCustomBundle(
     blocks.push({ unit, blockSize: module.blockSize, blockCount, blockPriceMinor: module.blockPriceMinor, price });
   }
   if (blocks.length === 0) return fail('invalid_bundle', 'a bundle holds at least one unit');
+  const price = sum(blocks.map((b) => b.price), currency);
+  // Each block price and quantity is bounded, their product is not: 1 TB of 1 MB blocks would be a
+  // trillion-dollar order.
+  if (price.amountMinor > PLAN_PRICE_MAX_MINOR) {
+    return fail('invalid_bundle', `a bundle costs at most ${PLAN_PRICE_MAX_MINOR} minor units; choose less`);
+  }
   return ok({
-    price: sum(blocks.map((b) => b.price), currency),
+    price,
     allowances: { dataMb: selection.dataMb, voiceMin: selection.voiceMin, sms: selection.sms },
     blocks,
   });
+}
+
+/**
+ * The smallest selection a bundle sells: one block of its cheapest module (ties go to data, then
+ * voice, then SMS). The catalog lists a bundle at this selection's price and allowances.
+ */
+export function minimumBundleSelection(modules: readonly BundleModule[], currency: string): Result<BundlePrice, 'invalid_bundle'> {
+  let cheapest: BundleModule | null = null;
+  for (const unit of UNITS) {
+    const m = modules.find((x) => x.unit === unit);
+    if (m !== undefined && (cheapest === null || m.blockPriceMinor < cheapest.blockPriceMinor)) cheapest = m;
+  }
+  if (cheapest === null) return fail('invalid_bundle', 'a bundle needs at least one module');
+  const selection = { dataMb: 0, voiceMin: 0, sms: 0, [SELECTION_FIELD[cheapest.unit]]: cheapest.blockSize };
+  return priceCustomBundle(modules, selection, currency);
 }

@@ -20,6 +20,15 @@ function toSupported(tag: string): Locale | null {
   return exact ?? null;
 }
 
+const Q_PARAM = /^q\s*=\s*/i;
+// RFC 9110 qvalue: 0 to 1 with at most three decimals. Anything else is no weight we can trust: 0.
+const QVALUE = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/;
+
+function qValue(text: string): number {
+  const trimmed = text.trim();
+  return QVALUE.test(trimmed) ? Number(trimmed) : 0;
+}
+
 /** The best supported locale the header asks for, or null when it names none (or only `*`). */
 export function parseAcceptLanguage(header: string | undefined): Locale | null {
   if (header === undefined || header.trim() === '') return null;
@@ -29,9 +38,10 @@ export function parseAcceptLanguage(header: string | undefined): Locale | null {
     .slice(0, ACCEPT_LANGUAGE_MAX_ENTRIES)
     .map((part, index) => {
       const [tag = '', ...params] = part.trim().split(';');
-      const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-      return { tag: tag.trim(), q: Number.isFinite(q) ? q : 0, index };
+      // RFC 9110 §12.4.2: the weight's name is case-insensitive ("Q=0.1" is a weight too).
+      const qParam = params.map((p) => p.trim()).find((p) => Q_PARAM.test(p));
+      const q = qParam === undefined ? 1 : qValue(qParam.replace(Q_PARAM, ''));
+      return { tag: tag.trim(), q, index };
     })
     .filter((e) => e.q > 0 && e.tag !== '' && e.tag !== '*')
     // Highest weight first; the header's own order breaks ties.

@@ -1,6 +1,6 @@
 import { expect, it, describe } from 'vitest';
 import { forEachDatabase } from '../support/harness.ts';
-import { bindLine, createPlan, planBody } from '../support/catalog-fixtures.ts';
+import { bindLine, createPlan, createPromotion, planBody } from '../support/catalog-fixtures.ts';
 
 forEachDatabase('catalog: operator plans', (get) => {
   describe('creating and changing plans', () => {
@@ -32,6 +32,54 @@ forEachDatabase('catalog: operator plans', (get) => {
       const audit = await ctx.get(`/api/v1/admin/audit?target=${plan.id}`, { token: await ctx.adminToken() });
       expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(['plan.update', 'plan.create']);
       expect(audit.json.items[0].actorRole).toBe('admin');
+    });
+
+    it('records before and after of each changed field; an empty or no-op PATCH answers the plan and writes nothing', async () => {
+      const ctx = get();
+      const admin = await ctx.adminToken();
+      const plan = await createPlan(ctx, { name: { en: 'Keep', 'zh-CN': '保号' } });
+      const patched = await ctx.patch(`/api/v1/admin/plans/${plan.id}`, {
+        price: { amount: 1200, currency: 'USD' }, validityDays: 30, name: { 'zh-CN': '保号', en: 'Keep' },
+      }, { token: admin });
+      expect(patched.status, patched.text).toBe(200);
+      const audit = async (): Promise<Array<{ action: string; details: Record<string, unknown> }>> =>
+        (await ctx.get(`/api/v1/admin/audit?target=${plan.id}`, { token: admin })).json.items;
+      const [entry] = await audit();
+      expect(entry?.details).toEqual({
+        changed: ['price'], before: { price: { amount: 1000, currency: 'USD' } }, after: { price: { amount: 1200, currency: 'USD' } }, code: plan.code,
+      });
+      for (const patch of [{}, { validityDays: 30 }, { active: true, regions: ['US'], price: { amount: 1200, currency: 'USD' } }]) {
+        const same = await ctx.patch(`/api/v1/admin/plans/${plan.id}`, patch, { token: admin });
+        expect(same.status, same.text).toBe(200);
+        expect(same.json).toEqual(patched.json);
+      }
+      expect((await audit()).map((e) => e.action)).toEqual(['plan.update', 'plan.create']);
+      const two = await ctx.patch(`/api/v1/admin/plans/${plan.id}`, { validityDays: 45, active: false }, { token: admin });
+      expect(two.status).toBe(200);
+      const [second] = await audit();
+      expect(second?.details).toMatchObject({ changed: ['validityDays', 'active'], before: { validityDays: 30, active: true }, after: { validityDays: 45, active: false } });
+    });
+
+    it('refuses a currency change while a live amount_off promotion of the plan is in the old currency (409 currency_in_use)', async () => {
+      const ctx = get();
+      const admin = await ctx.adminToken();
+      const plan = await createPlan(ctx, { carriers: null, regions: ['US', 'GB'], price: { amount: 1000, currency: 'USD' } });
+      const promo = await createPromotion(ctx, { kind: 'amount_off', value: 300, planIds: [plan.id] });
+      expect(promo.currency).toBe('USD');
+      const pounds = await ctx.patch(`/api/v1/admin/plans/${plan.id}`, { price: { amount: 900, currency: 'GBP' } }, { token: admin });
+      expect(pounds.status, pounds.text).toBe(409);
+      expect(pounds.json).toMatchObject({ code: 'currency_in_use', promotionIds: [promo.id] });
+      const stored = (await ctx.get('/api/v1/admin/plans?limit=500', { token: admin })).json.items.find((p: { id: string }) => p.id === plan.id);
+      expect(stored.price).toEqual({ amount: 1000, currency: 'USD' });
+      // The same currency is no currency change.
+      expect((await ctx.patch(`/api/v1/admin/plans/${plan.id}`, { price: { amount: 1100, currency: 'USD' } }, { token: admin })).status).toBe(200);
+      // Once the promotion is withdrawn, the plan may change currency; the promotion cannot come back in USD.
+      await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { active: false }, { token: admin });
+      const changed = await ctx.patch(`/api/v1/admin/plans/${plan.id}`, { price: { amount: 900, currency: 'GBP' } }, { token: admin });
+      expect(changed.status, changed.text).toBe(200);
+      expect(changed.json.price).toEqual({ amount: 900, currency: 'GBP' });
+      const revived = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { active: true }, { token: admin });
+      expect([revived.status, revived.json.code]).toEqual([422, 'invalid_promotion']);
     });
 
     it.each([
@@ -123,6 +171,10 @@ forEachDatabase('catalog: operator plans', (get) => {
 
       const headerWins = await ctx.get('/api/v1/plans?region=ZZ', { token: zh.token, headers: { 'accept-language': 'en-US,en;q=0.9' } });
       expect(find(headerWins.json.items).name).toBe('Traveller');
+
+      // The weight's name is case-insensitive (RFC 9110): Chinese at 0.1 ranks below English at 0.5.
+      const upperQ = await ctx.get('/api/v1/plans?region=ZZ', { token: zh.token, headers: { 'accept-language': 'zh-CN;Q=0.1, en;q=0.5' } });
+      expect(find(upperQ.json.items).name).toBe('Traveller');
 
       const plain = await ctx.get('/api/v1/plans?region=ZZ', { token: en.token, headers: { 'accept-language': 'de' } });
       expect(find(plain.json.items)).toMatchObject({

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { releasePromotions, reservePromotions } from '../../src/modules/catalog/service.ts';
 import { recordRecharge } from '../../src/modules/lines/service.ts';
-import { bindLine, createPlan, createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
+import { createPlan, createPromotion, redemptionCount, subscriberWithLine, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
+import { paySandbox } from '../support/orders-fixtures.ts';
 
 const RACERS = 50;
 
@@ -12,16 +13,6 @@ async function appNow(ctx: TestContext): Promise<Date> {
   return new Date(r.json.now);
 }
 
-async function subscriberWithLine(ctx: TestContext): Promise<{ token: string; userId: string; lineId: string }> {
-  const customer = await ctx.customer();
-  const line = await bindLine(ctx, customer.token);
-  return { token: customer.token, userId: customer.user.id, lineId: line.id };
-}
-
-async function redemptionCount(ctx: TestContext, promotionId: string): Promise<number> {
-  const { rows } = await ctx.db.query<{ redemption_count: number }>('SELECT redemption_count FROM promotions WHERE id = $1', [promotionId]);
-  return rows[0]?.redemption_count ?? -1;
-}
 
 const orderId = (): string => `ord_test_${randomBytes(6).toString('hex')}`;
 
@@ -56,6 +47,54 @@ forEachDatabase('catalog: promotions', (get) => {
       const taken = await ctx.post('/api/v1/admin/promotions', { title: { en: 'x' }, kind: 'percent_off', value: 5, couponCode: code.toLowerCase() }, { token: admin });
       expect(taken.status).toBe(409);
       expect(taken.json.code).toBe('coupon_code_taken');
+    });
+
+    it('records what a PATCH changed, before and after; an empty or no-op PATCH writes nothing', async () => {
+      const ctx = get();
+      const admin = await ctx.adminToken();
+      const promo = await createPromotion(ctx, { kind: 'percent_off', value: 10, couponCode: uniqueCoupon('AUDIT'), maxRedemptions: 5 });
+      const changed = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { value: 15, maxRedemptions: 5, title: { en: 'Test promotion' } }, { token: admin });
+      expect(changed.status, changed.text).toBe(200);
+      const audit = async (): Promise<Array<{ action: string; details: Record<string, unknown> }>> =>
+        (await ctx.get(`/api/v1/admin/audit?target=${promo.id}`, { token: admin })).json.items;
+      const [entry] = await audit();
+      expect(entry).toMatchObject({ action: 'promotion.update', details: { changed: ['value'], before: { value: 10 }, after: { value: 15 } } });
+      for (const patch of [{}, { value: 15 }, { maxRedemptions: 5, active: true }]) {
+        const same = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, patch, { token: admin });
+        expect(same.status, same.text).toBe(200);
+        expect(same.json).toEqual(changed.json);
+      }
+      expect((await audit()).map((e) => e.action)).toEqual(['promotion.update', 'promotion.create']);
+    });
+
+    it('needs the new value (and currency for amount_off) when a PATCH changes the kind', async () => {
+      const ctx = get();
+      const admin = await ctx.adminToken();
+      const plan = await createPlan(ctx, { price: { amount: 1000, currency: 'USD' } });
+      const promo = await createPromotion(ctx, { kind: 'amount_off', value: 100, planIds: [plan.id] });
+      // 100 minor units off must not become 100 % off.
+      const kindOnly = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'percent_off' }, { token: admin });
+      expect(kindOnly.status, kindOnly.text).toBe(422);
+      expect(kindOnly.json).toMatchObject({ code: 'invalid_promotion', errors: [{ path: 'value' }] });
+      const who = await subscriberWithLine(ctx);
+      const stillAmount = await ctx.post('/api/v1/quotes', { lineId: who.lineId, planId: plan.id }, { token: who.token });
+      expect(stillAmount.json.total).toEqual({ amount: 900, currency: 'USD' });
+      const stored = (await ctx.get('/api/v1/admin/promotions?limit=500', { token: admin })).json.items.find((p: { id: string }) => p.id === promo.id);
+      expect(stored).toMatchObject({ kind: 'amount_off', value: 100, currency: 'USD' });
+
+      const toPercent = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'percent_off', value: 5 }, { token: admin });
+      expect(toPercent.status, toPercent.text).toBe(200);
+      expect(toPercent.json).toMatchObject({ kind: 'percent_off', value: 5, currency: null });
+      const back = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'amount_off', value: 200 }, { token: admin });
+      expect(back.status).toBe(422);
+      expect(back.json.errors.map((e: { path: string }) => e.path)).toEqual(['currency']);
+      const neither = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'amount_off' }, { token: admin });
+      expect(neither.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['currency', 'value']);
+      const amount = await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'amount_off', value: 200, currency: 'USD' }, { token: admin });
+      expect(amount.status, amount.text).toBe(200);
+      expect(amount.json).toMatchObject({ kind: 'amount_off', value: 200, currency: 'USD' });
+      // Sending the kind it already has is no change of kind.
+      expect((await ctx.patch(`/api/v1/admin/promotions/${promo.id}`, { kind: 'amount_off' }, { token: admin })).status).toBe(200);
     });
 
     it('gives an amount_off the currency of its plans when none is sent', async () => {
@@ -287,6 +326,46 @@ forEachDatabase('catalog: promotions', (get) => {
       expect(view.json.status).toBe('expired');
       expect(await redemptionCount(ctx, promo.id)).toBe(0);
       expect((await orderWithCoupon(ctx, owner, plan.id, code)).status).toBe(201);
+    });
+
+    it('gives the coupon back when its payment is declined', async () => {
+      const ctx = get();
+      const owner = await subscriberWithLine(ctx);
+      const plan = await createPlan(ctx);
+      const code = uniqueCoupon('DECLINE');
+      const promo = await createPromotion(ctx, { kind: 'amount_off', value: 100, couponCode: code, planIds: [plan.id], maxRedemptions: 1 });
+      const declined = await orderWithCoupon(ctx, owner, plan.id, code);
+      expect(declined.status, declined.text).toBe(201);
+      expect(await redemptionCount(ctx, promo.id)).toBe(1);
+      await paySandbox(ctx, declined.json.payment.id, 'failed');
+      expect((await ctx.get(`/api/v1/orders/${declined.json.id}`, { token: owner.token })).json.status).toBe('failed');
+      expect(await redemptionCount(ctx, promo.id)).toBe(0);
+      const retry = await orderWithCoupon(ctx, owner, plan.id, code);
+      expect(retry.status, retry.text).toBe(201);
+      expect(retry.json.discount).toEqual({ amount: 100, currency: 'USD' });
+    });
+
+    it('answers 409 promotion_exhausted, not coupon_exhausted, when an automatic promotion ran out after the quote', async () => {
+      const ctx = get();
+      const quoted = await subscriberWithLine(ctx);
+      const faster = await subscriberWithLine(ctx);
+      const plan = await createPlan(ctx, { price: { amount: 1000, currency: 'USD' } });
+      const promo = await createPromotion(ctx, { kind: 'percent_off', value: 10, planIds: [plan.id], maxRedemptions: 1 });
+      const q = await ctx.post('/api/v1/quotes', { lineId: quoted.lineId, planId: plan.id }, { token: quoted.token });
+      expect(q.json.total.amount).toBe(900);
+      const first = await ctx.post('/api/v1/orders', { lineId: faster.lineId, planId: plan.id, paymentMethod: 'card' }, {
+        token: faster.token, headers: { 'idempotency-key': randomBytes(8).toString('hex') },
+      });
+      expect(first.json.total.amount).toBe(900);
+      const late = await ctx.post('/api/v1/orders', { lineId: quoted.lineId, quoteId: q.json.id, paymentMethod: 'card' }, {
+        token: quoted.token, headers: { 'idempotency-key': randomBytes(8).toString('hex') },
+      });
+      expect([late.status, late.json.code], late.text).toEqual([409, 'promotion_exhausted']);
+      expect(late.json.detail).toMatch(/new quote/);
+      // A new quote no longer carries it; an order on it goes through at the full price.
+      const again = await ctx.post('/api/v1/quotes', { lineId: quoted.lineId, planId: plan.id }, { token: quoted.token });
+      expect(again.json).toMatchObject({ discounts: [], total: { amount: 1000 } });
+      expect(await redemptionCount(ctx, promo.id)).toBe(1);
     });
 
     it(`lets exactly one of ${RACERS} concurrent orders take the last coupon`, async () => {

@@ -3,7 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { expect } from 'vitest';
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
-import type { TestContext } from './harness.ts';
+import type { Response, TestContext } from './harness.ts';
 
 const CARRIER_NUMBERING: Record<string, { iccid: string; imsi: string; msisdn: string }> = {
   'us-paygo': { iccid: '89012677', imsi: '310260', msisdn: '+1212555' },
@@ -63,3 +63,33 @@ export async function createPromotion(ctx: TestContext, body: Record<string, unk
 
 /** A coupon code no other test uses. */
 export const uniqueCoupon = (prefix: string): string => `${prefix}${digits(6)}`;
+
+export interface Subscriber {
+  token: string;
+  userId: string;
+  lineId: string;
+}
+
+/** A new customer with one freshly bound line (never recharged). */
+export async function subscriberWithLine(ctx: TestContext, carrier = 'us-paygo'): Promise<Subscriber> {
+  const customer = await ctx.customer();
+  const line = await bindLine(ctx, customer.token, carrier);
+  return { token: customer.token, userId: customer.user.id, lineId: line.id };
+}
+
+/** POST /api/v1/orders for the subscriber's line, paid by card unless the body says otherwise. */
+export async function placeOrder(ctx: TestContext, who: Subscriber, body: Record<string, unknown>): Promise<Response> {
+  return ctx.post('/api/v1/orders', { lineId: who.lineId, paymentMethod: 'card', ...body }, {
+    token: who.token, headers: { 'idempotency-key': `k-${digits(16)}` },
+  });
+}
+
+export async function quote(ctx: TestContext, who: Subscriber, body: Record<string, unknown>): Promise<Response> {
+  return ctx.post('/api/v1/quotes', { lineId: who.lineId, ...body }, { token: who.token });
+}
+
+/** The promotion's reserved redemptions (its counter). */
+export async function redemptionCount(ctx: TestContext, promotionId: string): Promise<number> {
+  const { rows } = await ctx.db.query<{ redemption_count: number }>('SELECT redemption_count FROM promotions WHERE id = $1', [promotionId]);
+  return rows[0]?.redemption_count ?? -1;
+}

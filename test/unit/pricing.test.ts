@@ -3,7 +3,11 @@ import fc from 'fast-check';
 import { money, type Money } from '../../src/domain/money.ts';
 import type { Promotion, PromotionKind } from '../../src/domain/promotion.ts';
 import {
+  BUNDLE_MAX_BLOCK_PRICE_MINOR,
   BUNDLE_MAX_DATA_MB,
+  BUNDLE_MAX_SMS,
+  BUNDLE_MAX_VOICE_MIN,
+  PLAN_PRICE_MAX_MINOR,
   bonusTotals,
   priceCustomBundle,
   priceQuote,
@@ -279,12 +283,74 @@ describe('pricing a custom bundle', () => {
           ];
           const r = priceCustomBundle(mods, { dataMb: dataBlocks * 512, voiceMin: voiceBlocks * 50, sms: smsBlocks * 100 }, 'USD');
           if (dataBlocks + voiceBlocks + smsBlocks === 0) return expect(r.ok).toBe(false);
+          const expected = BigInt(dataBlocks) * BigInt(priceMinor) + BigInt(voiceBlocks) * BigInt(priceMinor + 1) + BigInt(smsBlocks) * 7n;
+          // Above the cap the selection is refused (see the next property); below it, priced exactly.
+          if (expected > BigInt(PLAN_PRICE_MAX_MINOR)) {
+            expect(r).toMatchObject({ ok: false, code: 'invalid_bundle' });
+            return;
+          }
           expect(r.ok).toBe(true);
           if (!r.ok) return;
-          const expected = BigInt(dataBlocks) * BigInt(priceMinor) + BigInt(voiceBlocks) * BigInt(priceMinor + 1) + BigInt(smsBlocks) * 7n;
           expect(BigInt(r.value.price.amountMinor)).toBe(expected);
         },
       ),
+    );
+  });
+
+  it('refuses the audit\'s 1 TB of 1 MB blocks at the maximum block price instead of pricing it at ~$1 trillion', () => {
+    const perMb: BundleModule[] = [{ unit: 'data', blockSize: 1, blockPriceMinor: BUNDLE_MAX_BLOCK_PRICE_MINOR }];
+    expect(priceCustomBundle(perMb, { dataMb: BUNDLE_MAX_DATA_MB, voiceMin: 0, sms: 0 }, 'USD')).toMatchObject({ ok: false, code: 'invalid_bundle' });
+    const cheap: BundleModule[] = [{ unit: 'data', blockSize: 1, blockPriceMinor: 1 }];
+    expect(priceCustomBundle(cheap, { dataMb: BUNDLE_MAX_DATA_MB, voiceMin: 0, sms: 0 }, 'USD')).toMatchObject({ ok: true });
+  });
+
+  it('prices exactly at the cap and refuses one minor unit above it', () => {
+    const mods: BundleModule[] = [
+      { unit: 'data', blockSize: 1, blockPriceMinor: 100 },
+      { unit: 'sms', blockSize: 1, blockPriceMinor: 1 },
+    ];
+    const atCap = priceCustomBundle(mods, { dataMb: 999_999, voiceMin: 0, sms: 100 }, 'USD');
+    expect(atCap.ok && atCap.value.price.amountMinor).toBe(PLAN_PRICE_MAX_MINOR);
+    expect(priceCustomBundle(mods, { dataMb: 999_999, voiceMin: 0, sms: 101 }, 'USD')).toMatchObject({ ok: false, code: 'invalid_bundle' });
+  });
+
+  it('never prices a bundle above PLAN_PRICE_MAX_MINOR, whatever the modules and the selection', () => {
+    const unitModule = (unit: BundleModule['unit'], maxQuantity: number) =>
+      fc.record({
+        unit: fc.constant(unit),
+        blockSize: fc.integer({ min: 1, max: maxQuantity }),
+        blockPriceMinor: fc.integer({ min: 0, max: BUNDLE_MAX_BLOCK_PRICE_MINOR }),
+      });
+    fc.assert(
+      fc.property(
+        unitModule('data', BUNDLE_MAX_DATA_MB),
+        unitModule('voice', BUNDLE_MAX_VOICE_MIN),
+        unitModule('sms', BUNDLE_MAX_SMS),
+        fc.integer({ min: 0, max: BUNDLE_MAX_DATA_MB }),
+        fc.integer({ min: 0, max: BUNDLE_MAX_VOICE_MIN }),
+        fc.integer({ min: 0, max: BUNDLE_MAX_SMS }),
+        (data, voice, sms, dataBlocks, voiceBlocks, smsBlocks) => {
+          // Whole blocks, clamped into each module's limit, so most selections are well-formed.
+          const pick = (m: BundleModule, blocks: number, max: number): number => Math.min(blocks, Math.floor(max / m.blockSize)) * m.blockSize;
+          const selection = {
+            dataMb: pick(data, dataBlocks, BUNDLE_MAX_DATA_MB),
+            voiceMin: pick(voice, voiceBlocks, BUNDLE_MAX_VOICE_MIN),
+            sms: pick(sms, smsBlocks, BUNDLE_MAX_SMS),
+          };
+          const r = priceCustomBundle([data, voice, sms], selection, 'USD');
+          const exact = [[data, selection.dataMb], [voice, selection.voiceMin], [sms, selection.sms]] as const;
+          const expected = exact.reduce((total, [m, q]) => total + BigInt(q / m.blockSize) * BigInt(m.blockPriceMinor), 0n);
+          if (r.ok) {
+            expect(r.value.price.amountMinor).toBeLessThanOrEqual(PLAN_PRICE_MAX_MINOR);
+            expect(BigInt(r.value.price.amountMinor)).toBe(expected);
+          } else {
+            expect(r.code).toBe('invalid_bundle');
+            // Refused only for a reason: over the cap, or nothing chosen.
+            expect(expected > BigInt(PLAN_PRICE_MAX_MINOR) || selection.dataMb + selection.voiceMin + selection.sms === 0).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -6,12 +6,13 @@ import { isKnownCurrency, type MoneyJson } from '../../domain/money.ts';
 import type { ExpiryPolicy, PlanKind } from '../../domain/plan-credit.ts';
 import { CREDIT_MAX_VALIDITY_DAYS } from '../../domain/plan-credit.ts';
 import {
-  BUNDLE_MAX_BLOCK_PRICE_MINOR, BUNDLE_MAX_DATA_MB, BUNDLE_MAX_SMS, BUNDLE_MAX_VOICE_MIN, type Allowances,
+  BUNDLE_MAX_BLOCK_PRICE_MINOR, BUNDLE_MAX_DATA_MB, BUNDLE_MAX_SMS, BUNDLE_MAX_VOICE_MIN, PLAN_PRICE_MAX_MINOR, type Allowances,
 } from '../../domain/pricing.ts';
+
+export { PLAN_PRICE_MAX_MINOR } from '../../domain/pricing.ts';
 
 export const PLAN_KINDS: readonly PlanKind[] = ['base', 'addon', 'topup', 'bundle'];
 export const EXPIRY_POLICIES: readonly ExpiryPolicy[] = ['extend', 'stack', 'reset'];
-export const PLAN_PRICE_MAX_MINOR = 100_000_000;
 export const PLAN_NAME_MAX_LENGTH = 120;
 export const PLAN_DESCRIPTION_MAX_LENGTH = 2000;
 export const PLAN_TEXT_MAX_LOCALES = 20;

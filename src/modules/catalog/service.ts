@@ -1,24 +1,31 @@
 // Catalog: plans, promotions, their redemptions and quotes. Owns `plans`, `promotions`,
 // `promotion_redemptions` and `quotes`. Invariants: prices are positive integer minor units in a
-// known currency (a bundle's price is computed from its modules, never stored); every operator
-// change is audited in its own transaction; a quote is a promise — an order placed with it before
-// it expires costs its total, priced from the plan snapshot taken at quote time; redemptions never
-// exceed maxRedemptions or a user's perUserLimit, however many orders race (one guarded UPDATE
-// on the promotion row, which also serialises the per-user count).
+// known currency, at most PLAN_PRICE_MAX_MINOR (a bundle's price is computed from its modules, never
+// stored); every operator change is audited, with its before and after, in its own transaction; a
+// quote is a promise — an order placed with it before it expires costs its total, priced from the
+// plan snapshot taken at quote time; redemptions never exceed maxRedemptions or a user's
+// perUserLimit, and a line's first-recharge bonus is granted once (redemptions.ts).
 import type { Db, Queryable } from '../../db/types.ts';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/types.ts';
 import { DomainError, conflict, notFound, validation, type FieldError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { isKnownCurrency, money, toJson, type Money, type MoneyJson } from '../../domain/money.ts';
+import { isKnownCurrency, money, toJson, zero, type Money, type MoneyJson } from '../../domain/money.ts';
 import { bucketPreview, planCredit, toWholeUnits, type BucketUnit, type ExpiryPolicy, type PlanKind } from '../../domain/plan-credit.ts';
-import { bonusTotals, priceCustomBundle, priceQuote, type Allowances, type PriceQuote } from '../../domain/pricing.ts';
-import { STACKED_PROMOTIONS_MAX, normalizeCouponCode, selectPromotions, validatePromotionInput, type CouponError, type Promotion } from '../../domain/promotion.ts';
+import {
+  BUNDLE_MAX_DATA_MB, BUNDLE_MAX_SMS, BUNDLE_MAX_VOICE_MIN, PLAN_PRICE_MAX_MINOR, bonusTotals, minimumBundleSelection, priceCustomBundle, priceQuote,
+  type AllowanceUnit, type Allowances, type BundlePrice, type PriceQuote,
+} from '../../domain/pricing.ts';
+import { normalizeCouponCode, selectPromotions, validatePromotionInput, type CouponError, type Promotion } from '../../domain/promotion.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
+import { hitThrottle, type ThrottleRule } from '../throttle/service.ts';
 import { getCarrier, getLineCreditState, getOwnedLine, listCarrierCodes, topupExpiry, type OwnedLine } from '../lines/service.ts';
 import { localizedText } from './locale.ts';
-import { PLAN_PRICE_MAX_MINOR, validatePlanInput, type BundleModuleJson, type PlanDraft, type PlanInput } from './plan-input.ts';
+import { fieldChanges } from './changes.ts';
+import { firstRechargeTaken } from './redemptions.ts';
+import { validatePlanInput, type BundleModuleJson, type PlanDraft, type PlanInput } from './plan-input.ts';
 import {
-  findActivePlans, findCandidatePromotions, findPlan, findPlans, findPromotion, listPlanRows, listPromotionRows, redemptionCounts,
+  findActivePlans, findCandidatePromotions, findLiveAmountOffForPlan, findPlan, findPlans, findPromotion, listPlanRows, listPromotionRows,
+  redemptionCounts,
   type Plan, type StoredPromotion,
 } from './store.ts';
 
@@ -27,10 +34,16 @@ export type { Plan } from './store.ts';
 
 /** How long a quote's price is promised (on the application clock). */
 export const QUOTE_TTL_SECONDS = 15 * 60;
+/** Quotes one user may ask for per window: each is a stored row, and a client looping on POST /quotes is a bug. */
+export const QUOTES_PER_USER_MAX = 60;
+export const QUOTES_WINDOW_SECONDS = 60;
+const QUOTE_THROTTLE: ThrottleRule = { maxAttempts: QUOTES_PER_USER_MAX, windowSeconds: QUOTES_WINDOW_SECONDS };
+/** An expired quote is kept this long (support can still read what was offered), then deleted unless an order names it. */
+export const QUOTE_RETENTION_AFTER_EXPIRY_SECONDS = 24 * 60 * 60;
+/** Quotes one cleanup statement deletes at most. */
+export const QUOTE_CLEANUP_BATCH_MAX = 500;
 export const ADMIN_PAGE_DEFAULT = 50;
 export const ADMIN_PAGE_MAX = 500;
-/** Promotions one order may reserve: a bound on the loop, far above what stacking produces. */
-export const RESERVE_PROMOTIONS_MAX = STACKED_PROMOTIONS_MAX;
 
 // ---- Shapes shared with the orders module ------------------------------------------------------
 
@@ -74,9 +87,13 @@ export interface PurchaseRequest {
 /**
  * The operator's view of a plan (API.md: "as in the catalog, plus active"): the catalog fields in the
  * caller's language, plus `active` and what operators edit — every language (`names`,
- * `descriptions`), the carriers, and bookkeeping.
+ * `descriptions`), the carriers, and bookkeeping. Unlike the subscriber's catalog, it shows the plan
+ * as stored: kind `bundle`, the bundle's own (zero) allowances and its `bundleModules`, since that is
+ * what a PATCH edits.
  */
-export interface PlanView extends CatalogPlanView {
+export interface PlanView extends Omit<CatalogPlanView, 'kind'> {
+  kind: PlanKind;
+  bundleModules: BundleModuleJson[] | null;
   active: boolean;
   carriers: string[] | null;
   names: Record<string, string>;
@@ -86,19 +103,39 @@ export interface PlanView extends CatalogPlanView {
   updatedAt: string;
 }
 
+/** API.md's plan kinds. A custom bundle is sold as a base plan whose allowances the subscriber picks. */
+export type CatalogPlanKind = 'base' | 'addon' | 'topup';
+
+/**
+ * How a custom bundle is composed: its modules with their block prices and the most one bundle may
+ * hold of each unit, and the minimum selection that the plan's `price` and `allowances` describe.
+ * A quote or an order for it sends `bundle: {dataMb, voiceMin, sms}` in whole blocks.
+ */
+export interface BundleOffer {
+  modules: Array<BundleModuleJson & { maxQuantity: number }>;
+  minimumSelection: Allowances;
+  maxPrice: MoneyJson;
+}
+
+/**
+ * A plan in the subscriber's catalog (API.md). `kind` stays within API.md's enum: a custom bundle is
+ * `base`, with `bundle` saying how it is composed; its `price` and `allowances` are those of its
+ * minimum selection (one block of its cheapest module), the least it can cost. `bundle` is null for
+ * every other plan.
+ */
 export interface CatalogPlanView {
   id: string;
   code: string;
   name: string;
   description: string | null;
-  kind: PlanKind;
+  kind: CatalogPlanKind;
   regions: string[];
   price: MoneyJson;
   validityDays: number;
   allowances: Allowances;
   autoRenewable: boolean;
   expiryPolicy: ExpiryPolicy;
-  bundleModules: BundleModuleJson[] | null;
+  bundle: BundleOffer | null;
   promotions: Array<{ id: string; title: string; endsAt: string | null }>;
 }
 
@@ -134,17 +171,47 @@ export interface QuoteView {
   expiresAt: string;
   createdAt: string;
   preview: { expiresAt: string | null; buckets: Array<{ unit: BucketUnit; quantity: number; expiresAt: string; source: string }> };
+  /** For a custom bundle: what was chosen and the price of each module's blocks (summing to `subtotal`). */
+  bundle?: QuotedBundle;
+}
+
+export interface QuotedBundle {
+  selection: Allowances;
+  blocks: Array<{ unit: 'data' | 'voice' | 'sms'; blockSize: number; blockCount: number; blockPrice: MoneyJson; price: MoneyJson }>;
 }
 
 function bundleModulesJson(plan: Plan): BundleModuleJson[] | null {
   return plan.bundleModules?.map((m) => ({ unit: m.unit, blockSize: m.blockSize, blockPrice: { amount: m.blockPriceMinor, currency: plan.currency } })) ?? null;
 }
 
-/** The listed price: the plan's, or for a bundle the cheapest thing it can hold (one block). */
+/** A bundle's minimum selection (stored bundles are validated, so it exists), or null for other plans. */
+function bundleMinimum(plan: Plan): BundlePrice | null {
+  if (plan.bundleModules === null) return null;
+  const minimum = minimumBundleSelection(plan.bundleModules, plan.currency);
+  return minimum.ok ? minimum.value : null;
+}
+
+/** The listed price: the plan's, or for a bundle its minimum selection's (one block of the cheapest module). */
 function listedPrice(plan: Plan): Money {
   if (plan.priceMinor !== null) return money(plan.priceMinor, plan.currency);
-  const cheapest = Math.min(...(plan.bundleModules ?? []).map((m) => m.blockPriceMinor));
-  return money(Number.isFinite(cheapest) ? cheapest : 0, plan.currency);
+  return bundleMinimum(plan)?.price ?? zero(plan.currency);
+}
+
+/** The listed allowances: the plan's, or for a bundle its minimum selection's. */
+function listedAllowances(plan: Plan): Allowances {
+  return bundleMinimum(plan)?.allowances ?? plan.allowances;
+}
+
+const SELECTION_MAX_BY_UNIT: Readonly<Record<AllowanceUnit, number>> = { data: BUNDLE_MAX_DATA_MB, voice: BUNDLE_MAX_VOICE_MIN, sms: BUNDLE_MAX_SMS };
+
+function bundleOffer(plan: Plan): BundleOffer | null {
+  const modules = bundleModulesJson(plan);
+  if (modules === null) return null;
+  return {
+    modules: modules.map((m) => ({ ...m, maxQuantity: SELECTION_MAX_BY_UNIT[m.unit] })),
+    minimumSelection: listedAllowances(plan),
+    maxPrice: { amount: PLAN_PRICE_MAX_MINOR, currency: plan.currency },
+  };
 }
 
 /** Staff views of plans, with the automatic promotions a new line would get on each. */
@@ -153,7 +220,7 @@ async function staffPlanViews(db: Queryable, now: Date, plans: readonly Plan[], 
   const scope: PromotionScope = { now, isFirstRecharge: true, redemptions: new Map() };
   return plans.map((plan) => ({
     ...catalogPlanView(plan, promotions, scope, locale),
-    active: plan.active, carriers: plan.carriers, names: plan.name, descriptions: plan.description, isDemo: plan.isDemo,
+    kind: plan.kind, allowances: plan.allowances, bundleModules: bundleModulesJson(plan), active: plan.active, carriers: plan.carriers, names: plan.name, descriptions: plan.description, isDemo: plan.isDemo,
     createdAt: plan.createdAt.toISOString(), updatedAt: plan.updatedAt.toISOString(),
   }));
 }
@@ -241,6 +308,30 @@ function merged<T extends object>(base: T, patch: Partial<T>): T {
   return { ...base, ...Object.fromEntries(defined) } as T;
 }
 
+/** What a plan.update audit entry compares and records (money as it is on the wire). */
+function auditedPlanFields(p: PlanDraft): Record<string, unknown> {
+  return {
+    code: p.code, name: p.name, description: p.description, kind: p.kind, carriers: p.carriers, regions: p.regions,
+    price: p.priceMinor === null ? null : { amount: p.priceMinor, currency: p.currency }, currency: p.currency,
+    validityDays: p.validityDays, allowances: p.allowances, autoRenewable: p.autoRenewable, expiryPolicy: p.expiryPolicy,
+    bundleModules: p.bundleModules, active: p.active,
+  };
+}
+
+/**
+ * A plan's currency may change only while no live amount_off promotion scoped to it is in another
+ * currency: that promotion would silently stop applying (selectPromotions matches currencies).
+ * The operator ends or re-scopes those first (409 currency_in_use names them). See ADR 0001.
+ */
+async function assertCurrencyFree(tx: Queryable, now: Date, planId: string, currency: string): Promise<void> {
+  const blocking = await findLiveAmountOffForPlan(tx, now, planId, currency);
+  if (blocking.length === 0) return;
+  throw new DomainError('conflict', 'currency_in_use', `amount_off promotions in another currency apply to this plan: ${blocking.join(', ')}`, {
+    promotionIds: blocking,
+    errors: [{ path: 'price.currency', message: 'end or re-scope the amount_off promotions of this plan first' }],
+  });
+}
+
 export async function updatePlan(
   db: Db, now: Date, actor: Actor, planId: string, patch: Partial<PlanInput>, locale = 'en',
 ): Promise<PlanView> {
@@ -253,6 +344,10 @@ export async function updatePlan(
       if (patch.kind === 'bundle' && patch.price === undefined) delete base.price;
       if (patch.kind !== undefined && patch.kind !== 'bundle' && patch.bundleModules === undefined) base.bundleModules = null;
       const draft = await validPlanDraft(tx, merged(base, patch));
+      const changes = fieldChanges(auditedPlanFields(current), auditedPlanFields(draft));
+      // Nothing changes: no write, no audit entry, the plan as it is.
+      if (changes.changed.length === 0) return current;
+      if (draft.currency !== current.currency) await assertCurrencyFree(tx, now, planId, draft.currency);
       await tx.query(
         `UPDATE plans SET code = $1, name = $2, description = $3, kind = $4, carriers = $5, regions = $6, price_minor = $7, currency = $8,
                 validity_days = $9, data_mb = $10, voice_min = $11, sms = $12, auto_renewable = $13, expiry_policy = $14, active = $15,
@@ -262,8 +357,7 @@ export async function updatePlan(
       );
       const plan = await findPlan(tx, planId);
       if (!plan) throw new Error('updated plan not found');
-      const changed = Object.keys(patch).filter((k) => patch[k as keyof PlanInput] !== undefined);
-      await recordAudit(tx, actor, { action: 'plan.update', targetType: 'plan', targetId: planId, at: now, details: { changed, code: plan.code } });
+      await recordAudit(tx, actor, { action: 'plan.update', targetType: 'plan', targetId: planId, at: now, details: { ...changes, code: plan.code } });
       return plan;
     });
     return await staffPlanView(db, now, plan, locale);
@@ -395,6 +489,28 @@ function promotionBodyOf(p: StoredPromotion): PromotionInputBody {
   };
 }
 
+/**
+ * A value means something else under another kind (100 minor units off → 100 % off): a PATCH that
+ * changes `kind` must say the new `value`, and the `currency` when it becomes an amount_off.
+ */
+function assertKindChangeComplete(currentKind: string, patch: Partial<PromotionInputBody>): void {
+  const errors: FieldError[] = [];
+  if (patch.value === undefined) errors.push({ path: 'value', message: `is required when kind changes from ${currentKind} to ${patch.kind}` });
+  if (patch.kind === 'amount_off' && (patch.currency === undefined || patch.currency === null)) {
+    errors.push({ path: 'currency', message: 'is required when kind changes to amount_off' });
+  }
+  if (errors.length > 0) throw validation('invalid_promotion', 'a change of kind needs the new value', errors);
+}
+
+/** What a promotion.update audit entry compares and records. */
+function auditedPromotionFields(p: Omit<Promotion, 'id'>): Record<string, unknown> {
+  return {
+    title: p.title, kind: p.kind, value: p.value, currency: p.currency, couponCode: p.couponCode, planIds: p.planIds,
+    startsAt: p.startsAt?.toISOString() ?? null, endsAt: p.endsAt?.toISOString() ?? null, maxRedemptions: p.maxRedemptions,
+    perUserLimit: p.perUserLimit, active: p.active,
+  };
+}
+
 export async function updatePromotion(db: Db, now: Date, actor: Actor, id: string, patch: Partial<PromotionInputBody>): Promise<PromotionView> {
   try {
     return await db.transaction(async (tx) => {
@@ -402,8 +518,12 @@ export async function updatePromotion(db: Db, now: Date, actor: Actor, id: strin
       const current = await findPromotion(tx, id, { lock: true });
       if (!current) throw notFound('promotion_not_found', 'no such promotion');
       const base = promotionBodyOf(current);
+      if (patch.kind !== undefined && patch.kind !== current.kind) assertKindChangeComplete(current.kind, patch);
       if (patch.kind !== undefined && patch.kind !== 'amount_off' && patch.currency === undefined) base.currency = null;
       const promotion = await validPromotion(tx, merged(base, patch), current.redemptionCount);
+      const changes = fieldChanges(auditedPromotionFields(current), auditedPromotionFields(promotion));
+      // Nothing changes: no write, no audit entry, the promotion as it is.
+      if (changes.changed.length === 0) return promotionView(current);
       await tx.query(
         `UPDATE promotions SET title = $1, kind = $2, value = $3, currency = $4, coupon_code = $5, plan_ids = $6, starts_at = $7,
                 ends_at = $8, max_redemptions = $9, per_user_limit = $10, active = $11, updated_at = $13
@@ -412,8 +532,7 @@ export async function updatePromotion(db: Db, now: Date, actor: Actor, id: strin
       );
       const stored = await findPromotion(tx, id);
       if (!stored) throw new Error('updated promotion not found');
-      const changed = Object.keys(patch).filter((k) => patch[k as keyof PromotionInputBody] !== undefined);
-      await recordAudit(tx, actor, { action: 'promotion.update', targetType: 'promotion', targetId: id, at: now, details: { changed } });
+      await recordAudit(tx, actor, { action: 'promotion.update', targetType: 'promotion', targetId: id, at: now, details: { ...changes } });
       return promotionView(stored);
     });
   } catch (error) {
@@ -438,7 +557,7 @@ function planPromotions(plan: Plan, promotions: readonly StoredPromotion[], ctx:
   });
   if (!selected.ok) return [];
   const quote = priceQuote({
-    subtotal: listedPrice(plan), kind: plan.kind, allowances: plan.allowances, validityDays: plan.validityDays,
+    subtotal: listedPrice(plan), kind: plan.kind, allowances: listedAllowances(plan), validityDays: plan.validityDays,
     promotions: selected.value, isFirstRecharge: ctx.isFirstRecharge,
   });
   const effective = new Set([...quote.discounts, ...quote.bonuses].map((x) => x.promotionId));
@@ -460,7 +579,7 @@ export async function listCatalog(
   const promotions = (await findCandidatePromotions(db, null)).filter((p) => p.couponCode === null);
   // Without a line we cannot know; a first-recharge bonus is shown, since any new line gets it.
   const scope: PromotionScope = {
-    now, isFirstRecharge: line === null || line.lastRechargeAt === null, redemptions: await redemptionCounts(db, input.userId, promotions),
+    now, isFirstRecharge: line === null || (await isFirstRecharge(db, line)), redemptions: await redemptionCounts(db, input.userId, promotions),
   };
   return { items: plans.map((plan) => catalogPlanView(plan, promotions, scope, input.locale)) };
 }
@@ -469,8 +588,8 @@ function catalogPlanView(plan: Plan, promotions: readonly StoredPromotion[], sco
   return {
     id: plan.id, code: plan.code, name: localizedText(plan.name, locale),
     description: Object.keys(plan.description).length === 0 ? null : localizedText(plan.description, locale),
-    kind: plan.kind, regions: plan.regions, price: toJson(listedPrice(plan)), validityDays: plan.validityDays, allowances: plan.allowances,
-    autoRenewable: plan.autoRenewable, expiryPolicy: plan.expiryPolicy, bundleModules: bundleModulesJson(plan),
+    kind: plan.kind === 'bundle' ? 'base' : plan.kind, regions: plan.regions, price: toJson(listedPrice(plan)), validityDays: plan.validityDays,
+    allowances: listedAllowances(plan), autoRenewable: plan.autoRenewable, expiryPolicy: plan.expiryPolicy, bundle: bundleOffer(plan),
     promotions: planPromotions(plan, promotions, scope).map((p) => ({
       id: p.id, title: localizedText(p.title, locale), endsAt: p.endsAt?.toISOString() ?? null,
     })),
@@ -490,11 +609,17 @@ interface PurchaseItem {
   kind: 'plan' | 'topup';
   plan: PlanSnapshot | null;
   subtotal: Money;
+  /** A custom bundle's blocks, for the quote's breakdown. */
+  bundle: BundlePrice | null;
 }
 
 function assertApplicable(plan: Plan, line: OwnedLine): void {
   if (plan.carriers !== null && !plan.carriers.includes(line.carrierCode)) {
     throw validation('plan_not_applicable', `this plan is not sold for ${line.carrierCode} lines`);
+  }
+  // The catalog hides a plan whose coverage misses the line's region; buying it by id is refused too.
+  if (!plan.regions.includes(line.region)) {
+    throw validation('plan_not_applicable', `this plan does not cover ${line.region}, this line's region`);
   }
   // A top-up plan credits the wallet, which is kept in the line's currency.
   if (plan.kind === 'topup' && plan.currency !== line.currency) {
@@ -502,43 +627,65 @@ function assertApplicable(plan: Plan, line: OwnedLine): void {
   }
 }
 
-function bundleSnapshot(plan: Plan, selection: Allowances | undefined): PlanSnapshot {
+function bundleSnapshot(plan: Plan, selection: Allowances | undefined): { snapshot: PlanSnapshot; bundle: BundlePrice | null } {
   if (plan.kind !== 'bundle') {
     if (selection !== undefined) throw validation('invalid_bundle', 'only a bundle plan takes a bundle selection');
-    return snapshotOf(plan, null);
+    return { snapshot: snapshotOf(plan, null), bundle: null };
   }
   if (selection === undefined) throw validation('bundle_selection_required', 'choose the bundle\'s dataMb, voiceMin and sms');
   const priced = priceCustomBundle(plan.bundleModules ?? [], selection, plan.currency);
   if (!priced.ok) throw validation(priced.code, priced.message, [{ path: 'bundle', message: priced.message }]);
-  return snapshotOf(plan, { price: priced.value.price, allowances: priced.value.allowances });
+  return { snapshot: snapshotOf(plan, { price: priced.value.price, allowances: priced.value.allowances }), bundle: priced.value };
 }
 
-async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseRequest): Promise<PurchaseItem> {
+/** Where a top-up amount sits in the request body: `amount` on POST /quotes, `topupAmount` on POST /orders. */
+type AmountField = 'amount' | 'topupAmount';
+
+function amountErrors(amount: Money, field: AmountField): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0 || amount.amountMinor > PLAN_PRICE_MAX_MINOR) {
+    errors.push({ path: `${field}.amount`, message: `must be a positive integer of minor units, at most ${PLAN_PRICE_MAX_MINOR}` });
+  }
+  if (!isKnownCurrency(amount.currency)) errors.push({ path: `${field}.currency`, message: 'is not a supported ISO 4217 currency' });
+  return errors;
+}
+
+async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseRequest, amountField: AmountField): Promise<PurchaseItem> {
   if (request.planId !== undefined) {
     if (request.topupAmount !== undefined) throw validation('invalid_purchase', 'give a planId or a top-up amount, not both');
     const plan = await findPlan(db, request.planId);
     // An inactive plan is not for sale: to a subscriber it does not exist.
     if (!plan || !plan.active) throw notFound('plan_not_found', 'no such plan');
     assertApplicable(plan, line);
-    const snapshot = bundleSnapshot(plan, request.bundle);
-    return { kind: plan.kind === 'topup' ? 'topup' : 'plan', plan: snapshot, subtotal: snapshot.price };
+    const { snapshot, bundle } = bundleSnapshot(plan, request.bundle);
+    return { kind: plan.kind === 'topup' ? 'topup' : 'plan', plan: snapshot, subtotal: snapshot.price, bundle };
   }
   const amount = request.topupAmount;
   if (amount === undefined) throw validation('invalid_purchase', 'give a planId or a top-up amount');
-  if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0 || amount.amountMinor > PLAN_PRICE_MAX_MINOR || !isKnownCurrency(amount.currency)) {
-    throw validation('invalid_amount', 'a top-up is a positive integer of minor units in a supported currency', [{ path: 'amount', message: 'is not a valid amount' }]);
-  }
+  const errors = amountErrors(amount, amountField);
+  if (errors.length > 0) throw validation('invalid_amount', 'a top-up is a positive integer of minor units in a supported currency', errors);
   if (amount.currency !== line.currency) {
     throw validation('currency_mismatch', `this line's wallet is in ${line.currency}, not ${amount.currency}`);
   }
-  return { kind: 'topup', plan: null, subtotal: money(amount.amountMinor, amount.currency) };
+  return { kind: 'topup', plan: null, subtotal: money(amount.amountMinor, amount.currency), bundle: null };
 }
 
-async function selectFor(db: Queryable, now: Date, line: OwnedLine, item: PurchaseItem, request: PurchaseRequest): Promise<Promotion[]> {
+/**
+ * A line's first recharge: it was never recharged, and no order of it (awaiting payment, paid or
+ * done) already holds a first-recharge promotion — the bonus is granted once per line. Reservation
+ * re-checks it under the promotion's row lock (redemptions.ts).
+ */
+async function isFirstRecharge(db: Queryable, line: OwnedLine): Promise<boolean> {
+  return line.lastRechargeAt === null && !(await firstRechargeTaken(db, line.id));
+}
+
+async function selectFor(
+  db: Queryable, now: Date, item: PurchaseItem, request: PurchaseRequest, firstRecharge: boolean,
+): Promise<Promotion[]> {
   const code = request.couponCode === undefined ? null : normalizeCouponCode(request.couponCode);
   const candidates = await findCandidatePromotions(db, code === '' ? null : code);
   const selected = selectPromotions(candidates, {
-    planId: item.plan?.id ?? null, couponCode: code, now, isFirstRecharge: line.lastRechargeAt === null,
+    planId: item.plan?.id ?? null, couponCode: code, now, isFirstRecharge: firstRecharge,
     redemptions: await redemptionCounts(db, request.userId, candidates), currency: item.subtotal.currency,
     storedValue: item.plan === null || item.plan.kind === 'topup',
   });
@@ -560,13 +707,16 @@ function pricedPurchase(quoteId: string | null, lineId: string, item: PurchaseIt
   };
 }
 
-async function priceAfresh(db: Queryable, now: Date, request: PurchaseRequest): Promise<{ priced: PricedPurchase; line: OwnedLine }> {
+async function priceAfresh(
+  db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField,
+): Promise<{ priced: PricedPurchase; line: OwnedLine; bundle: BundlePrice | null }> {
   const line = await getOwnedLine(db, request.userId, request.lineId);
-  const item = await purchaseItem(db, line, request);
-  const promotions = await selectFor(db, now, line, item, request);
+  const item = await purchaseItem(db, line, request, amountField);
+  const firstRecharge = await isFirstRecharge(db, line);
+  const promotions = await selectFor(db, now, item, request, firstRecharge);
   const quote = priceQuote({
     subtotal: item.subtotal, kind: item.plan?.kind ?? 'topup', allowances: item.plan?.allowances ?? null,
-    validityDays: item.plan?.validityDays ?? null, promotions, isFirstRecharge: line.lastRechargeAt === null,
+    validityDays: item.plan?.validityDays ?? null, promotions, isFirstRecharge: firstRecharge,
   });
   const priced = pricedPurchase(null, line.id, item, quote);
   // selectPromotions scopes by plan, not by what a kind can act on: a validity coupon on an
@@ -575,7 +725,7 @@ async function priceAfresh(db: Queryable, now: Date, request: PurchaseRequest): 
   if (coupon && !priced.promotionIds.includes(coupon.id)) {
     throw validation('coupon_not_applicable', 'the coupon gives nothing on this purchase');
   }
-  return { priced, line };
+  return { priced, line, bundle: item.bundle };
 }
 
 /** A top-up's effect on the expiry, by the very rule crediting applies (lines' topupExpiry). */
@@ -617,6 +767,7 @@ interface QuoteRow {
   plan_id: string | null;
   coupon_code: string | null;
   topup_amount_minor: number | null;
+  bundle: Allowances | null;
   currency: string;
   subtotal_minor: number;
   total_minor: number;
@@ -653,8 +804,17 @@ async function storeQuote(db: Queryable, now: Date, request: PurchaseRequest, pr
   return row;
 }
 
+async function throttleQuotes(db: Queryable, userId: string, now: Date): Promise<void> {
+  const state = await hitThrottle(db, `quotes:user:${userId}`, QUOTE_THROTTLE, now);
+  if (state.count <= QUOTE_THROTTLE.maxAttempts) return;
+  throw new DomainError('rate_limited', 'too_many_quotes', `at most ${QUOTES_PER_USER_MAX} quotes per ${QUOTES_WINDOW_SECONDS} s; retry later`, {
+    retryAfterSeconds: state.retryAfterSeconds,
+  });
+}
+
 export async function createQuote(db: Queryable, now: Date, request: PurchaseRequest, locale: string): Promise<QuoteView> {
-  const { priced, line } = await priceAfresh(db, now, request);
+  await throttleQuotes(db, request.userId, now);
+  const { priced, line, bundle } = await priceAfresh(db, now, request, 'amount');
   const preview = await creditPreview(db, now, line, priced);
   const row = await storeQuote(db, now, request, priced);
   const json = (m: Money): MoneyJson => toJson(m);
@@ -663,7 +823,16 @@ export async function createQuote(db: Queryable, now: Date, request: PurchaseReq
     discounts: priced.discounts.map((d) => ({ promotionId: d.promotionId, title: localizedText(d.title, locale), amount: json(d.amount) })),
     bonuses: priced.bonuses.map(({ amount, ...b }) => ({ ...b, title: localizedText(b.title, locale), ...(amount ? { amount: json(amount) } : {}) })),
     total: json(priced.total), currency: priced.total.currency, expiresAt: row.expires_at.toISOString(), createdAt: row.created_at.toISOString(),
-    preview,
+    preview, ...(bundle === null ? {} : { bundle: quotedBundle(bundle) }),
+  };
+}
+
+function quotedBundle(bundle: BundlePrice): QuotedBundle {
+  return {
+    selection: { ...bundle.allowances },
+    blocks: bundle.blocks.map((b) => ({
+      unit: b.unit, blockSize: b.blockSize, blockCount: b.blockCount, blockPrice: toJson(money(b.blockPriceMinor, b.price.currency)), price: toJson(b.price),
+    })),
   };
 }
 
@@ -684,6 +853,11 @@ function pricedFromQuote(row: QuoteRow): PricedPurchase {
   };
 }
 
+function sameSelection(a: Allowances, b: Allowances | null): boolean {
+  return b !== null && a.dataMb === b.dataMb && a.voiceMin === b.voiceMin && a.sms === b.sms;
+}
+
+/** What the order repeats of its quote must be what was quoted: the quote's price is for that purchase only. */
 function assertQuoteMatches(row: QuoteRow, request: PurchaseRequest): void {
   const errors: FieldError[] = [];
   if (request.planId !== undefined && request.planId !== row.plan_id) errors.push({ path: 'planId', message: 'differs from the quote' });
@@ -693,6 +867,7 @@ function assertQuoteMatches(row: QuoteRow, request: PurchaseRequest): void {
   if (request.couponCode !== undefined && normalizeCouponCode(request.couponCode) !== (row.coupon_code ?? '')) {
     errors.push({ path: 'couponCode', message: 'differs from the quote' });
   }
+  if (request.bundle !== undefined && !sameSelection(request.bundle, row.bundle)) errors.push({ path: 'bundle', message: 'differs from the quote' });
   if (errors.length > 0) throw validation('quote_mismatch', 'the order does not match its quote', errors);
 }
 
@@ -707,6 +882,25 @@ async function pricedFromQuoteId(db: Queryable, now: Date, request: PurchaseRequ
 }
 
 /**
+ * Deletes quotes that expired more than QUOTE_RETENTION_AFTER_EXPIRY_SECONDS ago, at most
+ * QUOTE_CLEANUP_BATCH_MAX, oldest first; returns how many. A quote an order names is kept (an order
+ * records which promise it was placed on; orders.quote_id has no foreign key, so this query is the
+ * guard). Idempotent: a second run, or another worker's, deletes nothing twice. An expired quote
+ * can no longer be ordered on, so no order can start naming one that is being deleted.
+ */
+export async function deleteExpiredQuotes(db: Queryable, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - QUOTE_RETENTION_AFTER_EXPIRY_SECONDS * 1000);
+  const { rowCount } = await db.query(
+    `DELETE FROM quotes WHERE id IN (
+       SELECT q.id FROM quotes q
+        WHERE q.expires_at < $1 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.quote_id = q.id)
+        ORDER BY q.expires_at LIMIT $2)`,
+    [cutoff, QUOTE_CLEANUP_BATCH_MAX],
+  );
+  return rowCount;
+}
+
+/**
  * Prices a purchase for an order: from a still-valid quote of this user and line when `quoteId` is
  * given (410 `quote_expired` after expiresAt, 404 `quote_not_found` for another user's), else
  * afresh exactly like POST /quotes.
@@ -716,7 +910,7 @@ export async function priceForOrder(db: Queryable, now: Date, input: PurchaseReq
     await getOwnedLine(db, input.userId, input.lineId);
     return pricedFromQuoteId(db, now, { ...input, quoteId: input.quoteId });
   }
-  const { priced, line } = await priceAfresh(db, now, input);
+  const { priced, line } = await priceAfresh(db, now, input, 'topupAmount');
   // Refuse now, before payment, what crediting would refuse later (an add-on without a plan).
   await creditPreview(db, now, line, priced);
   return priced;
@@ -724,66 +918,4 @@ export async function priceForOrder(db: Queryable, now: Date, input: PurchaseReq
 
 // ---- Redemptions ---------------------------------------------------------------------------------
 
-const couponExhausted = (): DomainError => conflict('coupon_exhausted', 'the coupon has been used up');
-
-/** One promotion's redemption for one order; see reservePromotions. */
-async function reserveOne(tx: Queryable, promotionId: string, input: { orderId: string; userId: string; lineId: string; now: Date }): Promise<void> {
-  // Idempotent per (promotion, order): a reserved row stays as it is; a released one is taken again.
-  const claimed = await tx.query(
-    `INSERT INTO promotion_redemptions (promotion_id, order_id, user_id, line_id, status, created_at) VALUES ($1, $2, $3, $4, 'reserved', $5)
-     ON CONFLICT (promotion_id, order_id) DO UPDATE SET status = 'reserved' WHERE promotion_redemptions.status = 'released'
-     RETURNING promotion_id`,
-    [promotionId, input.orderId, input.userId, input.lineId, input.now],
-  );
-  if (claimed.rowCount === 0) return;
-  // The guarded increment is the concurrency guarantee: it locks the promotion row, and a racer
-  // that finds the counter at the limit (re-checked after the lock) updates nothing.
-  const counted = await tx.query<{ per_user_limit: number | null }>(
-    `UPDATE promotions SET redemption_count = redemption_count + 1
-      WHERE id = $1 AND (max_redemptions IS NULL OR redemption_count < max_redemptions) RETURNING per_user_limit`,
-    [promotionId],
-  );
-  const row = counted.rows[0];
-  if (!row) {
-    if (!(await findPromotion(tx, promotionId))) throw notFound('promotion_not_found', `no promotion ${promotionId}`);
-    throw couponExhausted();
-  }
-  if (row.per_user_limit === null) return;
-  // Counted while holding the promotion row lock, so two orders of one user cannot both pass.
-  const mine = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM promotion_redemptions WHERE promotion_id = $1 AND user_id = $2 AND status = 'reserved'`,
-    [promotionId, input.userId],
-  );
-  if ((mine.rows[0]?.n ?? 0) > row.per_user_limit) throw couponExhausted();
-}
-
-/**
- * Reserves the promotions' redemptions for an order, inside the order's transaction. Enforces
- * maxRedemptions and perUserLimit atomically; throws conflict `coupon_exhausted` otherwise (the
- * caller's transaction then rolls back every reservation of the order). Idempotent per
- * (promotion, order). Promotions are locked in id order so two orders cannot deadlock.
- */
-export async function reservePromotions(
-  tx: Queryable, input: { orderId: string; userId: string; lineId: string; promotionIds: string[]; now: Date },
-): Promise<void> {
-  const ids = [...new Set(input.promotionIds)].sort();
-  if (ids.length > RESERVE_PROMOTIONS_MAX) throw validation('too_many_promotions', `at most ${RESERVE_PROMOTIONS_MAX} promotions per order`);
-  for (const id of ids) await reserveOne(tx, id, input);
-}
-
-/** Gives the redemptions back when an order is cancelled, expires or fails before payment. Idempotent. */
-export async function releasePromotions(tx: Queryable, orderId: string): Promise<void> {
-  const { rows } = await tx.query<{ promotion_id: string }>(
-    `SELECT promotion_id FROM promotion_redemptions WHERE order_id = $1 AND status = 'reserved' ORDER BY promotion_id LIMIT $2`,
-    [orderId, RESERVE_PROMOTIONS_MAX],
-  );
-  for (const { promotion_id: promotionId } of rows) {
-    // The guarded flip makes a second release (or a concurrent one) give nothing back twice.
-    const flipped = await tx.query(
-      `UPDATE promotion_redemptions SET status = 'released' WHERE promotion_id = $1 AND order_id = $2 AND status = 'reserved'`,
-      [promotionId, orderId],
-    );
-    if (flipped.rowCount === 0) continue;
-    await tx.query('UPDATE promotions SET redemption_count = redemption_count - 1 WHERE id = $1', [promotionId]);
-  }
-}
+export { RESERVE_PROMOTIONS_MAX, releasePromotions, reservePromotions } from './redemptions.ts';

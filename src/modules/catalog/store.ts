@@ -148,6 +148,17 @@ export async function findCandidatePromotions(db: Queryable, couponCode: string 
   return rows.map(toPromotion);
 }
 
+/** Active, not ended amount_off promotions scoped to `planId` whose currency is not `currency`. */
+export async function findLiveAmountOffForPlan(db: Queryable, now: Date, planId: string, currency: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM promotions
+      WHERE active AND kind = 'amount_off' AND $1 = ANY(plan_ids) AND currency <> $2 AND (ends_at IS NULL OR ends_at > $3)
+      ORDER BY id LIMIT $4`,
+    [planId, currency, now, CATALOG_SCAN_MAX],
+  );
+  return rows.map((r) => r.id);
+}
+
 export async function listPromotionRows(db: Queryable, page: { limit: number; after: string | null; active: boolean | null }): Promise<StoredPromotion[]> {
   const { rows } = await db.query<PromotionRow>(
     `SELECT * FROM promotions WHERE ($1::text IS NULL OR id > $1) AND ($2::boolean IS NULL OR active = $2) ORDER BY id LIMIT $3`,

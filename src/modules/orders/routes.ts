@@ -5,7 +5,6 @@ import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
 
 import { requestLocale } from '../../http/locale.ts';
 import type { App, AppDeps } from '../../http/types.ts';
-import { fromJson } from '../../domain/money.ts';
 import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
 import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
 import { renderReceipt } from './receipt.ts';
@@ -26,7 +25,7 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     return sendIdempotent(db, request, reply, async () => {
       const order = await placeOrder(deps, {
         ...rest, userId, locale, actor: actorOf(request), paymentMethod: paymentMethod as PaymentMethod,
-        topupAmount: topupAmount ? fromJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+        topupAmount: topupAmount ? { amountMinor: topupAmount.amount, currency: topupAmount.currency } : undefined, idempotencyKey: typeof key === 'string' ? key : null,
       });
       return { status: 201, body: order };
     });

@@ -21,7 +21,8 @@ export const createOrderBody = z
   .object({
     lineId: z.string().min(1).max(ID_MAX_LENGTH),
     planId: z.string().min(1).max(ID_MAX_LENGTH).optional(),
-    topupAmount: moneyBody.optional(),
+    // Structure only, as on POST /quotes: the amount's rules answer 422 invalid_amount from the catalog.
+    topupAmount: z.object({ amount: z.number(), currency: z.string().max(3) }).optional(),
     bundle: z.object({ dataMb: z.number().int().min(0), voiceMin: z.number().int().min(0), sms: z.number().int().min(0) }).optional(),
     quoteId: z.string().min(1).max(ID_MAX_LENGTH).optional(),
     couponCode: z.string().max(64).optional(),

@@ -1,0 +1,18 @@
+// The catalog's housekeeping: quotes are promises for 15 minutes, then history for a day; after
+// that the cleanup deletes them (unless an order names one), in bounded batches, so POST /quotes
+// cannot grow the table without end. Deleting is idempotent: two workers delete nothing twice.
+import type { AppDeps } from '../../http/types.ts';
+import { QUOTE_CLEANUP_BATCH_MAX, deleteExpiredQuotes } from './service.ts';
+
+export const QUOTE_CLEANUP_EVERY_MS = 10 * 60 * 1000;
+/** Batches one pass deletes at most; a backlog beyond it waits for the next pass. */
+const QUOTE_CLEANUP_BATCHES_PER_PASS_MAX = 20;
+
+export function catalogJobs(deps: AppDeps): void {
+  deps.worker.every('catalog.quote-cleanup', QUOTE_CLEANUP_EVERY_MS, async ({ db, clock }) => {
+    for (let batch = 0; batch < QUOTE_CLEANUP_BATCHES_PER_PASS_MAX; batch++) {
+      const deleted = await deleteExpiredQuotes(db, clock.now());
+      if (deleted < QUOTE_CLEANUP_BATCH_MAX) break;
+    }
+  });
+}
