@@ -34,8 +34,8 @@ export type { Plan } from './store.ts';
 
 /** How long a quote's price is promised (on the application clock). */
 export const QUOTE_TTL_SECONDS = 15 * 60;
-/** Quotes one user may ask for per window: each is a stored row, and a client looping on POST /quotes is a bug. */
-export const QUOTES_PER_USER_MAX = 60;
+/** Quotes one user may ask for per window: each is a stored row, and a client looping on POST /quotes is a bug. Generous: a subscriber comparing plans asks for a handful. */
+export const QUOTES_PER_USER_MAX = 200;
 export const QUOTES_WINDOW_SECONDS = 60;
 const QUOTE_THROTTLE: ThrottleRule = { maxAttempts: QUOTES_PER_USER_MAX, windowSeconds: QUOTES_WINDOW_SECONDS };
 /** An expired quote is kept this long (support can still read what was offered), then deleted unless an order names it. */
