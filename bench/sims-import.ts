@@ -22,7 +22,7 @@ function inventoryCsv(rows: number, prefix: string): string {
     const n = String(i).padStart(9, '0');
     const esim = i % 2 === 0;
     lines.push([
-      withLuhnCheckDigit(`${prefix}${n}`), `23415${n}0`, `+4477${n}`, '1234', esim ? 'esim' : 'physical', 'uk-keep',
+      withLuhnCheckDigit(`${prefix}${n}`), `23499${n}0`, `+4477${n}`, '1234', esim ? 'esim' : 'physical', 'uk-keep',
       esim ? `LPA:1$smdp.example.com$BENCH-${prefix}-${n}` : '',
     ].join(','));
   }

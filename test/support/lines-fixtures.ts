@@ -22,7 +22,8 @@ export function nextCard(overrides: Partial<TestCard> = {}): TestCard {
   const form = overrides.form ?? 'esim';
   return {
     iccid: withLuhnCheckDigit(`8901260777${n}`),
-    imsi: `310260${n}`,
+    // MNC 410: outside the demo stock's IMSIs (310260…), which are unique in stock like these.
+    imsi: `310410${n}`,
     msisdn: `+1917${String(serial % 10_000_000).padStart(7, '0')}`,
     pin: '4821',
     form,
