@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { creditPlan } from '../../src/modules/lines/service.ts';
+import { creditPlan, ensureCarrier, upsertCarrier, type Carrier } from '../../src/modules/lines/service.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { customerWithLine } from '../support/lines-fixtures.ts';
 
@@ -18,6 +18,67 @@ async function activeLine(ctx: TestContext, validityDays = 30) {
   );
   return owned;
 }
+
+const PROFILE: Carrier = {
+  code: 'test-profile', name: 'Profile Test', country: 'US', currency: 'USD', validityDays: 30, graceDays: 0, suspendDays: 30,
+  keepAlive: { rule: 'recharge', everyDays: 90 }, topupGrantsValidity: false,
+  paygRates: { default: { dataPerMbMinor: 10, voicePerMinuteMinor: 10, smsPerMessageMinor: 5 } },
+};
+
+async function carrierRow(ctx: TestContext, code: string) {
+  const r = await ctx.get('/api/v1/admin/carriers', { token: await ctx.adminToken() });
+  return r.json.items.find((c: { code: string }) => c.code === code);
+}
+
+forEachDatabase('carrier profiles', (get) => {
+  it('creates, then replaces a carrier profile', async () => {
+    const ctx = get();
+    await upsertCarrier(ctx.db, { ...PROFILE, code: 'test-replace' });
+    expect(await carrierRow(ctx, 'test-replace')).toMatchObject({ graceDays: 0, keepAlive: { rule: 'recharge', everyDays: 90 } });
+    const roaming = { dataPerMbMinor: 200, voicePerMinuteMinor: 100, smsPerMessageMinor: 0 };
+    await upsertCarrier(ctx.db, { ...PROFILE, code: 'test-replace', name: 'Replaced', graceDays: 5, keepAlive: { rule: 'activity', everyDays: 120 },
+      paygRates: { ...PROFILE.paygRates, roaming } });
+    expect(await carrierRow(ctx, 'test-replace')).toMatchObject({
+      name: 'Replaced', graceDays: 5, keepAlive: { rule: 'activity', everyDays: 120 }, paygRates: { roaming },
+    });
+    // Seeding only creates what is missing: it never reverts an operator's change.
+    await ensureCarrier(ctx.db, { ...PROFILE, code: 'test-replace' });
+    expect((await carrierRow(ctx, 'test-replace')).graceDays).toBe(5);
+  });
+
+  it('refuses negative or fractional PAYG rates and other bad fields on every write path, changing nothing', async () => {
+    const ctx = get();
+    await upsertCarrier(ctx.db, { ...PROFILE, code: 'test-refuse' });
+    const bad: Array<[Partial<Carrier>, RegExp]> = [
+      [{ paygRates: { default: { ...PROFILE.paygRates.default, dataPerMbMinor: -1 } } }, /paygRates\.default\.dataPerMbMinor/],
+      [{ paygRates: { default: { ...PROFILE.paygRates.default, smsPerMessageMinor: 0.5 } } }, /paygRates\.default\.smsPerMessageMinor/],
+      [{ graceDays: -3 }, /graceDays/],
+      [{ country: 'usa' }, /country/],
+    ];
+    for (const [change, why] of bad) {
+      for (const write of [upsertCarrier, ensureCarrier]) {
+        await expect(write(ctx.db, { ...PROFILE, code: 'test-refuse', ...change })).rejects.toMatchObject({ code: 'invalid_carrier_profile', message: expect.stringMatching(why) });
+        await expect(write(ctx.db, { ...PROFILE, code: 'test-refuse-new', ...change })).rejects.toMatchObject({ code: 'invalid_carrier_profile' });
+      }
+    }
+    expect(await carrierRow(ctx, 'test-refuse')).toMatchObject({ graceDays: 0, country: 'US', paygRates: PROFILE.paygRates });
+    expect(await carrierRow(ctx, 'test-refuse-new')).toBeUndefined();
+  });
+
+  it('applies a replaced profile to the carrier\'s lines at once: a shorter keep-alive window lapses them on time', async () => {
+    const ctx = get();
+    await upsertCarrier(ctx.db, { ...PROFILE, code: 'test-shorten' });
+    const { lineId } = await customerWithLine(ctx, { carrier: 'test-shorten' });
+    await ctx.db.transaction((tx) => creditPlan(tx, {
+      lineId, orderId: `ord_shorten_${lineId}`, now: ctx.app.deps.clock.now(), plan: MONTHLY, bonus: { dataMb: 0, validityDays: 0 },
+    }));
+    // The 90-day window outlasts the 30-day plan; then the carrier shortens it to 30 days.
+    await upsertCarrier(ctx.db, { ...PROFILE, code: 'test-shorten', keepAlive: { rule: 'recharge', everyDays: 30 } });
+    await ctx.advance(31 * 86_400);
+    const { rows } = await ctx.db.query<{ status: string }>('SELECT status FROM lines WHERE id = $1', [lineId]);
+    expect(rows[0]?.status).toBe('suspended');
+  });
+});
 
 forEachDatabase('operating lines from the console', (get) => {
   it('lists the carriers with their lifecycle rules and PAYG rates', async () => {

@@ -6,7 +6,7 @@
 // line at most once (line_credits PK); PINs are only kept hashed, activation codes only encrypted.
 import type { Db, Queryable } from '../../db/types.ts';
 import { conflict, DomainError, notFound, validation } from '../../domain/errors.ts';
-import type { CarrierProfile, PaygRates } from '../../domain/carrier-profile.ts';
+import { validateCarrierProfile, type CarrierProfile, type PaygRates } from '../../domain/carrier-profile.ts';
 import { newId } from '../../domain/ids.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { invariant } from '../../domain/invariant.ts';
@@ -180,18 +180,55 @@ export async function listCarrierCodes(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.code);
 }
 
-/** Creates or replaces a carrier profile (seeds, operator tooling). */
-export async function upsertCarrier(db: Queryable, carrier: Carrier): Promise<void> {
-  await db.query(
-    `INSERT INTO carriers (code, name, country, currency, validity_days, grace_days, suspend_days, keep_alive_rule,
+const COUNTRY_SHAPE = /^[A-Z]{2}$/;
+
+/** Every field checked (validateCarrierProfile: no negative or fractional PAYG rate, no absurd period) before any write. */
+function assertValidCarrier(carrier: Carrier): void {
+  const checked = validateCarrierProfile(carrier);
+  const problems = checked.ok ? [] : [checked.message];
+  if (typeof carrier.country !== 'string' || !COUNTRY_SHAPE.test(carrier.country)) problems.push('country must be an ISO 3166 alpha-2 code');
+  if (problems.length > 0) throw validation('invalid_carrier_profile', `carrier ${carrier.code}: ${problems.join('; ')}`);
+}
+
+const CARRIER_INSERT = `INSERT INTO carriers (code, name, country, currency, validity_days, grace_days, suspend_days, keep_alive_rule,
                            keep_alive_every_days, topup_grants_validity, payg_rates)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (code) DO NOTHING`,
-    [
-      carrier.code, carrier.name, carrier.country, carrier.currency, carrier.validityDays, carrier.graceDays, carrier.suspendDays,
-      carrier.keepAlive.rule, carrier.keepAlive.everyDays, carrier.topupGrantsValidity, JSON.stringify(carrier.paygRates),
-    ],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+
+const carrierParams = (carrier: Carrier): unknown[] => [
+  carrier.code, carrier.name, carrier.country, carrier.currency, carrier.validityDays, carrier.graceDays, carrier.suspendDays,
+  carrier.keepAlive.rule, carrier.keepAlive.everyDays, carrier.topupGrantsValidity, JSON.stringify(carrier.paygRates),
+];
+
+/**
+ * Creates or replaces a carrier profile (operator tooling). A replaced profile can move its lines'
+ * deadlines either way, so their stored due times are pulled to now: the lifecycle sweep
+ * re-evaluates them under the new rules on its next pass (a later deadline is simply stored again;
+ * an earlier one takes effect, its transitions stamped at their real instants).
+ */
+export async function upsertCarrier(db: Queryable, carrier: Carrier): Promise<void> {
+  assertValidCarrier(carrier);
+  const { rows } = await db.query<{ inserted: boolean }>(
+    `${CARRIER_INSERT}
+     ON CONFLICT (code) DO UPDATE SET
+       name = EXCLUDED.name, country = EXCLUDED.country, currency = EXCLUDED.currency, validity_days = EXCLUDED.validity_days,
+       grace_days = EXCLUDED.grace_days, suspend_days = EXCLUDED.suspend_days, keep_alive_rule = EXCLUDED.keep_alive_rule,
+       keep_alive_every_days = EXCLUDED.keep_alive_every_days, topup_grants_validity = EXCLUDED.topup_grants_validity,
+       payg_rates = EXCLUDED.payg_rates
+     RETURNING (xmax = 0) AS inserted`,
+    carrierParams(carrier),
   );
+  if (rows[0]?.inserted === false) {
+    await db.query('UPDATE lines SET lifecycle_due_at = now() WHERE carrier_code = $1 AND lifecycle_due_at > now()', [carrier.code]);
+  }
+}
+
+/**
+ * Creates a carrier profile unless one with its code exists (demo seeding on every start): an
+ * operator's later changes to a seeded carrier survive restarts. Validated like upsertCarrier.
+ */
+export async function ensureCarrier(db: Queryable, carrier: Carrier): Promise<void> {
+  assertValidCarrier(carrier);
+  await db.query(`${CARRIER_INSERT} ON CONFLICT (code) DO NOTHING`, carrierParams(carrier));
 }
 
 // ---------------------------------------------------------------------------------------------
