@@ -101,6 +101,24 @@ forEachDatabase('importing SIM inventory', (get) => {
     expect(JSON.stringify(audit.json)).not.toContain('AUDIT-SECRET');
   });
 
+  it('rejects implausible numbers and IMSIs: a bare country code, a bracketed trunk 0, an unassigned MCC', async () => {
+    const ctx = get();
+    const cards = [
+      { ...nextCard(), msisdn: '+1' }, // 2
+      { ...nextCard(), msisdn: '"+44 (0) 7700 900001"' }, // 3
+      { ...nextCard(), imsi: '000011234567890' }, // 4
+      { ...nextCard(), imsi: '899991234567890' }, // 5
+      { ...nextCard({ form: 'physical' }), msisdn: '"+44 7700 900555"', imsi: '901281234567890' }, // 6: fine
+    ];
+    const r = await importCsv(ctx, [CSV_HEADER, ...cards.map(csvRow)].join('\n'));
+    expect(r.json.rejected).toEqual([
+      { line: 2, code: 'invalid_msisdn' }, { line: 3, code: 'invalid_msisdn' }, { line: 4, code: 'invalid_imsi' }, { line: 5, code: 'invalid_imsi' },
+    ]);
+    expect(r.json.imported).toBe(1);
+    const stored = await ctx.db.query<{ msisdn: string }>('SELECT msisdn FROM sims WHERE iccid = $1', [cards[4]?.iccid]);
+    expect(stored.rows).toEqual([{ msisdn: '+447700900555' }]);
+  });
+
   it('reads a UTF-8 BOM, CRLF line endings and quoted fields with commas', async () => {
     const ctx = get();
     const [a, b] = [nextCard({ activationCode: 'LPA:1$smdp.example.com$WITH,COMMA' }), nextCard({ form: 'physical' })];

@@ -160,7 +160,8 @@ class RowReader {
     if (form === 'physical') return raw === '' ? { enc: null } : 'invalid_activation_code';
     const parsed = parseActivationCode(raw);
     if (!parsed.ok) return 'invalid_activation_code';
-    return { enc: encryptActivationCode(this.secretKey, iccid, formatActivationCode(parsed.value)) };
+    // Stored without the QR prefix, whichever way the feed wrote it; the eSIM route adds it back.
+    return { enc: encryptActivationCode(this.secretKey, iccid, formatActivationCode(parsed.value, { lpaPrefix: false })) };
   }
 }
 

@@ -101,6 +101,8 @@ export interface StaffLineSummary {
   status: LineStatus;
   operatorSuspended: boolean;
   expiresAt: string | null;
+  /** When an active line lapses: the later of its validity and its keep-alive deadline (what `expiringWithinDays` filters on). */
+  lapsesAt: string | null;
   plan: { id: string; name: string } | null;
   flagged: boolean;
   createdAt: string;
@@ -110,6 +112,7 @@ export function staffLineSummary(row: LineRow): StaffLineSummary {
   return {
     id: row.id, userId: row.user_id, iccid: row.iccid, msisdn: row.msisdn, form: row.form, carrier: row.carrier_code,
     status: row.status, operatorSuspended: row.operator_suspended, expiresAt: iso(row.expires_at),
+    lapsesAt: row.status === 'active' ? iso(row.lifecycle_due_at) : null,
     plan: row.plan_id === null ? null : { id: row.plan_id, name: localName(row.plan_name, 'en') }, flagged: row.flagged,
     createdAt: row.created_at.toISOString(),
   };
