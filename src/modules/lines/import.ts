@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Db } from '../../db/types.ts';
 import { DomainError, validation } from '../../domain/errors.ts';
-import { parseActivationCode, formatActivationCode } from '../../domain/activation-code.ts';
+import { isActivationCode, LPA_PREFIX } from '../../domain/activation-code.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { newId } from '../../domain/ids.ts';
 import { invariant } from '../../domain/invariant.ts';
@@ -158,10 +158,11 @@ class RowReader {
     const raw = this.field(record, 'activation_code');
     if (raw === undefined) return form === 'esim' ? 'missing_column' : { enc: null };
     if (form === 'physical') return raw === '' ? { enc: null } : 'invalid_activation_code';
-    const parsed = parseActivationCode(raw);
-    if (!parsed.ok) return 'invalid_activation_code';
-    // Stored without the QR prefix, whichever way the feed wrote it; the eSIM route adds it back.
-    return { enc: encryptActivationCode(this.secretKey, iccid, formatActivationCode(parsed.value, { lpaPrefix: false })) };
+    if (!isActivationCode(raw)) return 'invalid_activation_code';
+    // Stored without the QR prefix, whichever way the feed wrote it (the eSIM route adds it back).
+    // A parsed code formats back to exactly its text (activation-code.ts), so the text minus the
+    // prefix IS the canonical form — no second parse and format per row.
+    return { enc: encryptActivationCode(this.secretKey, iccid, raw.startsWith(LPA_PREFIX) ? raw.slice(LPA_PREFIX.length) : raw) };
   }
 }
 
@@ -173,17 +174,20 @@ class RowReader {
  */
 async function insertBatch(db: Db, batch: readonly SimInsert[]): Promise<ImportRejection[]> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string }>(
+    // No RETURNING: in the common case every row goes in and the row count says so; only a batch
+    // with duplicates pays for finding out which rows they were.
+    const { rowCount } = await tx.query(
       `INSERT INTO sims (id, iccid, imsi, msisdn, pin_hash, form, carrier_code, activation_code_enc)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT DO NOTHING RETURNING id`,
+       ON CONFLICT DO NOTHING`,
       [
         batch.map((s) => s.id), batch.map((s) => s.iccid), batch.map((s) => s.imsi), batch.map((s) => s.msisdn),
         batch.map((s) => s.pinHash), batch.map((s) => s.form), batch.map((s) => s.carrier), batch.map((s) => s.activationCodeEnc),
       ],
     );
-    if (rows.length === batch.length) return [];
-    const inserted = new Set(rows.map((r) => r.id));
+    if (rowCount === batch.length) return [];
+    const ids = await tx.query<{ id: string }>('SELECT id FROM sims WHERE id = ANY($1::text[])', [batch.map((s) => s.id)]);
+    const inserted = new Set(ids.rows.map((r) => r.id));
     const skipped = batch.filter((s) => !inserted.has(s.id));
     const existing = await tx.query<{ iccid: string; imsi: string; msisdn: string | null }>(
       `SELECT iccid, imsi, msisdn FROM sims WHERE iccid = ANY($1::text[]) OR imsi = ANY($2::text[]) OR msisdn = ANY($3::text[])`,
