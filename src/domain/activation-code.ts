@@ -17,9 +17,10 @@
 //   1$smdp.example.com$MATCHID$$$$                       INVALID: DelNotif may not be empty
 //   2$smdp.example.com$MATCHID                           INVALID: only format 1 exists
 // Because trailing empty fields are legal yet carry no meaning, `parseActivationCode` records
-// how many fields it saw (`fieldCount`), so `formatActivationCode(parse(x)) === x` for every
-// accepted x. A code built from scratch (no `fieldCount`) formats to the shortest string, where
-// an empty field appears only as the place holder of a later non-empty one.
+// how many fields it saw (`fieldCount`) and whether the `LPA:` prefix was there (`lpaPrefix`), so
+// `formatActivationCode(parse(x)) === x` for every accepted x, with or without the prefix. A code
+// built from scratch (no `fieldCount`) formats to the shortest string, where an empty field
+// appears only as the place holder of a later non-empty one, and without the prefix.
 import { invariant } from './invariant.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -36,10 +37,12 @@ export interface ActivationCode {
   readonly delNotif?: string;
   /** How many `$`-separated fields the parsed string had (3–7); keeps trailing empty fields. */
   readonly fieldCount?: number;
+  /** The parsed string began with `LPA:` (set only then); formatting keeps it unless told otherwise. */
+  readonly lpaPrefix?: true;
 }
 
 export interface FormatOptions {
-  /** Prefix `LPA:`, as inside a QR code. */
+  /** Prefix `LPA:`, as inside a QR code (true), or never (false); by default as the code was parsed. */
   readonly lpaPrefix?: boolean;
 }
 
@@ -64,7 +67,8 @@ const INVALID = 'invalid_activation_code' as const;
 
 export function parseActivationCode(input: string): Result<ActivationCode, 'invalid_activation_code'> {
   if (input.length > ACTIVATION_CODE_MAX_CHARS) return fail(INVALID, 'activation code is too long');
-  const body = input.startsWith(LPA_PREFIX) ? input.slice(LPA_PREFIX.length) : input;
+  const hadPrefix = input.startsWith(LPA_PREFIX);
+  const body = hadPrefix ? input.slice(LPA_PREFIX.length) : input;
   const fields = body.split('$');
   if (fields.length < MIN_FIELDS || fields.length > MAX_FIELDS) {
     return fail(INVALID, 'activation code must have 3 to 7 $-separated fields');
@@ -86,6 +90,7 @@ export function parseActivationCode(input: string): Result<ActivationCode, 'inva
     ...(ciPkid !== '' ? { ciPkid } : {}),
     ...(delNotif !== undefined ? { delNotif } : {}),
     fieldCount: fields.length,
+    ...(hadPrefix ? { lpaPrefix: true as const } : {}),
   });
 }
 
@@ -102,7 +107,7 @@ export function formatActivationCode(code: ActivationCode, options: FormatOption
   invariant(count >= shortest && count <= fields.length, `activation code fieldCount ${count} does not fit its fields`);
   const text = fields.slice(0, count).join('$');
   invariant(parseActivationCode(text).ok, 'formatting produced an invalid activation code');
-  return options.lpaPrefix === true ? `${LPA_PREFIX}${text}` : text;
+  return (options.lpaPrefix ?? code.lpaPrefix === true) ? `${LPA_PREFIX}${text}` : text;
 }
 
 /**

@@ -6,16 +6,22 @@
 // - keepAliveBy: rule `recharge` → lastRechargeAt + everyDays; rule `activity` →
 //   max(lastActivityAt, lastRechargeAt) + everyDays (a purchase is chargeable activity). null until
 //   the line was first recharged — a line only becomes active by a recharge.
-// - The line lapses at L = min(expiresAt, keepAliveBy), ignoring nulls; it is active while t < L.
+// - The line lapses at L = max(expiresAt, keepAliveBy), ignoring nulls; it is active while t < L.
+//   A line stays alive while EITHER its paid validity OR its keep-alive window holds: buying a
+//   30-day plan on a UK line (keep-alive: activity within 180 days) must not shorten the number's
+//   life to 30 days, and paid validity beyond a US line's 30-day recharge cycle is honoured.
 //   expiresAt is the line's service validity (null for carriers whose lines have none, e.g. UK
 //   PAYG, where only keep-alive applies). The lapse reason is `validity_expired` when expiresAt
-//   is the binding deadline (ties included), else `keep_alive_missed`.
+//   is the later deadline (ties included), else `keep_alive_missed`. After a plan's validity ends
+//   while the keep-alive window still holds, the line stays `active`: the number lives on, on
+//   pay-as-you-go, and the plan's buckets expire on their own dates.
 // - At L the line enters grace (graceDays > 0) until L + graceDays, then suspended until
 //   L + graceDays + suspendDays, then recycled. A phase of 0 days is skipped, not emitted: with
 //   grace 0 and suspend 0 the line goes active → recycled at L. lapsedAt pins L once lapsed, so
 //   later activity cannot move a lapsed line's deadlines.
 // - Only a recharge revives a lapsed (grace/suspended) line, and only if the deadlines it leaves
-//   are after the recharge; chargeable activity is recorded but revives nothing. A recharge
+//   are after the recharge — which, as every recharge opens a fresh keep-alive window, any
+//   recharge before recycling does; chargeable activity is recorded but revives nothing. A recharge
 //   grants validity only when it carries newExpiresAt (the caller applies the plan's expiry
 //   policy and the carrier's topupGrantsValidity); it always counts for keep-alive.
 // - bound → active on the first recharge. An inventory line only reacts to `bound` and
@@ -77,8 +83,9 @@ export interface LifecycleTransition {
 }
 
 export interface LifecycleDeadlines {
+  /** The end of the keep-alive window alone; the line lives to the later of it and expiresAt (lapsesAt). */
   readonly keepAliveBy: Date | null;
-  /** L; once lapsed, the instant it lapsed. */
+  /** L = max(expiresAt, keepAliveBy); once lapsed, the instant it lapsed. */
   readonly lapsesAt: Date | null;
   /** L + graceDays (equal to lapsesAt when the carrier has no grace). */
   readonly graceEndsAt: Date | null;
@@ -95,9 +102,12 @@ export interface LifecycleOutcome {
 export type KeepAliveAction = 'recharge' | 'use_the_line';
 
 export interface KeepAliveAdvice {
-  /** The number is kept until (strictly before) this instant if nothing is done. */
+  /** The number is kept until (strictly before) this instant if nothing is done (recycleAt). */
   readonly safeUntil: Date | null;
-  /** Do `action` before this instant; null when no deadline applies yet. */
+  /**
+   * Do `action` before this instant: L while active (after it the line lapses), the recycling
+   * instant while in grace or suspended; null when no deadline applies or the subscriber cannot act.
+   */
   readonly actionBy: Date | null;
   readonly action: KeepAliveAction | null;
 }
@@ -179,6 +189,8 @@ export function keepAliveAdvice(state: LineLifecycleState, profile: LifecyclePro
       // Not active yet: a first recharge starts the clocks; nothing can be lost before that.
       return { safeUntil: null, actionBy: null, action: 'recharge' };
     case 'active': {
+      // The binding deadline is the later one: using the line helps only when it is the keep-alive
+      // window of an activity carrier; paid validity, or a recharge-rule window, needs a recharge.
       const lapse = lapseFromDates(current, profile);
       const action: KeepAliveAction =
         lapse?.reason === 'keep_alive_missed' && profile.keepAlive.rule === 'activity' ? 'use_the_line' : 'recharge';
@@ -204,7 +216,8 @@ function lapseFromDates(
 ): { at: Date; reason: 'validity_expired' | 'keep_alive_missed' } | null {
   const keepAliveBy = keepAliveDeadline(state, profile);
   const expiresAt = state.expiresAt;
-  if (expiresAt !== null && (keepAliveBy === null || expiresAt.getTime() <= keepAliveBy.getTime())) {
+  // The later deadline binds (either one keeps the line alive); a tie is the validity's.
+  if (expiresAt !== null && (keepAliveBy === null || expiresAt.getTime() >= keepAliveBy.getTime())) {
     return { at: expiresAt, reason: 'validity_expired' };
   }
   return keepAliveBy === null ? null : { at: keepAliveBy, reason: 'keep_alive_missed' };

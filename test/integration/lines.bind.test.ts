@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { forEachDatabase } from '../support/harness.ts';
-import { bind, customerWithLine, nextCard, stock } from '../support/lines-fixtures.ts';
+import { advanceClockOnly, bind, customerWithLine, nextCard, stock } from '../support/lines-fixtures.ts';
 
 forEachDatabase('binding a card', (get) => {
   it('binds a card with its ICCID and PIN and shows the new line', async () => {
@@ -44,6 +44,42 @@ forEachDatabase('binding a card', (get) => {
     }
   });
 
+  it('answers an over-long ICCID with 422 invalid_iccid, not a schema 400', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    for (const iccid of ['8'.repeat(70), `${nextCard().iccid}${'0'.repeat(50)}`, ' '.repeat(200)]) {
+      const r = await bind(ctx, customer.token, { iccid, pin: '1234' });
+      expect([r.status, r.json.code]).toEqual([422, 'invalid_iccid']);
+      expect(r.json.errors).toEqual([{ path: 'iccid', message: expect.any(String) }]);
+    }
+  });
+
+  it('refuses nicknames with control characters or bidi overrides with 422 and the field path, changing nothing', async () => {
+    const ctx = get();
+    const { customer, card, lineId } = await customerWithLine(ctx);
+    for (const nickname of ['Mom\u0007\u001b[31m', '\u202Eevil', 'a\u2066b', 'tab\there', 'del\u007F', 'c1\u0085']) {
+      const r = await ctx.patch(`/api/v1/lines/${lineId}`, { nickname }, { token: customer.token });
+      expect([r.status, r.json.code]).toEqual([422, 'invalid_nickname']);
+      expect(r.json.errors).toEqual([{ path: 'nickname', message: expect.stringMatching(/^contains U\+[0-9A-F]{4}/) }]);
+    }
+    expect((await ctx.get(`/api/v1/lines/${lineId}`, { token: customer.token })).json.nickname).toBeNull();
+    // Emoji with zero-width joiners, accents and CJK are fine.
+    const fine = await ctx.patch(`/api/v1/lines/${lineId}`, { nickname: '  妈妈 👩‍👩‍👧 Zoë  ' }, { token: customer.token });
+    expect([fine.status, fine.json.nickname]).toEqual([200, '妈妈 👩‍👩‍👧 Zoë']);
+
+    // Binding with a bad nickname is refused before the PIN is checked: no attempt is spent.
+    const other = await ctx.customer();
+    const fresh = nextCard();
+    await stock(ctx, fresh);
+    for (let i = 0; i < 6; i++) {
+      const r = await ctx.post('/api/v1/lines/bind', { iccid: fresh.iccid, pin: '0000', nickname: '\u202Eevil' }, { token: other.token });
+      expect([r.status, r.json.code]).toEqual([422, 'invalid_nickname']);
+    }
+    const bound = await ctx.post('/api/v1/lines/bind', { iccid: fresh.iccid, pin: fresh.pin, nickname: 'Work' }, { token: other.token });
+    expect([bound.status, bound.json.nickname]).toEqual([201, 'Work']);
+    expect(card.iccid).not.toBe(fresh.iccid);
+  });
+
   it('answers an unknown card, a wrong PIN and a retired card with the identical 404', async () => {
     const ctx = get();
     const customer = await ctx.customer();
@@ -79,6 +115,74 @@ forEachDatabase('binding a card', (get) => {
     await ctx.advance(5 * 60 + 1);
     const unlocked = await bind(ctx, customer.token, card);
     expect(unlocked.status).toBe(201);
+  });
+
+  it('locks at the 5th wrong PIN, not the 6th: the lock runs 15 minutes from that failure, the right PIN included', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    const card = nextCard();
+    await stock(ctx, card);
+    // Two minutes apart: the attempt window (15 min from the first guess) ends long before the lock,
+    // so only a lock set at the 5th failure still refuses the right PIN 14:59 after it.
+    let fifthAtMs = 0;
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) await advanceClockOnly(ctx, 120);
+      fifthAtMs = ctx.app.deps.clock.now().getTime();
+      const r = await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' });
+      expect([i + 1, r.status, r.json.code]).toEqual([i + 1, 404, 'card_not_found_or_wrong_pin']);
+    }
+    await advanceClockOnly(ctx, 60);
+    const sixth = await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' });
+    expect([sixth.status, sixth.json.code]).toEqual([423, 'card_locked']);
+    expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(14 * 60 - 5);
+    expect(Number(sixth.headers['retry-after'])).toBeLessThanOrEqual(14 * 60);
+    // 14:59 after the 5th failure (rounded down to whole seconds): still locked, even for the right PIN.
+    const secondsTo = (offsetSeconds: number, round: (x: number) => number): number =>
+      round((fifthAtMs + offsetSeconds * 1000 - ctx.app.deps.clock.now().getTime()) / 1000);
+    await advanceClockOnly(ctx, secondsTo(15 * 60 - 1, Math.floor));
+    const rightPinLocked = await bind(ctx, customer.token, card);
+    expect([rightPinLocked.status, rightPinLocked.json.code]).toEqual([423, 'card_locked']);
+    expect(Number(rightPinLocked.headers['retry-after'])).toBeLessThanOrEqual(2);
+    // 15:01 after it: open, and refusals during the lock spent no attempt.
+    await advanceClockOnly(ctx, secondsTo(15 * 60 + 1, Math.ceil));
+    const open = await bind(ctx, customer.token, card);
+    expect(open.status, open.text).toBe(201);
+  });
+
+  it('checks at most 5 of 10 simultaneous wrong PINs, and every refusal names the lock\'s real end', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    const card = nextCard();
+    await stock(ctx, card);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => bind(ctx, customer.token, { iccid: card.iccid, pin: String(1000 + i) })));
+    expect(results.filter((r) => r.status === 404)).toHaveLength(5);
+    const locked = results.filter((r) => r.status === 423);
+    expect(locked).toHaveLength(5);
+    for (const r of locked) {
+      expect(r.json.code).toBe('card_locked');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(15 * 60 - 5);
+    }
+    expect((await bind(ctx, customer.token, card)).status).toBe(423);
+  });
+
+  it('names the lock\'s end, not the attempt window\'s, when simultaneous guesses hit the attempt cap', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    const card = nextCard();
+    await stock(ctx, card);
+    expect((await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' })).status).toBe(404);
+    // The attempt window started 10 minutes before the burst; the lock starts with the burst.
+    await ctx.advance(10 * 60);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => bind(ctx, customer.token, { iccid: card.iccid, pin: String(2000 + i) })));
+    expect(results.filter((r) => r.status === 404)).toHaveLength(4);
+    const locked = results.filter((r) => r.status === 423);
+    expect(locked).toHaveLength(6);
+    for (const r of locked) expect(Number(r.headers['retry-after'])).toBeGreaterThan(15 * 60 - 5);
+    // And the lock really lasts that long: 14 minutes on, the right PIN is still refused.
+    await ctx.advance(14 * 60);
+    expect((await bind(ctx, customer.token, card)).status).toBe(423);
+    await ctx.advance(60 + 1);
+    expect((await bind(ctx, customer.token, card)).status).toBe(201);
   });
 
   it('locks an unknown card number the same way, so a lock reveals nothing', async () => {

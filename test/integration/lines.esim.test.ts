@@ -4,7 +4,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { expect, it } from 'vitest';
 import { forEachDatabase } from '../support/harness.ts';
-import { customerWithLine } from '../support/lines-fixtures.ts';
+import { advanceClockOnly, creditMonth, customerWithLine, relogin } from '../support/lines-fixtures.ts';
 
 /** Renders the SVG as a browser would and reads the QR code back from the pixels. */
 function decodeQrSvg(svg: string): string | null {
@@ -41,6 +41,32 @@ forEachDatabase('installing an eSIM', (get) => {
     const r = await ctx.get(`/api/v1/lines/${lineId}/esim`, { token: customer.token });
     expect(r.status).toBe(409);
     expect(r.json.code).toBe('not_esim');
+  });
+
+  it('refuses the activation code of a terminated line with 409 line_terminated', async () => {
+    const ctx = get();
+    const { customer, lineId } = await customerWithLine(ctx, { form: 'esim' });
+    const ended = await ctx.post(`/api/v1/admin/lines/${lineId}/terminate`, undefined, { token: await ctx.adminToken() });
+    expect(ended.status).toBe(200);
+    const r = await ctx.get(`/api/v1/lines/${lineId}/esim`, { token: customer.token });
+    expect(r.status).toBe(409);
+    expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(r.json.code).toBe('line_terminated');
+    expect(r.text).not.toContain('MATCH-');
+  });
+
+  it('refuses the activation code of a recycled line with 409 line_recycled, even before the sweep stored it', async () => {
+    const ctx = get();
+    const { customer, lineId } = await customerWithLine(ctx, { form: 'esim', carrier: 'us-paygo' });
+    await creditMonth(ctx, lineId);
+    // us-paygo: suspended at day 30, recycled at day 60; the worker does not run here.
+    await advanceClockOnly(ctx, 61 * 86_400);
+    const stored = await ctx.db.query<{ status: string }>('SELECT status FROM lines WHERE id = $1', [lineId]);
+    expect(stored.rows[0]?.status).toBe('active');
+    const r = await ctx.get(`/api/v1/lines/${lineId}/esim`, { token: await relogin(ctx, customer) });
+    expect(r.status).toBe(409);
+    expect(r.json.code).toBe('line_recycled');
+    expect(r.text).not.toContain('MATCH-');
   });
 
   it('never shows another customer the activation code', async () => {

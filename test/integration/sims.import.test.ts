@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
+import { IMPORT_BATCH_ROWS } from '../../src/modules/lines/import.ts';
 import { forEachDatabase } from '../support/harness.ts';
 import { CSV_HEADER, csvOf, csvRow, importCsv, nextCard } from '../support/lines-fixtures.ts';
 
@@ -100,6 +101,126 @@ forEachDatabase('importing SIM inventory', (get) => {
     expect(JSON.stringify(audit.json)).not.toContain('AUDIT-SECRET');
   });
 
+  it('rejects implausible numbers and IMSIs: a bare country code, a bracketed trunk 0, an unassigned MCC', async () => {
+    const ctx = get();
+    const cards = [
+      { ...nextCard(), msisdn: '+1' }, // 2
+      { ...nextCard(), msisdn: '"+44 (0) 7700 900001"' }, // 3
+      { ...nextCard(), imsi: '000011234567890' }, // 4
+      { ...nextCard(), imsi: '899991234567890' }, // 5
+      { ...nextCard({ form: 'physical' }), msisdn: '"+44 7700 900555"', imsi: '901281234567890' }, // 6: fine
+    ];
+    const r = await importCsv(ctx, [CSV_HEADER, ...cards.map(csvRow)].join('\n'));
+    expect(r.json.rejected).toEqual([
+      { line: 2, code: 'invalid_msisdn' }, { line: 3, code: 'invalid_msisdn' }, { line: 4, code: 'invalid_imsi' }, { line: 5, code: 'invalid_imsi' },
+    ]);
+    expect(r.json.imported).toBe(1);
+    const stored = await ctx.db.query<{ msisdn: string }>('SELECT msisdn FROM sims WHERE iccid = $1', [cards[4]?.iccid]);
+    expect(stored.rows).toEqual([{ msisdn: '+447700900555' }]);
+  });
+
+  it('reads a UTF-8 BOM, CRLF line endings and quoted fields with commas', async () => {
+    const ctx = get();
+    const [a, b] = [nextCard({ activationCode: 'LPA:1$smdp.example.com$WITH,COMMA' }), nextCard({ form: 'physical' })];
+    const quoted = (c: typeof a): string => [c.iccid, c.imsi, `"${c.msisdn}"`, `"${c.pin}"`, c.form, `"${c.carrier}"`, `"${c.activationCode}"`].join(',');
+    const csv = `\uFEFF${CSV_HEADER}\r\n${quoted(a)}\r\n${quoted(b)}\r\n`;
+    const r = await importCsv(ctx, csv);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ imported: 2, rejected: [], rows: 2 });
+    const { rows } = await ctx.db.query<{ iccid: string; msisdn: string; carrier_code: string }>(
+      'SELECT iccid, msisdn, carrier_code FROM sims WHERE iccid = ANY($1::text[]) ORDER BY iccid', [[a.iccid, b.iccid]],
+    );
+    expect(rows).toEqual([a, b].sort((x, y) => x.iccid.localeCompare(y.iccid)).map((c) => ({ iccid: c.iccid, msisdn: c.msisdn, carrier_code: c.carrier })));
+    // The comma stayed inside the (encrypted) activation code: the subscriber gets it back whole.
+    const customer = await ctx.customer();
+    const bound = await ctx.post('/api/v1/lines/bind', { iccid: a.iccid, pin: a.pin }, { token: customer.token });
+    const esim = await ctx.get(`/api/v1/lines/${bound.json.id}/esim`, { token: customer.token });
+    expect(esim.json.activationCode).toBe('LPA:1$smdp.example.com$WITH,COMMA');
+  });
+
+  it('imports nothing from a header-only file, and answers 200', async () => {
+    const ctx = get();
+    for (const csv of [CSV_HEADER, `${CSV_HEADER}\n`, `\uFEFF${CSV_HEADER}\r\n\r\n`]) {
+      const r = await importCsv(ctx, csv);
+      expect(r.status, r.text).toBe(200);
+      expect(r.json).toEqual({ imported: 0, rejected: [], rejectedCount: 0, rows: 0 });
+    }
+  });
+
+  it('refuses an unterminated quote with 422 invalid_csv, importing nothing from a small file', async () => {
+    const ctx = get();
+    const card = nextCard();
+    const r = await importCsv(ctx, `${CSV_HEADER}\n${csvRow(card)}\n"8901260777,unterminated\n`);
+    expect(r.status).toBe(422);
+    expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(r.json).toMatchObject({ code: 'invalid_csv', imported: 0 });
+    expect(r.json.detail).toMatch(/nothing was imported/);
+    const stored = await ctx.db.query('SELECT 1 FROM sims WHERE iccid = $1', [card.iccid]);
+    expect(stored.rows).toHaveLength(0);
+  });
+
+  it('names every missing required column in a 422 missing_column', async () => {
+    const ctx = get();
+    const r = await importCsv(ctx, 'iccid,msisdn,form,carrier\n89012607770000000017,+12125550199,physical,us-paygo\n');
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe('missing_column');
+    expect(r.json.errors).toEqual([
+      { path: 'imsi', message: 'column missing from the header' },
+      { path: 'pin', message: 'column missing from the header' },
+    ]);
+  });
+
+  it('keeps the committed batches of a file that turns out malformed, says how many, and audits the partial import', async () => {
+    const ctx = get();
+    // One full batch, then more good rows than fit before the error: only the full batch is committed.
+    const goodRows = IMPORT_BATCH_ROWS + 2_000;
+    const lines = [CSV_HEADER];
+    for (let i = 0; i < goodRows; i++) {
+      const n = String(i).padStart(9, '0');
+      lines.push([withLuhnCheckDigit(`8944110666${n}`), `23466${n}0`, '', '1234', 'physical', 'uk-keep', ''].join(','));
+    }
+    lines.push('"8944110666,broken');
+    const r = await importCsv(ctx, lines.join('\n'));
+    expect(r.status).toBe(422);
+    expect(r.json).toMatchObject({ code: 'invalid_csv', imported: IMPORT_BATCH_ROWS });
+    expect(r.json.detail).toContain(`${IMPORT_BATCH_ROWS} rows before it were imported`);
+    const count = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM sims WHERE iccid LIKE '8944110666%'`);
+    expect(count.rows[0]?.n).toBe(IMPORT_BATCH_ROWS);
+    const audit = await ctx.get('/api/v1/admin/audit?target=sims', { token: await ctx.adminToken() });
+    const entry = audit.json.items.find((e: { action: string; details: { partial?: boolean } }) => e.action === 'sims.import' && e.details.partial);
+    expect(entry?.details).toMatchObject({ imported: IMPORT_BATCH_ROWS, rejected: 0, partial: true });
+    expect(entry?.details.rows).toBeGreaterThanOrEqual(IMPORT_BATCH_ROWS);
+  });
+
+  it('rejects a repeated IMSI or MSISDN, within the file and against the stock', async () => {
+    const ctx = get();
+    const inStock = nextCard({ form: 'physical' });
+    expect((await importCsv(ctx, csvOf([inStock]))).json.imported).toBe(1);
+    const first = nextCard({ form: 'physical' });
+    const dataOnly = [nextCard({ form: 'physical', msisdn: '' }), nextCard({ form: 'physical', msisdn: '' })];
+    const cards = [
+      first, // 2
+      { ...nextCard({ form: 'physical' }), imsi: first.imsi }, // 3: IMSI repeated in the file
+      { ...nextCard({ form: 'physical' }), msisdn: first.msisdn }, // 4: number repeated in the file
+      { ...nextCard({ form: 'physical' }), imsi: inStock.imsi }, // 5: IMSI of a card in stock
+      { ...nextCard({ form: 'physical' }), msisdn: inStock.msisdn.replace(/^\+1/, '+1 ') }, // 6: number in stock, formatted
+      { ...nextCard({ form: 'physical' }), iccid: inStock.iccid, imsi: inStock.imsi }, // 7: the same card again
+      ...dataOnly, // 8, 9: data-only profiles share no number
+    ];
+    const r = await importCsv(ctx, csvOf(cards));
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.imported).toBe(3);
+    expect(r.json.rejected).toEqual([
+      { line: 3, code: 'duplicate_imsi' },
+      { line: 4, code: 'duplicate_msisdn' },
+      { line: 5, code: 'duplicate_imsi' },
+      { line: 6, code: 'duplicate_msisdn' },
+      { line: 7, code: 'duplicate_iccid' },
+    ]);
+    const stored = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sims WHERE imsi = ANY($1::text[])', [[first.imsi, inStock.imsi]]);
+    expect(stored.rows[0]?.n).toBe(2);
+  });
+
   it('imports 20,000 rows in one request within seconds', async () => {
     const ctx = get();
     const rowsWanted = 20_000;
@@ -107,7 +228,8 @@ forEachDatabase('importing SIM inventory', (get) => {
     for (let i = 0; i < rowsWanted; i++) {
       const n = String(i).padStart(9, '0');
       const esim = i % 2 === 0;
-      lines.push([withLuhnCheckDigit(`8944110555${n}`), `23415${n}0`, `+4477009${n.slice(-5)}`, '1234', esim ? 'esim' : 'physical', 'uk-keep',
+      // IMSI (MNC 55) and numbers (+44 7555 …) outside the demo stock's ranges: both are unique in stock.
+      lines.push([withLuhnCheckDigit(`8944110555${n}`), `23455${n}0`, `+447555${n.slice(-6)}`, '1234', esim ? 'esim' : 'physical', 'uk-keep',
         esim ? `LPA:1$smdp.example.com$BULK-${n}` : ''].join(','));
     }
     const startedMs = performance.now();

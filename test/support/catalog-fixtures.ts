@@ -5,10 +5,10 @@ import { expect } from 'vitest';
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
 import type { Response, TestContext } from './harness.ts';
 
-const CARRIER_NUMBERING: Record<string, { iccid: string; imsi: string; msisdn: string }> = {
-  'us-paygo': { iccid: '89012677', imsi: '310260', msisdn: '+1212555' },
-  'uk-keep': { iccid: '89441177', imsi: '23415', msisdn: '+447700900' },
-  'travel-esim': { iccid: '89852077', imsi: '45400', msisdn: '+85290000' },
+const CARRIER_NUMBERING: Record<string, { iccid: string; imsi: string; msisdn: string; msisdnDigits: number }> = {
+  'us-paygo': { iccid: '89012677', imsi: '310260', msisdn: '+1646', msisdnDigits: 7 },
+  'uk-keep': { iccid: '89441177', imsi: '23415', msisdn: '+447555', msisdnDigits: 6 },
+  'travel-esim': { iccid: '89852077', imsi: '45400', msisdn: '+8529', msisdnDigits: 7 },
 };
 
 const digits = (n: number): string => Array.from({ length: n }, () => String(randomInt(10))).join('');
@@ -18,7 +18,9 @@ export async function bindLine(ctx: TestContext, token: string, carrier = 'us-pa
   if (!numbering) throw new Error(`no numbering for ${carrier}`);
   const iccid = withLuhnCheckDigit(numbering.iccid + digits(19 - numbering.iccid.length));
   const imsi = numbering.imsi + digits(15 - numbering.imsi.length);
-  const msisdn = numbering.msisdn + digits(4);
+  // MSISDNs are unique in stock: a million or more random numbers per carrier, outside the demo
+  // cards' ranges, make a clash within one test file very unlikely.
+  const msisdn = numbering.msisdn + digits(numbering.msisdnDigits);
   const csv = `iccid,imsi,msisdn,pin,form,carrier\n${iccid},${imsi},${msisdn},4321,physical,${carrier}\n`;
   const imported = await ctx.call('POST', '/api/v1/admin/sims/import', {
     token: await ctx.adminToken(), raw: csv, headers: { 'content-type': 'text/csv' },

@@ -75,6 +75,16 @@ describe('eSIM activation code', () => {
     expect(parsed('LPA:1$SMDP.EXAMPLE.COM$04386-AGYFT-A74Y8-3F815').matchingId).toBe('04386-AGYFT-A74Y8-3F815');
   });
 
+  it('remembers the LPA: prefix, so formatting a parsed code gives back the string it came from', () => {
+    expect(parsed('LPA:1$a.com$M')).toMatchObject({ lpaPrefix: true });
+    expect(parsed('1$a.com$M')).not.toHaveProperty('lpaPrefix');
+    expect(formatActivationCode(parsed('LPA:1$a.com$M'))).toBe('LPA:1$a.com$M');
+    expect(formatActivationCode(parsed('1$a.com$M'))).toBe('1$a.com$M');
+    // An explicit option wins either way: QR payloads get the prefix, storage drops it.
+    expect(formatActivationCode(parsed('LPA:1$a.com$M'), { lpaPrefix: false })).toBe('1$a.com$M');
+    expect(formatActivationCode(parsed('1$a.com$M'), { lpaPrefix: true })).toBe('LPA:1$a.com$M');
+  });
+
   it('accepts trailing empty optional fields, as the nested grammar allows', () => {
     expect(parsed('1$a.example.com$ID$')).toMatchObject({ matchingId: 'ID', fieldCount: 4 });
     expect(parsed('1$a.example.com$ID$$')).toMatchObject({ confirmationCodeRequired: false, fieldCount: 5 });
@@ -160,7 +170,9 @@ describe('eSIM activation code', () => {
       fc.property(validCode, (text) => {
         const code = parsed(text);
         expect(formatActivationCode(code)).toBe(text);
-        expect(formatActivationCode(parsed(`LPA:${text}`), { lpaPrefix: true })).toBe(`LPA:${text}`);
+        expect(formatActivationCode(parsed(`LPA:${text}`))).toBe(`LPA:${text}`);
+        expect(formatActivationCode(parsed(`LPA:${text}`), { lpaPrefix: false })).toBe(text);
+        expect(formatActivationCode(code, { lpaPrefix: true })).toBe(`LPA:${text}`);
       }),
     );
   });
@@ -176,7 +188,8 @@ describe('eSIM activation code', () => {
         const result = parseActivationCode(candidate);
         if (!result.ok) return;
         accepted += 1;
-        expect(formatActivationCode(result.value, { lpaPrefix: candidate.startsWith('LPA:') })).toBe(candidate);
+        // Unconditionally: the parsed value alone says whether the prefix was there.
+        expect(formatActivationCode(result.value)).toBe(candidate);
       }),
       { numRuns: 3000 },
     );

@@ -28,8 +28,8 @@ const UK_PAYG: CarrierProfile = {
   keepAlive: { rule: 'activity', everyDays: 180 }, topupGrantsValidity: false,
   paygRates: { default: RATES, eu: { dataPerMbMinor: 0, voicePerMinuteMinor: 0, smsPerMessageMinor: 0 } },
 };
-/** A travel eSIM with a grace period. */
-const WITH_GRACE: LifecycleProfile = { graceDays: 7, suspendDays: 30, keepAlive: { rule: 'recharge', everyDays: 90 } };
+/** A travel eSIM with a grace period: its 30-day recharge window ends with a 30-day plan's validity. */
+const WITH_GRACE: LifecycleProfile = { graceDays: 7, suspendDays: 30, keepAlive: { rule: 'recharge', everyDays: 30 } };
 
 const bound = (at: Date): LifecycleEvent => ({ type: 'bound', at });
 const recharged = (at: Date, newExpiresAt?: Date): LifecycleEvent =>
@@ -93,23 +93,43 @@ describe('line lifecycle: US PayGo-like carrier', () => {
     expect(summary(transitions).slice(2)).toEqual(['active→suspended@30:validity_expired', 'suspended→active@30:recharged']);
   });
 
-  it('does not revive on a top-up that grants no validity', () => {
-    const { state, transitions } = run([bound(day(0)), recharged(day(0), day(30)), recharged(day(45))], day(70), US_PAYGO);
-    expect(state.status).toBe('recycled');
-    expect(state.lastRechargeAt).toEqual(day(45));
-    expect(summary(transitions).slice(2)).toEqual(['active→suspended@30:validity_expired', 'suspended→recycled@60:suspension_ended']);
+  it('revives a suspended line on a top-up without validity: the recharge opens a new keep-alive window', () => {
+    const { state, transitions, deadlines } = run([bound(day(0)), recharged(day(0), day(30)), recharged(day(45))], day(70), US_PAYGO);
+    expect(state).toMatchObject({ status: 'active', lapsedAt: null, expiresAt: day(30), lastRechargeAt: day(45) });
+    expect(summary(transitions).slice(2)).toEqual(['active→suspended@30:validity_expired', 'suspended→active@45:recharged']);
+    expect(deadlines).toMatchObject({ keepAliveBy: day(75), lapsesAt: day(75), recycleAt: day(105) });
   });
 
-  it('counts a top-up as a recharge for keep-alive even without validity', () => {
+  it('keeps the line alive to the end of a top-up’s keep-alive window after the plan ran out (top-up at day 20 → lapse at day 50)', () => {
     const profile: LifecycleProfile = { graceDays: 0, suspendDays: 30, keepAlive: { rule: 'recharge', everyDays: 30 } };
-    // Validity far ahead (a yearly plan); the 30-day keep-alive is what binds.
-    const events = [bound(day(0)), recharged(day(0), day(365)), recharged(day(25))];
-    const { state, deadlines } = run(events, day(40), profile);
-    expect(state.status).toBe('active');
-    expect(deadlines.keepAliveBy).toEqual(day(55));
-    expect(keepAliveAdvice(state, profile, day(40))).toEqual({ safeUntil: day(85), actionBy: day(55), action: 'recharge' });
-    const lapsed = run([], day(56), profile, state);
-    expect(summary(lapsed.transitions)).toEqual(['active→suspended@55:keep_alive_missed']);
+    const events = [bound(day(0)), recharged(day(0), day(30)), recharged(day(20))];
+    const atDay40 = run(events, day(40), profile);
+    expect(atDay40.state).toMatchObject({ status: 'active', expiresAt: day(30) });
+    expect(atDay40.deadlines).toEqual({ keepAliveBy: day(50), lapsesAt: day(50), graceEndsAt: day(50), recycleAt: day(80) });
+    expect(keepAliveAdvice(atDay40.state, profile, day(40))).toEqual({ safeUntil: day(80), actionBy: day(50), action: 'recharge' });
+    expect(summary(run(events, day(100), profile).transitions).slice(2)).toEqual([
+      'active→suspended@50:keep_alive_missed',
+      'suspended→recycled@80:suspension_ended',
+    ]);
+  });
+
+  it('honours paid validity beyond the 30-day cycle: a 30-day plan with 7 bonus days suspends at day 37, recycles at day 67', () => {
+    const { transitions } = run([bound(day(0)), recharged(day(0), day(37))], day(200), US_PAYGO);
+    expect(summary(transitions).slice(2)).toEqual(['active→suspended@37:validity_expired', 'suspended→recycled@67:suspension_ended']);
+    const atDay31 = run([bound(day(0)), recharged(day(0), day(37))], day(31), US_PAYGO);
+    expect(atDay31.state.status).toBe('active');
+    expect(atDay31.deadlines).toMatchObject({ keepAliveBy: day(30), lapsesAt: day(37), recycleAt: day(67) });
+    expect(keepAliveAdvice(atDay31.state, US_PAYGO, day(31))).toEqual({ safeUntil: day(67), actionBy: day(37), action: 'recharge' });
+  });
+
+  it('lapses two stacked 30-day purchases (expiry day 60) at day 60, not after the first cycle', () => {
+    const events = [bound(day(0)), recharged(day(0), day(30)), recharged(day(1), day(60))];
+    expect(run(events, day(31), US_PAYGO).state.status).toBe('active');
+    expect(run(events, day(59), US_PAYGO).state.status).toBe('active');
+    expect(summary(run(events, day(200), US_PAYGO).transitions).slice(2)).toEqual([
+      'active→suspended@60:validity_expired',
+      'suspended→recycled@90:suspension_ended',
+    ]);
   });
 });
 
@@ -135,6 +155,32 @@ describe('line lifecycle: UK-like carrier (activity every 180 days)', () => {
     expect(deadlines.keepAliveBy).toEqual(day(230));
   });
 
+  it('keeps the number after a 30-day plan runs out: active at day 31, recycled at day 180 without activity', () => {
+    // A purchase is a recharge and chargeable activity at once (creditPlan sends both).
+    const events = [bound(day(0)), recharged(day(0), day(30)), activity(day(0))];
+    const atDay31 = run(events, day(31), UK_PAYG);
+    expect(atDay31.state).toMatchObject({ status: 'active', expiresAt: day(30) });
+    expect(atDay31.deadlines).toEqual({ keepAliveBy: day(180), lapsesAt: day(180), graceEndsAt: day(180), recycleAt: day(180) });
+    expect(keepAliveAdvice(atDay31.state, UK_PAYG, day(31))).toEqual({ safeUntil: day(180), actionBy: day(180), action: 'use_the_line' });
+    expect(run(events, new Date(day(180).getTime() - 1), UK_PAYG).state.status).toBe('active');
+    expect(summary(run(events, day(400), UK_PAYG).transitions).slice(2)).toEqual(['active→recycled@180:keep_alive_missed']);
+  });
+
+  it('keeps a line with a 30-day plan and activity at day 100 alive to day 280', () => {
+    const events = [bound(day(0)), recharged(day(0), day(30)), activity(day(0)), activity(day(100))];
+    expect(run(events, new Date(day(280).getTime() - 1), UK_PAYG).state.status).toBe('active');
+    expect(summary(run(events, day(400), UK_PAYG).transitions).slice(2)).toEqual(['active→recycled@280:keep_alive_missed']);
+  });
+
+  it('advises a recharge when paid validity outlasts the activity window', () => {
+    const events = [bound(day(0)), recharged(day(0), day(365)), activity(day(0))];
+    const { state, deadlines } = run(events, day(200), UK_PAYG);
+    expect(state.status).toBe('active');
+    expect(deadlines).toMatchObject({ keepAliveBy: day(180), lapsesAt: day(365) });
+    expect(keepAliveAdvice(state, UK_PAYG, day(200))).toEqual({ safeUntil: day(365), actionBy: day(365), action: 'recharge' });
+    expect(summary(run(events, day(400), UK_PAYG).transitions).slice(2)).toEqual(['active→recycled@365:validity_expired']);
+  });
+
   it('keeps a line used every 170 days alive for years', () => {
     const events = [bound(day(0)), recharged(day(0))];
     for (let d = 170; d < 2000; d += 170) events.push(activity(day(d)));
@@ -157,7 +203,7 @@ describe('line lifecycle: grace period', () => {
   });
 
   it('publishes grace and recycling deadlines', () => {
-    expect(lapsedLine(day(5)).deadlines).toEqual({ keepAliveBy: day(90), lapsesAt: day(30), graceEndsAt: day(37), recycleAt: day(67) });
+    expect(lapsedLine(day(5)).deadlines).toEqual({ keepAliveBy: day(30), lapsesAt: day(30), graceEndsAt: day(37), recycleAt: day(67) });
   });
 
   it('advises a recharge before recycling while in grace', () => {
@@ -361,6 +407,27 @@ function stepThrough(state: LineLifecycleState, profile: LifecycleProfile, event
 }
 
 describe('line lifecycle: properties', () => {
+  it('lives exactly to the later of its paid validity and its keep-alive window', () => {
+    fc.assert(
+      fc.property(profileArb, fc.integer({ min: 1, max: 120 * 86_400_000 }), (profile, validityMs) => {
+        const expiresAt = new Date(T0.getTime() + validityMs);
+        const events = [bound(T0), recharged(T0, expiresAt), activity(T0)];
+        const keepAliveBy = day(profile.keepAlive.everyDays);
+        const lapseMs = Math.max(expiresAt.getTime(), keepAliveBy.getTime());
+        const before = advanceLifecycle(initialLineState(), profile, events, new Date(lapseMs - 1));
+        expect(before.state.status).toBe('active');
+        expect(before.deadlines.lapsesAt?.getTime()).toBe(lapseMs);
+        expect(keepAliveAdvice(before.state, profile, new Date(lapseMs - 1)).actionBy?.getTime()).toBe(lapseMs);
+        const at = advanceLifecycle(initialLineState(), profile, events, new Date(lapseMs));
+        expect(at.state.status).not.toBe('active');
+        const lapse = at.transitions.find((t) => t.from === 'active');
+        expect(lapse?.at.getTime()).toBe(lapseMs);
+        expect(lapse?.reason).toBe(expiresAt.getTime() >= keepAliveBy.getTime() ? 'validity_expired' : 'keep_alive_missed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('catches up in one call exactly as stepping day by day', () => {
     fc.assert(
       fc.property(startArb, profileArb, fc.array(eventArb, { maxLength: 25 }), (start, profile, events) => {

@@ -7,7 +7,7 @@ import { conflict } from '../../domain/errors.ts';
 import { formatActivationCode, iosInstallUrl, parseActivationCode } from '../../domain/activation-code.ts';
 import { invariant } from '../../domain/invariant.ts';
 import { decryptSecret, encryptSecret } from '../secrets/service.ts';
-import { loadLineRow } from './service.ts';
+import { assertLineUsable, loadLineRow } from './service.ts';
 
 export interface EsimActivation {
   activationCode: string;
@@ -22,9 +22,14 @@ export function encryptActivationCode(secretKey: Buffer, iccid: string, activati
   return encryptSecret(secretKey, activationCode, activationCodeContext(iccid));
 }
 
-export async function esimActivation(db: Queryable, secretKey: Buffer, userId: string, lineId: string): Promise<EsimActivation> {
+/**
+ * The owner's activation code — never for a line that is terminated or recycled as of `now`
+ * (409): its profile must not be installed again once the number is gone or was taken away.
+ */
+export async function esimActivation(db: Queryable, secretKey: Buffer, userId: string, lineId: string, now: Date): Promise<EsimActivation> {
   const line = await loadLineRow(db, lineId, { userId });
   if (line.form !== 'esim') throw conflict('not_esim', 'this line is a physical SIM; it has no eSIM activation code');
+  await assertLineUsable(db, line, now, 'be installed');
   const { rows } = await db.query<{ activation_code_enc: string | null }>('SELECT activation_code_enc FROM sims WHERE id = $1', [line.sim_id]);
   const stored = rows[0]?.activation_code_enc ?? null;
   invariant(stored !== null, `eSIM line ${line.id} has no activation code`);

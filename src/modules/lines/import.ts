@@ -1,17 +1,23 @@
 // SIM inventory import from CSV (API.md: `iccid,imsi,msisdn,pin,form,carrier[,activation_code]`,
 // columns in any order). Every row is validated; good rows are inserted in batches of
 // IMPORT_BATCH_ROWS (one multi-row INSERT … FROM unnest per batch, one transaction each), bad rows
-// reported with their line number (the header is line 1). Idempotent per ICCID: the unique index
-// decides, so a re-run or a concurrent import reports `duplicate_iccid` instead of double stock.
-// PINs are hashed and activation codes encrypted before they leave this process; nothing from a
-// row is logged — the audit entry carries counts only.
+// reported with their line number (the header is line 1). Idempotent per card: the unique indexes
+// on ICCID, IMSI and MSISDN decide (`ON CONFLICT DO NOTHING`, then the skipped rows are told
+// apart), so a re-run, a concurrent import or a repeat inside the file reports `duplicate_iccid`,
+// `duplicate_imsi` or `duplicate_msisdn` instead of double stock — and the file's own duplicates
+// need no in-memory set, so memory stays at two batches whatever the file size.
+// A malformed CSV (an unterminated quote…) stops the import where it is: the batches before it
+// stay committed (each is whole and valid), the 422 says how many rows were imported, and the
+// audit entry records the partial import. PINs are hashed and activation codes encrypted before
+// they leave this process; nothing from a row is logged — the audit entry carries counts only.
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Db } from '../../db/types.ts';
 import { DomainError, validation } from '../../domain/errors.ts';
-import { parseActivationCode, formatActivationCode } from '../../domain/activation-code.ts';
+import { isActivationCode, LPA_PREFIX } from '../../domain/activation-code.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { newId } from '../../domain/ids.ts';
+import { invariant } from '../../domain/invariant.ts';
 import { parseImsi } from '../../domain/imsi.ts';
 import { parseMsisdn } from '../../domain/msisdn.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
@@ -33,7 +39,7 @@ type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[numb
 
 export type ImportRejectCode =
   | 'missing_column' | 'invalid_iccid' | 'invalid_imsi' | 'invalid_msisdn' | 'invalid_pin' | 'invalid_form'
-  | 'unknown_carrier' | 'invalid_activation_code' | 'duplicate_iccid';
+  | 'unknown_carrier' | 'invalid_activation_code' | 'duplicate_iccid' | 'duplicate_imsi' | 'duplicate_msisdn';
 
 export interface ImportRejection {
   line: number;
@@ -74,12 +80,23 @@ interface SimInsert {
 
 const PIN_SHAPE = /^[0-9]{4,8}$/;
 
-/** A CSV text or byte stream as records with the line each ends on. */
+/** A text body is fed to the parser in pieces of this size, as a file stream would be. */
+const TEXT_CHUNK_CHARS = 64 * 1024;
+
+function* textChunks(text: string): Generator<string> {
+  for (let start = 0; start < text.length; start += TEXT_CHUNK_CHARS) yield text.slice(start, start + TEXT_CHUNK_CHARS);
+}
+
+/**
+ * A CSV text or byte stream as records with the line each ends on. Text goes in chunks so the
+ * parser stays just ahead of the importer (stream back-pressure): a syntax error near the end of
+ * the file then arrives after the rows before it were read, as it does when reading a file.
+ */
 export function csvRecords(source: string | Readable): AsyncIterable<{ record: string[]; info: { lines: number } }> {
   const parser = parse({
     bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: RECORD_MAX_CHARS,
   });
-  const input = typeof source === 'string' ? Readable.from([source]) : source;
+  const input = typeof source === 'string' ? Readable.from(textChunks(source)) : source;
   input.on('error', (error) => parser.destroy(error));
   return input.pipe(parser);
 }
@@ -143,32 +160,67 @@ class RowReader {
     const raw = this.field(record, 'activation_code');
     if (raw === undefined) return form === 'esim' ? 'missing_column' : { enc: null };
     if (form === 'physical') return raw === '' ? { enc: null } : 'invalid_activation_code';
-    const parsed = parseActivationCode(raw);
-    if (!parsed.ok) return 'invalid_activation_code';
-    return { enc: encryptActivationCode(this.secretKey, iccid, formatActivationCode(parsed.value)) };
+    if (!isActivationCode(raw)) return 'invalid_activation_code';
+    // Stored without the QR prefix, whichever way the feed wrote it (the eSIM route adds it back).
+    // A parsed code formats back to exactly its text (activation-code.ts), so the text minus the
+    // prefix IS the canonical form — no second parse and format per row.
+    return { enc: encryptActivationCode(this.secretKey, iccid, raw.startsWith(LPA_PREFIX) ? raw.slice(LPA_PREFIX.length) : raw) };
   }
 }
 
-/** Inserts one batch; rows whose ICCID is already in stock come back as duplicates. */
+/**
+ * Inserts one batch; rows that collide with a card in stock — or with an earlier row of the same
+ * file, in this batch or a committed one — come back as duplicates, told apart by what they share
+ * (ICCID first, then IMSI, then MSISDN). Rows are inserted in file order, so the later line is the
+ * one reported.
+ */
 async function insertBatch(db: Db, batch: readonly SimInsert[]): Promise<ImportRejection[]> {
-  const inserted = await db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ iccid: string }>(
+  return db.transaction(async (tx) => {
+    // No RETURNING: in the common case every row goes in and the row count says so; only a batch
+    // with duplicates pays for finding out which rows they were.
+    const { rowCount } = await tx.query(
       `INSERT INTO sims (id, iccid, imsi, msisdn, pin_hash, form, carrier_code, activation_code_enc)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT (iccid) DO NOTHING RETURNING iccid`,
+       ON CONFLICT DO NOTHING`,
       [
         batch.map((s) => s.id), batch.map((s) => s.iccid), batch.map((s) => s.imsi), batch.map((s) => s.msisdn),
         batch.map((s) => s.pinHash), batch.map((s) => s.form), batch.map((s) => s.carrier), batch.map((s) => s.activationCodeEnc),
       ],
     );
-    return new Set(rows.map((r) => r.iccid));
+    if (rowCount === batch.length) return [];
+    const ids = await tx.query<{ id: string }>('SELECT id FROM sims WHERE id = ANY($1::text[])', [batch.map((s) => s.id)]);
+    const inserted = new Set(ids.rows.map((r) => r.id));
+    const skipped = batch.filter((s) => !inserted.has(s.id));
+    const existing = await tx.query<{ iccid: string; imsi: string; msisdn: string | null }>(
+      `SELECT iccid, imsi, msisdn FROM sims WHERE iccid = ANY($1::text[]) OR imsi = ANY($2::text[]) OR msisdn = ANY($3::text[])`,
+      [skipped.map((s) => s.iccid), skipped.map((s) => s.imsi), skipped.flatMap((s) => (s.msisdn === null ? [] : [s.msisdn]))],
+    );
+    const iccids = new Set(existing.rows.map((r) => r.iccid));
+    const imsis = new Set(existing.rows.map((r) => r.imsi));
+    const msisdns = new Set(existing.rows.map((r) => r.msisdn));
+    return skipped.map((s): ImportRejection => {
+      const code = iccids.has(s.iccid) ? 'duplicate_iccid' : imsis.has(s.imsi) ? 'duplicate_imsi' : 'duplicate_msisdn';
+      invariant(code !== 'duplicate_msisdn' || (s.msisdn !== null && msisdns.has(s.msisdn)), `row at line ${s.line} was skipped without a conflict`);
+      return { line: s.line, code };
+    });
   });
-  return batch.filter((s) => !inserted.has(s.iccid)).map((s) => ({ line: s.line, code: 'duplicate_iccid' as const }));
 }
 
-function csvProblem(error: CsvError, imported: number): DomainError {
+function csvProblem(error: CsvError, result: SimImportResult): DomainError {
   const line = typeof error.lines === 'number' ? ` at line ${error.lines}` : '';
-  return validation('invalid_csv', `the CSV is malformed${line} (${error.code}); ${imported} rows before it were imported`);
+  const imported = result.imported === 0 ? 'nothing was imported'
+    : `${result.imported} rows before it were imported and stay in stock; fix the file and import it again (they come back as duplicates)`;
+  return new DomainError('validation', 'invalid_csv', `the CSV is malformed${line} (${error.code}); ${imported}`, {
+    imported: result.imported, rejectedCount: result.rejectedCount,
+  });
+}
+
+/** One entry per import, after the batches: counts only, never card data. */
+async function auditImport(db: Db, actor: Actor, result: SimImportResult, partial: boolean, at: Date): Promise<void> {
+  await recordAudit(db, actor, {
+    action: 'sims.import', targetType: 'sim_inventory', targetId: 'sims', at,
+    details: { rows: result.rows, imported: result.imported, rejected: result.rejectedCount, ...(partial ? { partial: true } : {}) },
+  });
 }
 
 export async function importSims(
@@ -180,7 +232,6 @@ export async function importSims(
     if (result.rejected.length < IMPORT_REJECTED_REPORT_MAX) result.rejected.push(r);
   };
   const carriers = new Set(await listCarrierCodes(db));
-  const seen = new Set<string>();
   let reader: RowReader | null = null;
   let batch: SimInsert[] = [];
   // One batch is in the database while the next is parsed, hashed and encrypted (on PostgreSQL the
@@ -209,9 +260,7 @@ export async function importSims(
       if (result.rows > IMPORT_ROWS_MAX) throw new DomainError('too_large', 'too_many_rows', `at most ${IMPORT_ROWS_MAX} rows per import`);
       const row = reader.read(record, info.lines);
       if (typeof row !== 'object') reject({ line: info.lines, code: row });
-      else if (seen.has(row.iccid)) reject({ line: info.lines, code: 'duplicate_iccid' });
       else {
-        seen.add(row.iccid);
         batch.push(row);
         if (batch.length >= IMPORT_BATCH_ROWS) await flush();
       }
@@ -221,14 +270,18 @@ export async function importSims(
     await inFlight;
   } catch (error) {
     await inFlight.catch(() => undefined);
-    if (error instanceof CsvError) throw csvProblem(error, result.imported);
+    // Committed batches are operator changes to stock: audited even when the rest failed.
+    if (result.imported > 0) await auditImport(db, actor, result, true, options.now ?? new Date());
+    if (error instanceof CsvError) throw csvProblem(error, result);
+    if (error instanceof DomainError && error.code === 'too_many_rows') {
+      throw new DomainError('too_large', 'too_many_rows',
+        `at most ${IMPORT_ROWS_MAX} rows per import; the first ${result.imported} good rows were imported, split the rest into another file`,
+        { imported: result.imported, rejectedCount: result.rejectedCount });
+    }
     throw error;
   }
   result.rejected.sort((a, b) => a.line - b.line);
   // One entry per import, after the batches: counts only, never card data.
-  await recordAudit(db, actor, {
-    action: 'sims.import', targetType: 'sim_inventory', targetId: 'sims', at: options.now ?? new Date(),
-    details: { rows: result.rows, imported: result.imported, rejected: result.rejectedCount },
-  });
+  await auditImport(db, actor, result, false, options.now ?? new Date());
   return result;
 }

@@ -68,7 +68,7 @@ export function linesRoutes(app: App, deps: AppDeps): void {
   });
 
   app.get('/api/v1/lines/:id/esim', { schema: { tags, params: lineIdParams }, onRequest: customer }, async (request, reply) => {
-    const activation = await esimActivation(db, secretKey, principalOf(request).userId, request.params.id);
+    const activation = await esimActivation(db, secretKey, principalOf(request).userId, request.params.id, clock.now());
     // The activation code is a credential: no cache (browser, proxy) may keep it.
     return reply.header('cache-control', 'no-store').send(activation);
   });

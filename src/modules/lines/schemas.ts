@@ -20,8 +20,9 @@ export const ownLinesQuery = z.object({
 export const simsCsvBody = z.string().describe('text/csv with a header row: iccid,imsi,msisdn,pin,form,carrier[,activation_code]');
 
 export const bindBody = z.object({
-  // Length only: the ICCID rules (and their 422 invalid_iccid) live in domain/iccid.ts.
-  iccid: z.string().max(64),
+  // A generous length bound only (a body limit, not a rule): the ICCID rules, an over-long one
+  // included, answer 422 invalid_iccid from domain/iccid.ts as API.md says.
+  iccid: z.string().max(256),
   pin: z.string().max(64),
   nickname: z.string().trim().min(1).max(64).optional(),
 });

@@ -14,7 +14,7 @@ import { withLuhnCheckDigit } from '../../domain/luhn.ts';
 import type { SeedContext } from '../../seed/demo.ts';
 import { DEMO_CUSTOMER } from '../accounts/seed.ts';
 import { encryptActivationCode } from './esim.ts';
-import { claimSim, creditPlan, hashPin, upsertCarrier, type Carrier } from './service.ts';
+import { claimSim, creditPlan, ensureCarrier, hashPin, type Carrier } from './service.ts';
 
 export const DEMO_PIN = '1234';
 export const DEMO_SIMS_PER_CARRIER = 20;
@@ -90,7 +90,7 @@ function demoSims(secretKey: Buffer): DemoSim[] {
 }
 
 export async function seedDemoLines({ db, clock, secretKey }: SeedContext): Promise<void> {
-  for (const carrier of DEMO_CARRIERS) await upsertCarrier(db, carrier);
+  for (const carrier of DEMO_CARRIERS) await ensureCarrier(db, carrier);
   const sims = demoSims(secretKey);
   await db.query(
     `INSERT INTO sims (id, iccid, imsi, msisdn, pin_hash, form, carrier_code, activation_code_enc)

@@ -6,7 +6,7 @@
 // line at most once (line_credits PK); PINs are only kept hashed, activation codes only encrypted.
 import type { Db, Queryable } from '../../db/types.ts';
 import { conflict, DomainError, notFound, validation } from '../../domain/errors.ts';
-import type { CarrierProfile, PaygRates } from '../../domain/carrier-profile.ts';
+import { validateCarrierProfile, type CarrierProfile, type PaygRates } from '../../domain/carrier-profile.ts';
 import { newId } from '../../domain/ids.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { invariant } from '../../domain/invariant.ts';
@@ -18,6 +18,7 @@ import type { Allowances } from '../../domain/pricing.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { hashesEqual, keyedHash } from '../secrets/service.ts';
+import { normaliseNickname } from './nickname.ts';
 import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
 
 export type LineStatus = 'bound' | 'active' | 'grace' | 'suspended' | 'recycled' | 'terminated';
@@ -67,6 +68,8 @@ export interface LineRow {
   last_recharge_at: Date | null;
   last_activity_at: Date | null;
   lapsed_at: Date | null;
+  /** The next time-driven transition (while active: the lapse instant L); null when none is due. */
+  lifecycle_due_at: Date | null;
   plan_id: string | null;
   plan_name: Record<string, string> | null;
   auto_renew_enabled: boolean;
@@ -180,18 +183,55 @@ export async function listCarrierCodes(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.code);
 }
 
-/** Creates or replaces a carrier profile (seeds, operator tooling). */
-export async function upsertCarrier(db: Queryable, carrier: Carrier): Promise<void> {
-  await db.query(
-    `INSERT INTO carriers (code, name, country, currency, validity_days, grace_days, suspend_days, keep_alive_rule,
+const COUNTRY_SHAPE = /^[A-Z]{2}$/;
+
+/** Every field checked (validateCarrierProfile: no negative or fractional PAYG rate, no absurd period) before any write. */
+function assertValidCarrier(carrier: Carrier): void {
+  const checked = validateCarrierProfile(carrier);
+  const problems = checked.ok ? [] : [checked.message];
+  if (typeof carrier.country !== 'string' || !COUNTRY_SHAPE.test(carrier.country)) problems.push('country must be an ISO 3166 alpha-2 code');
+  if (problems.length > 0) throw validation('invalid_carrier_profile', `carrier ${carrier.code}: ${problems.join('; ')}`);
+}
+
+const CARRIER_INSERT = `INSERT INTO carriers (code, name, country, currency, validity_days, grace_days, suspend_days, keep_alive_rule,
                            keep_alive_every_days, topup_grants_validity, payg_rates)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (code) DO NOTHING`,
-    [
-      carrier.code, carrier.name, carrier.country, carrier.currency, carrier.validityDays, carrier.graceDays, carrier.suspendDays,
-      carrier.keepAlive.rule, carrier.keepAlive.everyDays, carrier.topupGrantsValidity, JSON.stringify(carrier.paygRates),
-    ],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+
+const carrierParams = (carrier: Carrier): unknown[] => [
+  carrier.code, carrier.name, carrier.country, carrier.currency, carrier.validityDays, carrier.graceDays, carrier.suspendDays,
+  carrier.keepAlive.rule, carrier.keepAlive.everyDays, carrier.topupGrantsValidity, JSON.stringify(carrier.paygRates),
+];
+
+/**
+ * Creates or replaces a carrier profile (operator tooling). A replaced profile can move its lines'
+ * deadlines either way, so their stored due times are pulled to now: the lifecycle sweep
+ * re-evaluates them under the new rules on its next pass (a later deadline is simply stored again;
+ * an earlier one takes effect, its transitions stamped at their real instants).
+ */
+export async function upsertCarrier(db: Queryable, carrier: Carrier): Promise<void> {
+  assertValidCarrier(carrier);
+  const { rows } = await db.query<{ inserted: boolean }>(
+    `${CARRIER_INSERT}
+     ON CONFLICT (code) DO UPDATE SET
+       name = EXCLUDED.name, country = EXCLUDED.country, currency = EXCLUDED.currency, validity_days = EXCLUDED.validity_days,
+       grace_days = EXCLUDED.grace_days, suspend_days = EXCLUDED.suspend_days, keep_alive_rule = EXCLUDED.keep_alive_rule,
+       keep_alive_every_days = EXCLUDED.keep_alive_every_days, topup_grants_validity = EXCLUDED.topup_grants_validity,
+       payg_rates = EXCLUDED.payg_rates
+     RETURNING (xmax = 0) AS inserted`,
+    carrierParams(carrier),
   );
+  if (rows[0]?.inserted === false) {
+    await db.query('UPDATE lines SET lifecycle_due_at = now() WHERE carrier_code = $1 AND lifecycle_due_at > now()', [carrier.code]);
+  }
+}
+
+/**
+ * Creates a carrier profile unless one with its code exists (demo seeding on every start): an
+ * operator's later changes to a seeded carrier survive restarts. Validated like upsertCarrier.
+ */
+export async function ensureCarrier(db: Queryable, carrier: Carrier): Promise<void> {
+  assertValidCarrier(carrier);
+  await db.query(`${CARRIER_INSERT} ON CONFLICT (code) DO NOTHING`, carrierParams(carrier));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,7 +363,13 @@ async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: st
   const lock = await peekThrottle(db, lockKey, PIN_LOCK, now);
   if (lock.blocked) throw cardLocked(lock.retryAfterSeconds);
   const attempts = await hitThrottle(db, attemptKey, PIN_ATTEMPT_WINDOW, now);
-  if (attempts.count > PIN_MAX_FAILURES) throw cardLocked(attempts.retryAfterSeconds);
+  if (attempts.count > PIN_MAX_FAILURES) {
+    // Only concurrent guesses get here (a sequential 6th meets the lock above): the 5th is being
+    // checked right now and its lock, if it fails, ends 15 minutes from about now — later than the
+    // attempt window, which started at the first guess. Retry-After names the lock's end.
+    const lockNow = await peekThrottle(db, lockKey, PIN_LOCK, now);
+    throw cardLocked(lockNow.blocked ? lockNow.retryAfterSeconds : PIN_LOCK_SECONDS);
+  }
 
   const { rows } = await db.query<SimRow>('SELECT id, iccid, msisdn, pin_hash, form, carrier_code, status FROM sims WHERE iccid = $1', [iccid]);
   const sim = rows[0];
@@ -342,9 +388,11 @@ export async function bindCard(
 ): Promise<string> {
   const parsed = parseIccid(input.iccid);
   if (!parsed.ok) throw validation('invalid_iccid', parsed.message, [{ path: 'iccid', message: parsed.message }]);
+  // Checked before the PIN: a bad nickname must not cost the subscriber one of their 5 attempts.
+  const nickname = normaliseNickname(input.nickname);
   const now = clock.now();
   const sim = await checkPin(db, secretKey, parsed.value, input.pin, now);
-  return db.transaction((tx) => claimSim(tx, sim, input.userId, now, input.nickname ?? null));
+  return db.transaction((tx) => claimSim(tx, sim, input.userId, now, nickname));
 }
 
 /** Binds an available SIM to a user as a new line; the guarded UPDATE makes two concurrent binds one winner. */
@@ -378,6 +426,7 @@ export async function updateLineSettings(
   db: Queryable, userId: string, lineId: string, input: LineSettingsInput, lookupPlan: AutoRenewPlanLookup, now: Date,
 ): Promise<void> {
   const line = await loadLineRow(db, lineId, { userId });
+  const nickname = input.nickname === undefined ? undefined : normaliseNickname(input.nickname);
   const auto = input.autoRenew;
   if (auto?.enabled && !auto.planId) {
     throw validation('plan_required', 'turning auto-renewal on needs a planId', [{ path: 'autoRenew.planId', message: 'required when enabled' }]);
@@ -406,7 +455,7 @@ export async function updateLineSettings(
         updated_at = $10
       WHERE id = $1`,
     [
-      lineId, input.nickname !== undefined, input.nickname?.trim() || null,
+      lineId, nickname !== undefined, nickname ?? null,
       auto !== undefined, auto?.enabled ?? false, auto?.planId ?? null,
       auto?.monthlyCap !== undefined, cap?.amount ?? null, cap?.currency ?? null, now,
     ],
@@ -421,23 +470,48 @@ const ACTION_EVENT: Record<OperatorAction, 'operator_suspend' | 'operator_resume
   suspend: 'operator_suspend', resume: 'operator_resume', terminate: 'operator_terminate',
 };
 
-/** Suspends, resumes or terminates a line through the lifecycle function; audited in the same transaction. */
+/**
+ * The line's status as of `now`, by the lifecycle function — not the stored status, which lags
+ * until the sweep has run (a number due for recycling is recycled, swept or not).
+ */
+export function statusAsOf(row: LineRow, profile: CarrierProfile, now: Date): LineStatus {
+  return storedStatus(advanceLifecycle(lifecycleStateOf(row), profile, [], now));
+}
+
+/** 409 for a line whose number is gone or that an operator ended: nothing more can be done with it. */
+function assertNotTerminal(status: LineStatus, doing: string): void {
+  if (status === 'terminated') throw conflict('line_terminated', `the line is terminated; it cannot ${doing}`);
+  if (status === 'recycled') throw conflict('line_recycled', `the line was recycled, its number is gone; it cannot ${doing}`);
+}
+
+/**
+ * Suspends, resumes or terminates a line through the lifecycle function; audited in the same
+ * transaction. Guarded by state (under the row lock, judged as of now): a repeated suspend, a
+ * resume of a line no operator suspended, or any action on a terminal line is a 409 that changes
+ * and audits nothing.
+ */
 export async function operateLine(
   db: Db, clock: Clock, actor: Actor, input: { lineId: string; action: OperatorAction; reason?: string },
 ): Promise<void> {
   const now = clock.now();
   await db.transaction(async (tx) => {
     const row = await loadLineRow(tx, input.lineId, { lock: true });
-    if (row.status === 'terminated') throw conflict('line_terminated', 'the line is terminated; nothing more can change');
-    if (row.status === 'recycled') throw conflict('line_recycled', 'the line was recycled; its number is gone');
-    if (input.action === 'resume' && !row.operator_suspended) throw conflict('line_not_suspended', 'the line is not suspended by an operator');
     const profile = await getCarrier(tx, row.carrier_code);
+    const current = statusAsOf(row, profile, now);
+    assertNotTerminal(current, input.action === 'terminate' ? 'be terminated again' : `be ${input.action}d`);
+    if (input.action === 'suspend' && row.operator_suspended) throw conflict('line_already_suspended', 'an operator has already suspended this line');
+    if (input.action === 'resume' && !row.operator_suspended) throw conflict('line_not_suspended', 'the line is not suspended by an operator');
     const outcome = await applyLifecycle(tx, row, profile, [{ type: ACTION_EVENT[input.action], at: now }], now, input.reason ?? null);
     await recordAudit(tx, actor, {
       action: `line.${input.action}`, targetType: 'line', targetId: row.id, at: now,
-      details: { from: row.status, to: outcome.state.status, ...(input.reason ? { reason: input.reason } : {}) },
+      details: { from: current, to: outcome.state.status, ...(input.reason ? { reason: input.reason } : {}) },
     });
   });
+}
+
+/** For the eSIM route: the activation code is only for a line that still has its number. */
+export async function assertLineUsable(db: Queryable, row: LineRow, now: Date, doing: string): Promise<void> {
+  assertNotTerminal(statusAsOf(row, await getCarrier(db, row.carrier_code), now), doing);
 }
 
 export interface StaffLineFilter {
@@ -449,14 +523,19 @@ export interface StaffLineFilter {
 
 export const STAFF_LINES_PAGE_MAX = 500;
 
-/** Lines for the console, newest first, keyset-paged by id. */
+/**
+ * Lines for the console, newest first, keyset-paged by id. `expiringWithinDays` finds the lines
+ * that will lapse in that window by their real lapse instant L = max(expiresAt, keep-alive
+ * deadline) — stored as lifecycle_due_at while a line is active — so keep-alive-only lines (no
+ * validity of their own) are found too; lines already lapsed (due at or before now) are not.
+ */
 export async function listLinesForStaff(db: Queryable, now: Date, filter: StaffLineFilter): Promise<{ rows: LineRow[]; nextCursor: string | null }> {
   const limit = Math.min(filter.limit, STAFF_LINES_PAGE_MAX);
   const until = filter.expiringWithinDays === undefined ? null : addDays(now, filter.expiringWithinDays);
   const { rows } = await db.query<LineRow>(
     `${LINE_SELECT}
       WHERE ($1::text IS NULL OR l.status = $1)
-        AND ($2::timestamptz IS NULL OR (l.expires_at > $3 AND l.expires_at <= $2))
+        AND ($2::timestamptz IS NULL OR (l.status = 'active' AND l.lifecycle_due_at > $3 AND l.lifecycle_due_at <= $2))
         AND ($4::text IS NULL OR l.id < $4)
       ORDER BY l.id DESC LIMIT $5`,
     [filter.status ?? null, until, now, filter.cursor ?? null, limit + 1],
@@ -513,9 +592,7 @@ async function claimCredit(tx: Queryable, orderId: string, lineId: string, kind:
  * must not be sold a plan in the meantime).
  */
 function assertRechargeable(row: LineRow, profile: CarrierProfile, now: Date): void {
-  const status = advanceLifecycle(lifecycleStateOf(row), profile, [], now).state.status;
-  if (status === 'terminated') throw conflict('line_terminated', 'the line is terminated and cannot be recharged');
-  if (status === 'recycled') throw conflict('line_recycled', 'the line was recycled and cannot be recharged');
+  assertNotTerminal(statusAsOf(row, profile, now), 'be recharged');
 }
 
 /** For orders: refuse before any money is taken what crediting would refuse after (409). */

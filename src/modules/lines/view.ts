@@ -30,8 +30,15 @@ export interface LineView {
   region: string;
   plan: { id: string; name: string } | null;
   expiresAt: string | null;
+  /**
+   * API.md's keep-alive deadline, as the subscriber needs it: the instant by which they must act
+   * so the line does not lapse — L = max(expiresAt, keep-alive window) while active, the recycling
+   * instant while in grace or suspended (only a recharge saves the number then); null when no
+   * action of theirs applies (not yet recharged, operator-suspended, recycled, terminated).
+   * Equal to `actionBy`.
+   */
   keepAliveBy: string | null;
-  /** "Number safe until X — do Y by Z": X, Y and Z. */
+  /** "Number safe until X — do Y by Z": X (the recycling instant), Y and Z. */
   safeUntil: string | null;
   keepAliveAction: KeepAliveAction | null;
   actionBy: string | null;
@@ -60,7 +67,7 @@ export async function lineView(db: Queryable, row: LineRow, now: Date, locale: s
   const credit = await getLineCreditState(db, row.id, now);
   const wallet = await walletBalance(db, row.user_id, row.carrier_currency);
   const state = lifecycleStateOf(row);
-  const { state: current, deadlines } = advanceLifecycle(state, carrier, [], now);
+  const { state: current } = advanceLifecycle(state, carrier, [], now);
   const advice = keepAliveAdvice(state, carrier, now);
   const sumOf = (unit: BucketUnit): number =>
     toWholeUnits(unit, credit.buckets.filter((b) => b.unit === unit).reduce((total, b) => total + b.remaining, 0));
@@ -71,7 +78,7 @@ export async function lineView(db: Queryable, row: LineRow, now: Date, locale: s
     status: current.status === 'inventory' ? row.status : current.status,
     carrier: row.carrier_code, carrierName: carrier.name, region: carrier.country,
     plan: row.plan_id === null ? null : { id: row.plan_id, name: localName(row.plan_name, locale) },
-    expiresAt: iso(current.expiresAt), keepAliveBy: iso(deadlines.keepAliveBy),
+    expiresAt: iso(current.expiresAt), keepAliveBy: iso(advice.actionBy),
     safeUntil: iso(advice.safeUntil), keepAliveAction: advice.action, actionBy: iso(advice.actionBy),
     autoRenew: { enabled: row.auto_renew_enabled, planId: row.auto_renew_plan_id, monthlyCap: cap },
     balances: { wallet: toJson(wallet), dataMb: sumOf('data'), voiceMin: sumOf('voice'), sms: sumOf('sms') },
@@ -94,6 +101,8 @@ export interface StaffLineSummary {
   status: LineStatus;
   operatorSuspended: boolean;
   expiresAt: string | null;
+  /** When an active line lapses: the later of its validity and its keep-alive deadline (what `expiringWithinDays` filters on). */
+  lapsesAt: string | null;
   plan: { id: string; name: string } | null;
   flagged: boolean;
   createdAt: string;
@@ -103,6 +112,7 @@ export function staffLineSummary(row: LineRow): StaffLineSummary {
   return {
     id: row.id, userId: row.user_id, iccid: row.iccid, msisdn: row.msisdn, form: row.form, carrier: row.carrier_code,
     status: row.status, operatorSuspended: row.operator_suspended, expiresAt: iso(row.expires_at),
+    lapsesAt: row.status === 'active' ? iso(row.lifecycle_due_at) : null,
     plan: row.plan_id === null ? null : { id: row.plan_id, name: localName(row.plan_name, 'en') }, flagged: row.flagged,
     createdAt: row.created_at.toISOString(),
   };
