@@ -172,6 +172,34 @@ forEachDatabase('when provisioning finally fails', (get) => {
     expect([again.status, again.json.total.amount], again.text).toEqual([201, 400]);
   });
 
+  it('still refunds when the compensation crashes once after the last attempt (it is re-run, not left dead)', async () => {
+    const ctx = get();
+    const { b, orderId, paymentId } = await paidCardOrder(ctx, 500);
+    // A one-shot failure inside the compensation's first transaction (a sequence survives the rollback).
+    await ctx.db.exec(`
+      CREATE SEQUENCE test_crash_${orderId};
+      CREATE FUNCTION test_crash_${orderId}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('test_crash_${orderId}') = 1 THEN RAISE EXCEPTION 'simulated crash in the compensation'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_crash_${orderId} BEFORE UPDATE ON orders FOR EACH ROW
+        WHEN (NEW.id = '${orderId}' AND NEW.status = 'failed') EXECUTE FUNCTION test_crash_${orderId}();`);
+    let fired = 0;
+    try {
+      await runOutRetries(ctx);
+      fired = (await ctx.db.query<{ n: number }>(`SELECT last_value::int AS n FROM test_crash_${orderId}`)).rows[0]?.n ?? 0;
+    } finally {
+      await ctx.db.exec(`DROP TRIGGER test_crash_${orderId} ON orders; DROP FUNCTION test_crash_${orderId}(); DROP SEQUENCE test_crash_${orderId};`);
+    }
+    expect(fired).toBe(2); // crashed once, then went through
+    expect((await ctx.get(`/api/v1/orders/${orderId}`, { token: b.token })).json.status).toBe('refunded');
+    expect(await sandboxRefunded(ctx, paymentId)).toBe(500);
+    const job = await ctx.db.query<{ status: string; attempts: number }>(`SELECT status, attempts FROM jobs WHERE dedupe_key = $1`, [`provision:${orderId}`]);
+    expect(job.rows[0]).toEqual({ status: 'dead', attempts: 8 });
+    await expectLedgerSound(ctx);
+  });
+
   it('refunds to the wallet when the provider refuses the automatic refund', async () => {
     const ctx = get();
     const { b, orderId, paymentId } = await paidCardOrder(ctx, 500);
