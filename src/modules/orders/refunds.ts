@@ -207,9 +207,10 @@ function refundLines(order: OrderRow, payment: PaymentRow, destination: RefundDe
 }
 
 async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promise<{ refund: RefundRow; created: boolean }> {
+  // Payment, then order: the order settlement locks them in (a capture racing a refund cannot deadlock).
+  const payment = await paymentOfOrder(tx, input.orderId, { lock: true });
   const order = await loadOrder(tx, input.orderId, { lock: true });
-  const payment = await paymentOfOrder(tx, order.id, { lock: true });
-  // Under the order's lock: two requests with one key cannot both get past this (the unique index is the backstop).
+  // Under the locks: two requests with one key cannot both get past this (the unique index is the backstop).
   const prior = await tx.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 AND idempotency = $2', [input.orderId, input.idempotency]);
   if (prior.rows[0]) return { refund: prior.rows[0], created: false };
   if (!payment || payment.captured_at === null) throw conflict('order_not_refundable', `an order that is ${order.status} has no captured payment`);

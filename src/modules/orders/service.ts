@@ -181,6 +181,7 @@ function paymentRefusal(provider: string, error: unknown): DomainError {
 async function failBeforePayment(deps: AppDeps, orderId: string, detail: string): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
+    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
     const failed = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'failed', now, detail });
     if (!failed) return;
     // The key is freed so the client's retry (the 503 says "safe to retry") places a fresh order;
@@ -224,6 +225,8 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: string
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const order = await loadOrder(tx, orderId, { userId });
+    // Payment before order, as settlement locks them: a cancel racing the payment's webhook cannot deadlock.
+    await paymentOfOrder(tx, order.id, { lock: true });
     const cancelled = await transitionOrder(tx, { orderId: order.id, from: ['awaiting_payment'], to: 'cancelled', now });
     if (!cancelled) throw conflict('order_not_cancellable', `an order that is ${order.status} cannot be cancelled`);
     await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
@@ -237,6 +240,7 @@ export async function expireOrder(q: { transaction: AppDeps['db']['transaction']
   return q.transaction(async (tx) => {
     const due = await tx.query('SELECT 1 FROM orders WHERE id = $1 AND status = $2 AND expires_at <= $3', [orderId, 'awaiting_payment', now]);
     if (due.rowCount === 0) return false;
+    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
     const expired = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'expired', now });
     if (!expired) return false;
     await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
