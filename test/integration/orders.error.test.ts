@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider } from '../../src/adapters/payments/types.ts';
+import { DomainError } from '../../src/domain/errors.ts';
 import { PaymentProviders, paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
@@ -186,7 +187,7 @@ forEachDatabase('a provider that refuses to create the payment', (get) => {
 });
 
 forEachDatabase('a payment method that does not take the order\'s currency', (get) => {
-  it('answers 422 currency_not_supported for an Alipay order in USD, fails the order and keeps that answer for the key', async () => {
+  it('answers 422 currency_not_supported for an Alipay order in USD before anything is written, and keeps that answer for the key', async () => {
     const ctx = get();
     const b = await buyer(ctx);
     const plan = await plainPlan(ctx, 500);
@@ -195,11 +196,24 @@ forEachDatabase('a payment method that does not take the order\'s currency', (ge
     expect([r.status, r.json.code], r.text).toEqual([422, 'currency_not_supported']);
     const again = await order(ctx, b, { planId: plan.id, paymentMethod: 'alipay' }, key);
     expect([again.status, again.json.code]).toEqual([422, 'currency_not_supported']);
-    const rows = await ctx.db.query<{ status: string }>('SELECT status FROM orders WHERE user_id = $1', [b.userId]);
-    expect(rows.rows.map((o) => o.status).filter((s) => s !== 'failed')).toEqual([]);
-    expect(await ordersOf(ctx.db, b.userId)).toBeLessThanOrEqual(1);
+    expect(await ordersOf(ctx.db, b.userId)).toBe(0);
     // The same subscriber pays by card instead.
     expect((await order(ctx, b, { planId: plan.id, paymentMethod: 'card' })).status).toBe(201);
+  });
+
+  it('fails the order when the adapter itself refuses the currency after the order was written (a rule only it knows)', async () => {
+    const ctx = get();
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const stub = sandboxCreating(ctx, async () => { throw new DomainError('validation', 'currency_not_supported', 'sandbox: not in USD today'); });
+    try {
+      const r = await order(ctx, b, { planId: plan.id, paymentMethod: 'card' });
+      expect([r.status, r.json.code], r.text).toEqual([422, 'currency_not_supported']);
+    } finally {
+      stub.restore();
+    }
+    const rows = await ctx.db.query<{ status: string }>('SELECT status FROM orders WHERE user_id = $1', [b.userId]);
+    expect(rows.rows.map((o) => o.status)).toEqual(['failed']);
   });
 }, { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: rsaPem().privateKey, ALIPAY_PUBLIC_KEY: rsaPem().publicKey });
 

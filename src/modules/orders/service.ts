@@ -4,7 +4,7 @@
 // (user, Idempotency-Key) (unique index); credit only for a captured payment, once (settlement.ts);
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
-import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider, type ProviderName } from '../../adapters/payments/types.ts';
 import type { Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
@@ -72,10 +72,25 @@ export async function placeOrder(deps: AppDeps, input: PlaceOrderInput): Promise
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
-  // Refuse an unconfigured method before anything is written.
+  // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? paymentProvidersOf(deps).forMethod(input.paymentMethod) : null;
+  if (provider) assertProviderSettles(provider, priced.total.currency);
   const order = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
   return startProviderPayment(deps, order, input.locale);
+}
+
+/**
+ * The currencies providers publish as the only ones they settle (Alipay and WeChat Pay: yuan). The
+ * adapters enforce the same rule when asked to create a payment; knowing it here spares the
+ * subscriber a failed order. Any other refusal still arrives as the adapter's error (startProviderPayment).
+ */
+const ONLY_CURRENCY_OF: Partial<Record<ProviderName, string>> = { alipay: 'CNY', wechat_pay: 'CNY' };
+
+function assertProviderSettles(provider: PaymentProvider, currency: string): void {
+  const only = ONLY_CURRENCY_OF[provider.name];
+  if (only !== undefined && only !== currency) {
+    throw validation('currency_not_supported', `${provider.name} settles ${only} only; this order is in ${currency}: choose another payment method`);
+  }
 }
 
 async function findOrderByKey(q: Queryable, userId: string, key: string): Promise<OrderRow | null> {
