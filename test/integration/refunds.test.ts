@@ -315,9 +315,14 @@ forEachDatabase('a provider refund whose answer is lost or refused', (get) => {
       throw new ProviderUnavailableError('down');
     });
     try {
-      const refused = await refund(ctx, orderId, { reason: 'no' });
+      const key = randomUUID();
+      const refused = await refund(ctx, orderId, { reason: 'no' }, key);
       expect([refused.status, refused.json.code], refused.text).toEqual([422, 'refund_rejected']);
+      // Its key keeps that answer, even once the stored response is gone (no second provider call either).
+      await ctx.db.query('DELETE FROM idempotency_keys WHERE key = $1', [key]);
       mode = 'down';
+      const again = await refund(ctx, orderId, { reason: 'no' }, key);
+      expect([again.status, again.json.code], again.text).toEqual([422, 'refund_rejected']);
       const pending = await refund(ctx, orderId, { amount: { amount: 200, currency: 'USD' }, reason: 'later' });
       expect([pending.status, pending.json.status]).toEqual([202, 'pending']);
       mode = 'reject';

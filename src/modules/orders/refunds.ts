@@ -114,6 +114,8 @@ const refundRejected = (reason: string): DomainError => validation('refund_rejec
  */
 export async function refundOrder(deps: RefundDeps, input: RefundInput): Promise<RefundView> {
   const { refund, created } = await deps.db.transaction((tx) => recordRefund(tx, input, deps.clock.now()));
+  // A repeat answers what the first call came to: refused again, or the refund as it stands.
+  if (!created && refund.status === 'failed') throw refundRejected(refund.detail.rejectedReason ?? 'refused');
   if (!created || refund.status !== 'pending') return toRefundView(refund);
   const outcome = await driveProviderRefund(deps, refund.id);
   if (outcome.kind === 'rejected') throw refundRejected(outcome.reason);
