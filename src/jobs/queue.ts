@@ -30,10 +30,12 @@ export interface ClaimedJob {
   payload: JobPayload;
   attempts: number;
   maxAttempts: number;
+  /** The error of the attempt before this claim (a job re-claimed for its compensation carries its cause). */
+  lastError: string | null;
 }
 
 export async function claimDueJobs(db: Queryable, now: Date, queues: readonly string[], limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
-  const { rows } = await db.query<{ id: number; queue: string; payload: JobPayload; attempts: number; max_attempts: number }>(
+  const { rows } = await db.query<{ id: number; queue: string; payload: JobPayload; attempts: number; max_attempts: number; last_error: string | null }>(
     `UPDATE jobs SET status = 'running', attempts = attempts + 1,
             locked_until = now() + make_interval(secs => $4), updated_at = now()
       WHERE id IN (
@@ -43,10 +45,10 @@ export async function claimDueJobs(db: Queryable, now: Date, queues: readonly st
          ORDER BY run_at, id
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-      RETURNING id, queue, payload, attempts, max_attempts`,
+      RETURNING id, queue, payload, attempts, max_attempts, last_error`,
     [now, queues, limit, leaseSeconds],
   );
-  return rows.map((r) => ({ id: r.id, queue: r.queue, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
+  return rows.map((r) => ({ id: r.id, queue: r.queue, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts, lastError: r.last_error }));
 }
 
 export async function completeJob(db: Queryable, id: number): Promise<void> {
@@ -55,11 +57,40 @@ export async function completeJob(db: Queryable, id: number): Promise<void> {
 
 /** Retry later with exponential backoff, or give up into the dead-letter state. */
 export async function failJob(db: Queryable, job: ClaimedJob, error: string, now: Date, backoffCapSeconds: number): Promise<'retry' | 'dead'> {
-  const dead = job.attempts >= job.maxAttempts;
+  if (job.attempts >= job.maxAttempts) {
+    await buryJob(db, job.id, error);
+    return 'dead';
+  }
+  await retryJob(db, job, error, now, backoffCapSeconds);
+  return 'retry';
+}
+
+/** Due again after 2^attempts seconds (capped), in application-clock time. */
+export async function retryJob(db: Queryable, job: ClaimedJob, error: string, now: Date, backoffCapSeconds: number): Promise<void> {
   const delaySeconds = Math.min(backoffCapSeconds, 2 ** Math.min(job.attempts, 20));
   await db.query(
-    `UPDATE jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = now() WHERE id = $1`,
-    [job.id, dead ? 'dead' : 'pending', new Date(now.getTime() + delaySeconds * 1000), error.slice(0, 2000)],
+    `UPDATE jobs SET status = 'pending', run_at = $2, locked_until = NULL, last_error = $3, updated_at = now() WHERE id = $1`,
+    [job.id, new Date(now.getTime() + delaySeconds * 1000), error.slice(0, 2000)],
   );
-  return dead ? 'dead' : 'retry';
+}
+
+/** The dead-letter state: nothing will run the job again. */
+export async function buryJob(db: Queryable, id: number, error: string): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
+    [id, error.slice(0, 2000)],
+  );
+}
+
+/** Keeps a running job's error on its row (its compensation, if the process dies in it, is re-run with it). */
+export async function noteJobError(db: Queryable, id: number, error: string): Promise<void> {
+  await db.query('UPDATE jobs SET last_error = $2, updated_at = now() WHERE id = $1', [id, error.slice(0, 2000)]);
+}
+
+/** The job's cause was settled another way: a pending job with this key will not run (a running one finishes). */
+export async function cancelJob(tx: Queryable, dedupeKey: string): Promise<void> {
+  await tx.query(
+    `UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = now() WHERE dedupe_key = $1 AND status = 'pending'`,
+    [dedupeKey],
+  );
 }

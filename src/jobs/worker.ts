@@ -1,11 +1,14 @@
 // The background worker: polls the queue for due jobs and runs periodic tasks. Any number of workers
 // may run against one PostgreSQL server; claims use SKIP LOCKED and leases, so a job runs once at a
 // time and a job whose worker died is picked up again after its lease. Every job handler must be
-// idempotent (a crash between its effect and `completeJob` runs it again).
+// idempotent (a crash between its effect and `completeJob` runs it again). A job that runs out of
+// attempts is compensated BEFORE it is marked dead: until its compensation (`onDead`) has completed,
+// the job stays claimable — a compensation that throws is retried with backoff (bounded), and one
+// whose process died is re-run once the lease expires — so no dead job is ever left uncompensated.
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.ts';
 import type { AppClock } from '../modules/clock/service.ts';
-import { claimDueJobs, completeJob, failJob, type ClaimedJob, type JobPayload } from './queue.ts';
+import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, retryJob, type ClaimedJob, type JobPayload } from './queue.ts';
 
 export const POLL_INTERVAL_MS = 500;
 const CLAIM_BATCH_MAX = 20;
@@ -14,6 +17,8 @@ const LEASE_SECONDS = 120;
 const BACKOFF_CAP_SECONDS = 3_600;
 /** Jobs one pass runs at most; the rest wait for the next pass (half a second later). */
 const DRAIN_JOBS_PER_PASS_MAX = 500;
+/** Runs of a failing compensation before the job is buried anyway, loudly, for an operator. */
+export const COMPENSATION_ATTEMPTS_MAX = 10;
 
 export interface JobContext {
   db: Db;
@@ -27,7 +32,10 @@ export interface JobContext {
 export type JobHandler = (payload: JobPayload, ctx: JobContext) => Promise<void>;
 export type PeriodicTask = (ctx: { db: Db; clock: AppClock; log: Logger }) => Promise<void>;
 
-/** Handlers may call this when the dead-letter state is reached. */
+/**
+ * The compensation run when a job's last attempt failed, before it is marked dead. Must be
+ * idempotent: it runs again if it throws or its process dies midway.
+ */
 export type DeadLetterHandler = (payload: JobPayload, ctx: JobContext, error: string) => Promise<void>;
 
 export class Worker {
@@ -136,23 +144,44 @@ export class Worker {
     const handler = this.handlers.get(job.queue);
     if (!handler) return;
     const ctx: JobContext = { db: this.db, clock: this.clock, log: this.log, attempt: job.attempts, lastAttempt: job.attempts >= job.maxAttempts };
+    // Past its attempts, a job is claimed again only because its compensation has not completed.
+    if (job.attempts > job.maxAttempts && handler.onDead) {
+      await this.compensate(handler.onDead, job, ctx, job.lastError ?? 'failed');
+      return;
+    }
     try {
       await handler.run(job.payload, ctx);
       await completeJob(this.db, job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const outcome = await failJob(this.db, job, message, this.clock.now(), BACKOFF_CAP_SECONDS);
-      this.log.warn({ queue: job.queue, jobId: job.id, attempt: job.attempts, outcome, error: message }, 'job failed');
-      if (outcome === 'dead' && handler.onDead) await this.runDeadLetter(handler.onDead, job, ctx, message);
+      if (job.attempts < job.maxAttempts || !handler.onDead) {
+        const outcome = await failJob(this.db, job, message, this.clock.now(), BACKOFF_CAP_SECONDS);
+        this.log.warn({ queue: job.queue, jobId: job.id, attempt: job.attempts, outcome, error: message }, 'job failed');
+        return;
+      }
+      this.log.warn({ queue: job.queue, jobId: job.id, attempt: job.attempts, error: message }, 'job failed for good: compensating');
+      await noteJobError(this.db, job.id, message);
+      await this.compensate(handler.onDead, job, ctx, message);
     }
   }
 
-  /** A failing compensation must not abort the pass (other claimed jobs still run); it is logged loudly. */
-  private async runDeadLetter(onDead: DeadLetterHandler, job: ClaimedJob, ctx: JobContext, message: string): Promise<void> {
+  /**
+   * Compensation first, then the dead-letter mark: a crash in between leaves the job claimable
+   * (running, its lease runs out), so the compensation is run again rather than lost. A failing
+   * compensation must not abort the pass (other claimed jobs still run): it is retried with backoff.
+   */
+  private async compensate(onDead: DeadLetterHandler, job: ClaimedJob, ctx: JobContext, message: string): Promise<void> {
     try {
       await onDead(job.payload, ctx, message);
     } catch (error) {
-      this.log.error({ err: error, queue: job.queue, jobId: job.id }, 'dead-letter compensation failed: needs an operator');
+      const compensationRuns = job.attempts - job.maxAttempts + 1;
+      if (compensationRuns < COMPENSATION_ATTEMPTS_MAX) {
+        this.log.error({ err: error, queue: job.queue, jobId: job.id, compensationRuns }, 'dead-letter compensation failed: retrying');
+        await retryJob(this.db, job, message, this.clock.now(), BACKOFF_CAP_SECONDS);
+        return;
+      }
+      this.log.error({ err: error, queue: job.queue, jobId: job.id, compensationRuns }, 'dead-letter compensation failed for good: needs an operator');
     }
+    await buryJob(this.db, job.id, message);
   }
 }

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { ProviderUnavailableError, type PaymentProvider } from '../../src/adapters/payments/types.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider } from '../../src/adapters/payments/types.ts';
+import { DomainError } from '../../src/domain/errors.ts';
 import { PaymentProviders, paymentProvidersOf } from '../../src/modules/payments/registry.ts';
-import { forEachDatabase } from '../support/harness.ts';
+import { createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
+import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, plainPlan, topUp, walletOf } from '../support/orders-fixtures.ts';
+import { withReplaced } from '../support/provider-stand-ins.ts';
+
+const rsaPem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 
 async function ordersOf(db: { query: (sql: string, p: unknown[]) => Promise<{ rows: Array<{ n: number }> }> }, userId: string): Promise<number> {
   return (await db.query('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [userId])).rows[0]?.n ?? 0;
@@ -138,6 +144,77 @@ forEachDatabase('orders that cannot go through', (get) => {
     expect(retry.json.status).toBe('awaiting_payment');
   });
 });
+
+/** The sandbox, with its createPayment replaced. */
+function sandboxCreating(ctx: TestContext, createPayment: PaymentProvider['createPayment']): { restore: () => void } {
+  const registry = paymentProvidersOf(ctx.app.deps);
+  const sandbox = registry.byName('sandbox') as PaymentProvider;
+  registry.override('sandbox', withReplaced(sandbox, { createPayment }));
+  return { restore: () => registry.override('sandbox', sandbox) };
+}
+
+forEachDatabase('a provider that refuses to create the payment', (get) => {
+  it.each([
+    ['a 4xx (ProviderRejectedError)', () => new ProviderRejectedError('merchant account restricted', 403, 'account_restricted')],
+    ['an unexpected adapter error', () => new Error('adapter bug: cannot read properties of undefined')],
+  ])('fails the order, releases its coupon and answers a stored 422 payment_method_unavailable after %s', async (_what, makeError) => {
+    const ctx = get();
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const code = uniqueCoupon('ONE');
+    await createPromotion(ctx, { kind: 'amount_off', value: 100, couponCode: code, planIds: [plan.id], perUserLimit: 1 });
+    const key = randomUUID();
+    const stub = sandboxCreating(ctx, async () => { throw makeError(); });
+    try {
+      const r = await order(ctx, b, { planId: plan.id, paymentMethod: 'card', couponCode: code }, key);
+      expect([r.status, r.json.code], r.text).toEqual([422, 'payment_method_unavailable']);
+      expect(String(r.headers['content-type'])).toContain('application/problem+json');
+      const again = await order(ctx, b, { planId: plan.id, paymentMethod: 'card', couponCode: code }, key);
+      expect([again.status, again.json.code]).toEqual([422, 'payment_method_unavailable']);
+    } finally {
+      stub.restore();
+    }
+    const rows = await ctx.db.query<{ status: string; payment: string }>(
+      'SELECT o.status, p.status AS payment FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.user_id = $1', [b.userId],
+    );
+    expect(rows.rows).toEqual([{ status: 'failed', payment: 'failed' }]);
+    // The coupon was given back: a new order may use it.
+    const next = await order(ctx, b, { planId: plan.id, paymentMethod: 'card', couponCode: code });
+    expect([next.status, next.json.total.amount, next.json.payment.action.type], next.text).toEqual([201, 400, 'redirect']);
+    await expectLedgerSound(ctx);
+  });
+});
+
+forEachDatabase('a payment method that does not take the order\'s currency', (get) => {
+  it('answers 422 currency_not_supported for an Alipay order in USD before anything is written, and keeps that answer for the key', async () => {
+    const ctx = get();
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const key = randomUUID();
+    const r = await order(ctx, b, { planId: plan.id, paymentMethod: 'alipay' }, key);
+    expect([r.status, r.json.code], r.text).toEqual([422, 'currency_not_supported']);
+    const again = await order(ctx, b, { planId: plan.id, paymentMethod: 'alipay' }, key);
+    expect([again.status, again.json.code]).toEqual([422, 'currency_not_supported']);
+    expect(await ordersOf(ctx.db, b.userId)).toBe(0);
+    // The same subscriber pays by card instead.
+    expect((await order(ctx, b, { planId: plan.id, paymentMethod: 'card' })).status).toBe(201);
+  });
+
+  it('fails the order when the adapter itself refuses the currency after the order was written (a rule only it knows)', async () => {
+    const ctx = get();
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const stub = sandboxCreating(ctx, async () => { throw new DomainError('validation', 'currency_not_supported', 'sandbox: not in USD today'); });
+    try {
+      const r = await order(ctx, b, { planId: plan.id, paymentMethod: 'card' });
+      expect([r.status, r.json.code], r.text).toEqual([422, 'currency_not_supported']);
+    } finally {
+      stub.restore();
+    }
+    const rows = await ctx.db.query<{ status: string }>('SELECT status FROM orders WHERE user_id = $1', [b.userId]);
+    expect(rows.rows.map((o) => o.status)).toEqual(['failed']);
+  });
+}, { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: rsaPem().privateKey, ALIPAY_PUBLIC_KEY: rsaPem().publicKey });
 
 describe('payment methods without a provider', () => {
   it('are refused with payment_method_unavailable when the sandbox is off and no credentials are set', () => {

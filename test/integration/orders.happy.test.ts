@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { forEachDatabase } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, paymentJournals, plainPlan, topUp, walletOf } from '../support/orders-fixtures.ts';
@@ -144,6 +145,38 @@ forEachDatabase('the paid journey', (get) => {
     expect(receipt.text).toContain('套餐 &lt;b&gt;1GB&lt;/b&gt;');
     expect(receipt.text).not.toContain('<b>1GB</b>');
     expect(receipt.text).toContain('US$5.00');
+  });
+
+  it('lists the order\'s refunds on the receipt — date, amount, status — and refuses PDF with a clear 406', async () => {
+    const ctx = get();
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const created = await order(ctx, b, { planId: plan.id, paymentMethod: 'card' });
+    await paySandbox(ctx, created.json.payment.id);
+    const before = await ctx.get(`/api/v1/orders/${created.json.id}/receipt`, { token: b.token });
+    expect(before.text).not.toContain('Refunds');
+    const admin = await ctx.adminToken();
+    const refund = (amount: number, destination: string) => ctx.post(`/api/v1/admin/orders/${created.json.id}/refund`,
+      { amount: { amount, currency: 'USD' }, reason: 'receipt', destination }, { token: admin, headers: { 'idempotency-key': randomUUID() } });
+    expect((await refund(120, 'provider')).status).toBe(201);
+    expect((await refund(30, 'wallet')).status).toBe(201);
+    const receipt = await ctx.get(`/api/v1/orders/${created.json.id}/receipt`, { token: b.token });
+    expect(receipt.status).toBe(200);
+    expect(receipt.text).toContain('<h2>Refunds</h2>');
+    const rows = receipt.text.match(/<tr class="refund [^"]*">.*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('−$1.20');
+    expect(rows[0]).toContain('refunded');
+    expect(rows[0]).toContain('original payment method');
+    expect(rows[1]).toContain('−$0.30');
+    expect(rows[1]).toContain('wallet');
+    expect(rows[0]).toMatch(/\d{4}.*UTC/);
+    const pdf = await ctx.get(`/api/v1/orders/${created.json.id}/receipt?format=pdf`, { token: b.token });
+    expect([pdf.status, pdf.json.code, pdf.json.status]).toEqual([406, 'pdf_not_available', 406]);
+    expect(String(pdf.headers['content-type'])).toContain('application/problem+json');
+    const other = await buyer(ctx);
+    expect((await ctx.get(`/api/v1/orders/${created.json.id}/receipt?format=pdf`, { token: other.token })).status).toBe(404);
+    expect((await ctx.get(`/api/v1/orders/${created.json.id}/receipt?format=docx`, { token: b.token })).status).toBe(400);
   });
 
   it('lists the customer\'s orders newest first with a cursor', async () => {

@@ -126,6 +126,7 @@ export function extractSignedJson(body: string, key: string): string | undefined
 export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay' as const;
   readonly supportsSavedMethods = false;
+  readonly currencies: readonly string[] | null = [ALIPAY_CURRENCY];
   private readonly appId: string;
   private readonly privateKey: KeyObject;
   private readonly alipayPublicKey: KeyObject;

@@ -168,6 +168,7 @@ export class PaypalProvider implements PaymentProvider {
   readonly name = 'paypal' as const;
   private readonly options: PaypalProviderOptions;
   readonly supportsSavedMethods = false;
+  readonly currencies: readonly string[] | null = null;
   private readonly baseUrl: string;
   private readonly budgetMs: number;
   private readonly fetchCert: FetchCert;

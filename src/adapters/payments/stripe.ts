@@ -44,6 +44,7 @@ export interface StripeProviderOptions {
 export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe' as const;
   readonly supportsSavedMethods = true;
+  readonly currencies: readonly string[] | null = null;
   private readonly client: Stripe;
   private readonly webhookSecret: string;
   private readonly budgetMs: number;

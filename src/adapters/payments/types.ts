@@ -115,6 +115,8 @@ export interface PaymentProvider {
   readonly name: ProviderName;
   /** Whether chargeSavedMethod can work at all with this provider (see each adapter for why not). */
   readonly supportsSavedMethods: boolean;
+  /** The only currencies it settles in, or null for any: lets an order be refused before anything is written. */
+  readonly currencies: readonly string[] | null;
   createPayment(input: CreatePaymentInput): Promise<CreatedPayment>;
   /** Verifies the signature FIRST; throws SignatureError (→ 400, nothing changes) when it does not hold. */
   parseNotification(n: IncomingNotification): Promise<NotificationEvent>;

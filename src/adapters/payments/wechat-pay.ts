@@ -163,6 +163,7 @@ export function wechatPayTransactionState(transaction: Record<string, unknown>):
 export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat_pay' as const;
   readonly supportsSavedMethods = false;
+  readonly currencies: readonly string[] | null = [WECHAT_PAY_CURRENCY];
   private readonly options: WechatPayProviderOptions;
   private readonly privateKey: KeyObject;
   private readonly platformKey: KeyObject;

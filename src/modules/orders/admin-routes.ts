@@ -31,7 +31,8 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
         // Without a key every request is a new refund; the amount guard still caps the total.
         idempotency: typeof header === 'string' ? `key:${header}` : `request:${request.id}`,
       });
-      return { status: 201, body: refund };
+      // 202: recorded and reserved, the provider's answer is still to come (its job retries; docs/operations.md).
+      return { status: refund.status === 'pending' ? 202 : 201, body: refund };
     });
   });
 

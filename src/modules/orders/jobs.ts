@@ -1,11 +1,12 @@
 // The orders module's worker jobs: provisioning (outbox, retried with backoff, compensated by a
-// refund on the last failure), per-order payment expiry, the expiry sweep and daily reconciliation.
+// refund on the last failure), provider refunds whose answer did not arrive (re-driven with the same
+// refund id), per-order payment expiry, the expiry sweep and daily reconciliation.
 import type { AppDeps } from '../../http/types.ts';
 import { paymentProvidersOf } from '../payments/registry.ts';
 import { carrierOf } from './carrier.ts';
 import { provisionOrder } from './provisioning.ts';
 import { reconcileIfDue } from './reconciliation.ts';
-import { compensateFailedProvisioning } from './refunds.ts';
+import { REFUND_PROVIDER_QUEUE, compensateFailedProvisioning, retryProviderRefund } from './refunds.ts';
 import { ORDER_EXPIRY_QUEUE, expireDueOrders, expireOrder } from './service.ts';
 import { PROVISIONING_QUEUE } from './settlement.ts';
 
@@ -13,6 +14,7 @@ const EXPIRY_SWEEP_EVERY_MS = 60_000;
 const RECONCILIATION_CHECK_EVERY_MS = 60_000;
 
 const orderIdOf = (payload: Record<string, unknown>): string => String(payload['orderId']);
+const refundIdOf = (payload: Record<string, unknown>): string => String(payload['refundId']);
 
 export function ordersJobs(deps: AppDeps): void {
   const refundDeps = { db: deps.db, clock: deps.clock, providers: paymentProvidersOf(deps) };
@@ -24,6 +26,16 @@ export function ordersJobs(deps: AppDeps): void {
     async (payload, _ctx, error) => {
       deps.log.warn({ orderId: orderIdOf(payload), error }, 'provisioning failed for good: refunding the order');
       await compensateFailedProvisioning(refundDeps, orderIdOf(payload), error);
+    },
+  );
+  deps.worker.register(
+    REFUND_PROVIDER_QUEUE,
+    async (payload) => {
+      await retryProviderRefund(refundDeps, refundIdOf(payload));
+    },
+    async (payload, _ctx, error) => {
+      // Never reversed on a timeout: the provider may have refunded. The reservation holds the money.
+      deps.log.error({ refundId: refundIdOf(payload), error }, 'provider refund still unanswered after every retry: stays pending, needs an operator');
     },
   );
   deps.worker.register(ORDER_EXPIRY_QUEUE, async (payload) => {

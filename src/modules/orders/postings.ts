@@ -13,6 +13,7 @@
 //   refund of a plan to the provider       | revenue                      | clearing:{provider}
 //   refund of a plan to the wallet         | revenue                      | wallet:{user}
 //   refund of a top-up to the provider     | wallet:{user}                | clearing:{provider}
+//   its share of the first-recharge bonus  | wallet:{user} (what is left) | promotions_expense
 //
 // A clearing account's negative balance is what the provider owes simkeep; voucher_liability's
 // negative balance is the value of redeemed vouchers (vouchers are sold through outside channels,

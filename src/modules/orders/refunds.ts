@@ -1,25 +1,52 @@
 // Refunds: partial or full, to the original provider or to the wallet, by an operator or as the
 // automatic compensation of a failed provisioning. Guards, in the use case under the payment's row
-// lock: never more than was captured (refunded_minor is reserved when the refund is recorded, and
-// a CHECK holds it ≤ amount); one refund per (order, idempotency) (unique); the ledger journal is
-// posted when the refund is recorded (key `refund:{id}`) and reversed (`refund:{id}:reversal`) if
-// the provider then refuses — so the books never show money that did not move. The provider call
-// happens between two transactions, never inside one.
-import { ProviderRejectedError, ProviderUnavailableError } from '../../adapters/payments/types.ts';
+// lock: never more than was captured (refunded_minor is reserved when the refund is recorded —
+// pending refunds count — and a CHECK holds it ≤ amount); one refund per (order, idempotency)
+// (looked up under the lock, unique index as backstop); the ledger journal is posted when the refund
+// is recorded (key `refund:{id}`) and reversed (`refund:{id}:reversal`) only if the provider
+// definitely refuses — so the books never show money that did not move, nor forget money that did.
+// The provider call happens between two transactions, never inside one. A provider that cannot be
+// reached (or whose answer is lost) leaves the refund `pending`, its reservation held: a job written
+// in the recording transaction (outbox) re-drives the call with the SAME refund id — providers
+// deduplicate on it — with exponential backoff, a bounded number of times.
+// Money only: a refund never takes back a plan's buckets or validity (the operator suspends or
+// terminates the line separately); a wallet bonus that came with the order is taken back in
+// proportion, never below a zero wallet (the shortfall is kept in the refund's detail).
+import { ProviderRejectedError, type PaymentProvider, type RefundResult } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { money, type Money } from '../../domain/money.ts';
+import { money, mulDivHalfUp, type Money } from '../../domain/money.ts';
+import { cancelJob, enqueue } from '../../jobs/queue.ts';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
+import { releasePromotions } from '../catalog/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { postJournal, systemAccount, walletAccount, type AccountRef } from '../ledger/service.ts';
+import { postJournal, systemAccount, walletAccount, walletBalance, type AccountRef } from '../ledger/service.ts';
 import type { PaymentProviders } from '../payments/registry.ts';
-import { paymentOfOrder, type PaymentRow } from '../payments/service.ts';
+import { getPayment, paymentOfOrder, type PaymentRow } from '../payments/service.ts';
 import { loadOrder, transitionOrder, type OrderRow } from './records.ts';
 import { paymentSourceAccount } from './postings.ts';
 
 export type RefundDestination = 'provider' | 'wallet';
 export const REFUNDS_PER_PAYMENT_MAX = 100;
+export const REFUND_PROVIDER_QUEUE = 'refund_provider';
+/**
+ * Job attempts at a provider refund whose answer did not arrive: backoff 2, 4, 8 … s, capped at the
+ * worker's hour — about five hours of provider outage before the dead letter asks an operator.
+ */
+export const REFUND_PROVIDER_ATTEMPTS_MAX = 16;
+/** The request makes the first provider call itself; its job (the safety net for a crash) waits this long. */
+export const REFUND_RETRY_FIRST_DELAY_SECONDS = 30;
+const refundJobKey = (refundId: string): string => `refund:${refundId}`;
+
+/** What a refund did besides moving its amount (refunds.detail). */
+export interface RefundDetail {
+  /** The share of the order's wallet bonus this refund took back, and what the wallet could not cover. */
+  bonusReversedMinor?: number;
+  bonusShortfallMinor?: number;
+  /** Why the provider refused (the refund was reversed). */
+  rejectedReason?: string;
+}
 
 export interface RefundRow {
   id: string;
@@ -33,7 +60,9 @@ export interface RefundRow {
   idempotency: string;
   provider_refund_ref: string | null;
   created_by: string | null;
+  detail: RefundDetail;
   created_at: Date;
+  updated_at: Date;
 }
 
 export interface RefundView {
@@ -44,12 +73,19 @@ export interface RefundView {
   destination: RefundDestination;
   status: RefundRow['status'];
   reason: string;
+  /** The wallet bonus taken back with this refund, and the part of it the wallet could not cover. */
+  bonusReversed?: { amount: number; currency: string };
+  bonusShortfall?: { amount: number; currency: string };
   createdAt: string;
+  updatedAt: string;
 }
 
 export const toRefundView = (r: RefundRow): RefundView => ({
   id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: { amount: r.amount_minor, currency: r.currency },
-  destination: r.destination, status: r.status, reason: r.reason, createdAt: r.created_at.toISOString(),
+  destination: r.destination, status: r.status, reason: r.reason,
+  ...(r.detail.bonusReversedMinor !== undefined ? { bonusReversed: { amount: r.detail.bonusReversedMinor, currency: r.currency } } : {}),
+  ...(r.detail.bonusShortfallMinor ? { bonusShortfall: { amount: r.detail.bonusShortfallMinor, currency: r.currency } } : {}),
+  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
 });
 
 export interface RefundDeps {
@@ -68,30 +104,89 @@ export interface RefundInput {
   actor: Actor;
 }
 
-/** Records the refund (and its journal), then — for provider refunds — asks the provider. */
+const refundRejected = (reason: string): DomainError => validation('refund_rejected', `the provider refused the refund: ${reason}`);
+
+/**
+ * Records the refund (and its journal), then — for provider refunds — asks the provider once.
+ * The answer: `succeeded`, or `pending` when the provider could not be reached (its job retries),
+ * or 422 refund_rejected when the provider definitely refused (the refund is reversed). A repeat of
+ * an already recorded refund answers its current state and calls no provider.
+ */
 export async function refundOrder(deps: RefundDeps, input: RefundInput): Promise<RefundView> {
-  const refund = await deps.db.transaction((tx) => recordRefund(tx, input, deps.clock.now()));
-  if (refund.status !== 'pending') return toRefundView(refund);
-  const payment = await paymentOfOrder(deps.db, refund.order_id);
+  const { refund, created } = await deps.db.transaction((tx) => recordRefund(tx, input, deps.clock.now()));
+  // A repeat answers what the first call came to: refused again, or the refund as it stands.
+  if (!created && refund.status === 'failed') throw refundRejected(refund.detail.rejectedReason ?? 'refused');
+  if (!created || refund.status !== 'pending') return toRefundView(refund);
+  const outcome = await driveProviderRefund(deps, refund.id);
+  if (outcome.kind === 'rejected') throw refundRejected(outcome.reason);
+  return toRefundView(await loadRefund(deps.db, refund.id));
+}
+
+export async function loadRefund(q: Queryable, refundId: string): Promise<RefundRow> {
+  const { rows } = await q.query<RefundRow>('SELECT * FROM refunds WHERE id = $1', [refundId]);
+  const row = rows[0];
+  if (!row) throw new DomainError('not_found', 'refund_not_found', 'refund not found');
+  return row;
+}
+
+export type DriveOutcome =
+  | { kind: 'succeeded' | 'accepted' }
+  | { kind: 'unavailable' | 'rejected'; reason: string }
+  | { kind: 'settled'; status: RefundRow['status'] };
+
+/**
+ * One provider call for a pending refund, always with the refund's own id (the provider's
+ * idempotency key). Only a definite refusal (ProviderRejectedError, or the adapter's own 4xx before
+ * any call) reverses the refund; a timeout, an outage or an unreadable answer may hide a refund the
+ * provider made, so the refund stays pending and its reservation keeps the money from being refunded twice.
+ */
+export async function driveProviderRefund(deps: RefundDeps, refundId: string): Promise<DriveOutcome> {
+  const refund = await loadRefund(deps.db, refundId);
+  if (refund.status !== 'pending') return { kind: 'settled', status: refund.status };
+  const payment = await getPayment(deps.db, refund.payment_id);
   const provider = payment ? deps.providers.byName(payment.provider) : null;
+  let result: RefundResult;
   try {
     if (!payment || !provider) throw new ProviderRejectedError(`no adapter for ${payment?.provider ?? 'the payment'}`, 0, undefined);
-    const result = await provider.refund({
-      paymentId: payment.id, providerRef: payment.provider_ref ?? payment.id, refundId: refund.id,
-      amount: money(refund.amount_minor, refund.currency), reason: refund.reason,
-    });
-    await deps.db.query('UPDATE refunds SET provider_refund_ref = $2 WHERE id = $1', [refund.id, result.providerRefundRef]);
-    if (result.status === 'succeeded') await deps.db.transaction((tx) => confirmRefund(tx, refund.id, deps.clock.now()));
+    result = await callProvider(provider, payment, refund);
   } catch (error) {
-    await deps.db.transaction((tx) => abandonRefund(tx, refund.id, deps.clock.now()));
-    if (error instanceof ProviderUnavailableError) {
-      throw new DomainError('unavailable', 'provider_unavailable', 'the payment provider cannot be reached; nothing was refunded, retry');
-    }
-    if (error instanceof ProviderRejectedError) throw validation('refund_rejected', `the provider refused the refund: ${error.message}`);
-    throw error;
+    const reason = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
+    if (!isDefiniteRefusal(error)) return { kind: 'unavailable', reason };
+    await deps.db.transaction((tx) => abandonRefund(tx, refund.id, deps.clock.now(), reason));
+    return { kind: 'rejected', reason };
   }
-  const { rows } = await deps.db.query<RefundRow>('SELECT * FROM refunds WHERE id = $1', [refund.id]);
-  return toRefundView(rows[0] ?? refund);
+  await deps.db.transaction(async (tx) => {
+    await tx.query('UPDATE refunds SET provider_refund_ref = COALESCE(provider_refund_ref, $2) WHERE id = $1', [refund.id, result.providerRefundRef]);
+    if (result.status === 'succeeded') await confirmRefund(tx, refund.id, deps.clock.now());
+    // Accepted (pending at the provider) ends the job too: the provider's refund webhook confirms it.
+    else await cancelJob(tx, refundJobKey(refund.id));
+  });
+  return { kind: result.status === 'succeeded' ? 'succeeded' : 'accepted' };
+}
+
+function callProvider(provider: PaymentProvider, payment: PaymentRow, refund: RefundRow): Promise<RefundResult> {
+  return provider.refund({
+    paymentId: payment.id, providerRef: payment.provider_ref ?? payment.id, refundId: refund.id,
+    amount: money(refund.amount_minor, refund.currency), reason: refund.reason,
+  });
+}
+
+/** The provider answered no, or the adapter refused before calling (e.g. 422 currency_not_supported). */
+function isDefiniteRefusal(error: unknown): boolean {
+  return error instanceof ProviderRejectedError || (error instanceof DomainError && (error.kind === 'validation' || error.kind === 'bad_request'));
+}
+
+/**
+ * The refund job (outbox, written with the refund): re-drives a pending provider refund until the
+ * provider answers. Throws while the provider is unreachable, so the worker retries with backoff.
+ */
+export async function retryProviderRefund(deps: RefundDeps, refundId: string): Promise<DriveOutcome> {
+  const outcome = await driveProviderRefund(deps, refundId);
+  if (outcome.kind === 'unavailable') throw new Error(`refund ${refundId} still pending: ${outcome.reason}`);
+  const refund = await loadRefund(deps.db, refundId);
+  // A refused automatic refund still owes the customer: to the wallet instead (idempotent by its key).
+  if (refund.status === 'failed' && refund.idempotency === AUTO_REFUND_PROVISIONING) await refundToWalletInstead(deps, refund.order_id);
+  return outcome;
 }
 
 function resolveDestination(order: OrderRow, payment: PaymentRow, requested: RefundDestination | undefined): RefundDestination {
@@ -113,11 +208,13 @@ function refundLines(order: OrderRow, payment: PaymentRow, destination: RefundDe
   return [{ account: from, amountMinor: -amountMinor }, { account: to, amountMinor }];
 }
 
-async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promise<RefundRow> {
-  const prior = await tx.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 AND idempotency = $2', [input.orderId, input.idempotency]);
-  if (prior.rows[0]) return prior.rows[0];
+async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promise<{ refund: RefundRow; created: boolean }> {
+  // Payment, then order: the order settlement locks them in (a capture racing a refund cannot deadlock).
+  const payment = await paymentOfOrder(tx, input.orderId, { lock: true });
   const order = await loadOrder(tx, input.orderId, { lock: true });
-  const payment = await paymentOfOrder(tx, order.id, { lock: true });
+  // Under the locks: two requests with one key cannot both get past this (the unique index is the backstop).
+  const prior = await tx.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 AND idempotency = $2', [input.orderId, input.idempotency]);
+  if (prior.rows[0]) return { refund: prior.rows[0], created: false };
   if (!payment || payment.captured_at === null) throw conflict('order_not_refundable', `an order that is ${order.status} has no captured payment`);
   const refundableMinor = payment.amount_minor - payment.refunded_minor;
   if (input.amount && input.amount.currency !== payment.currency) throw validation('currency_mismatch', `the payment is in ${payment.currency}`);
@@ -128,24 +225,63 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
   const destination = resolveDestination(order, payment, input.destination);
   const id = newId('ref');
   await tx.query('UPDATE payments SET refunded_minor = refunded_minor + $2, updated_at = $3 WHERE id = $1', [payment.id, amountMinor, now]);
-  const { rows } = await tx.query<RefundRow>(
-    `INSERT INTO refunds (id, order_id, payment_id, amount_minor, currency, destination, status, reason, idempotency, created_by, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING *`,
-    [id, order.id, payment.id, amountMinor, payment.currency, destination, destination === 'wallet' ? 'succeeded' : 'pending',
-      input.reason.slice(0, 500), input.idempotency, input.actor.userId, now],
-  );
   await postJournal(tx, {
     idempotencyKey: `refund:${id}`, kind: 'refund', cause: { type: 'refund', id }, postedAt: now,
     lines: refundLines(order, payment, destination, amountMinor),
   }, input.actor);
+  const detail = await takeBackBonus(tx, { order, payment, refundId: id, amountMinor, now, actor: input.actor });
+  const { rows } = await tx.query<RefundRow>(
+    `INSERT INTO refunds (id, order_id, payment_id, amount_minor, currency, destination, status, reason, idempotency, created_by, detail, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *`,
+    [id, order.id, payment.id, amountMinor, payment.currency, destination, destination === 'wallet' ? 'succeeded' : 'pending',
+      input.reason.slice(0, 500), input.idempotency, input.actor.userId, JSON.stringify(detail), now],
+  );
   await recordAudit(tx, input.actor, {
     action: 'refund.create', targetType: 'order', targetId: order.id, at: now,
-    details: { refundId: id, amount: { amount: amountMinor, currency: payment.currency }, destination, reason: input.reason.slice(0, 200) },
+    details: { refundId: id, amount: { amount: amountMinor, currency: payment.currency }, destination, reason: input.reason.slice(0, 200), ...detail },
   });
   if (destination === 'wallet') await settleRefundState(tx, order.id, payment.id, now);
+  else {
+    // The safety net of the provider call that follows this commit (a crash, a lost answer).
+    await enqueue(tx, {
+      queue: REFUND_PROVIDER_QUEUE, payload: { refundId: id }, runAt: new Date(now.getTime() + REFUND_RETRY_FIRST_DELAY_SECONDS * 1000),
+      dedupeKey: refundJobKey(id), maxAttempts: REFUND_PROVIDER_ATTEMPTS_MAX,
+    });
+  }
   const refund = rows[0];
   if (!refund) throw new Error('refund insert returned no row');
-  return refund;
+  return { refund, created: true };
+}
+
+/**
+ * Takes back the refund's share of the wallet bonus the order brought (a first-recharge bonus on a
+ * top-up): bonus × refunded-so-far / paid, half-up, less what earlier refunds took — so a full
+ * refund takes it all. Never below a zero wallet: what the wallet cannot cover is the shortfall.
+ */
+async function takeBackBonus(
+  tx: Queryable, input: { order: OrderRow; payment: PaymentRow; refundId: string; amountMinor: number; now: Date; actor: Actor },
+): Promise<RefundDetail> {
+  const { order, payment } = input;
+  const bonusMinor = order.bonus.walletCreditMinor;
+  if (!(bonusMinor > 0) || payment.amount_minor === 0) return {};
+  const posted = await tx.query('SELECT 1 FROM ledger_journals WHERE idempotency_key = $1', [`order:${order.id}:bonus`]);
+  if (posted.rowCount === 0) return {};
+  const bonus = money(bonusMinor, order.currency);
+  const dueMinor = mulDivHalfUp(bonus, payment.refunded_minor + input.amountMinor, payment.amount_minor).amountMinor
+    - mulDivHalfUp(bonus, payment.refunded_minor, payment.amount_minor).amountMinor;
+  if (dueMinor <= 0) return {};
+  const leftMinor = (await walletBalance(tx, order.user_id, order.currency)).amountMinor;
+  const reversedMinor = Math.max(0, Math.min(dueMinor, leftMinor));
+  if (reversedMinor > 0) {
+    await postJournal(tx, {
+      idempotencyKey: `refund:${input.refundId}:bonus`, kind: 'promotion_bonus_reversal', cause: { type: 'refund', id: input.refundId }, postedAt: input.now,
+      lines: [
+        { account: walletAccount(order.user_id, order.currency), amountMinor: -reversedMinor },
+        { account: systemAccount('promotions_expense', order.currency), amountMinor: reversedMinor },
+      ],
+    }, input.actor);
+  }
+  return { bonusReversedMinor: reversedMinor, bonusShortfallMinor: dueMinor - reversedMinor };
 }
 
 /** The payment's and order's status once a refund succeeded: full → `refunded`. */
@@ -170,28 +306,36 @@ export async function confirmRefund(tx: Queryable, refundId: string, now: Date):
   const refund = rows[0];
   if (!refund) return false;
   await settleRefundState(tx, refund.order_id, refund.payment_id, now);
+  await cancelJob(tx, refundJobKey(refund.id));
   return true;
 }
 
-/** The provider refused or could not be reached: release the reservation and reverse the journal. */
-async function abandonRefund(tx: Queryable, refundId: string, now: Date): Promise<void> {
+/** The journals a refund posts when it is recorded; each is reversed if the provider refuses. */
+const refundJournalKeys = (refundId: string): string[] => [`refund:${refundId}`, `refund:${refundId}:bonus`];
+
+/** The provider definitely refused: release the reservation and reverse the refund's journals (guarded UPDATE). */
+async function abandonRefund(tx: Queryable, refundId: string, now: Date, reason: string): Promise<void> {
   const { rows } = await tx.query<RefundRow>(
-    `UPDATE refunds SET status = 'failed', updated_at = $2 WHERE id = $1 AND status = 'pending' RETURNING *`,
-    [refundId, now],
+    `UPDATE refunds SET status = 'failed', updated_at = $2, detail = detail || $3::jsonb WHERE id = $1 AND status = 'pending' RETURNING *`,
+    [refundId, now, JSON.stringify({ rejectedReason: reason })],
   );
   const refund = rows[0];
   if (!refund) return;
   await tx.query('UPDATE payments SET refunded_minor = refunded_minor - $2, updated_at = $3 WHERE id = $1', [refund.payment_id, refund.amount_minor, now]);
-  const { rows: postings } = await tx.query<{ code: string; kind: AccountRef['kind']; owner_id: string | null; amount_minor: number; currency: string }>(
-    `SELECT a.code, a.kind, a.owner_id, p.amount_minor, p.currency FROM ledger_journals j
-       JOIN ledger_postings p ON p.journal_id = j.id JOIN ledger_accounts a ON a.id = p.account_id
-      WHERE j.idempotency_key = $1`,
-    [`refund:${refundId}`],
-  );
-  await postJournal(tx, {
-    idempotencyKey: `refund:${refundId}:reversal`, kind: 'refund_reversal', cause: { type: 'refund', id: refundId }, postedAt: now,
-    lines: postings.map((p) => ({ account: accountRefOf(p), amountMinor: -p.amount_minor })),
-  }, SYSTEM_ACTOR);
+  for (const key of refundJournalKeys(refundId)) {
+    const { rows: postings } = await tx.query<{ code: string; kind: AccountRef['kind']; owner_id: string | null; amount_minor: number; currency: string }>(
+      `SELECT a.code, a.kind, a.owner_id, p.amount_minor, p.currency FROM ledger_journals j
+         JOIN ledger_postings p ON p.journal_id = j.id JOIN ledger_accounts a ON a.id = p.account_id
+        WHERE j.idempotency_key = $1`,
+      [key],
+    );
+    if (postings.length === 0) continue;
+    await postJournal(tx, {
+      idempotencyKey: `${key}:reversal`, kind: 'refund_reversal', cause: { type: 'refund', id: refundId }, postedAt: now,
+      lines: postings.map((p) => ({ account: accountRefOf(p), amountMinor: -p.amount_minor })),
+    }, SYSTEM_ACTOR);
+  }
+  await cancelJob(tx, refundJobKey(refundId));
 }
 
 function accountRefOf(p: { code: string; kind: AccountRef['kind']; owner_id: string | null; currency: string }): AccountRef {
@@ -226,26 +370,46 @@ export async function listRefunds(q: Queryable, orderId: string): Promise<Refund
 }
 
 export const AUTO_REFUND_PROVISIONING = 'auto:provisioning_failed';
+const AUTO_REFUND_TO_WALLET = `${AUTO_REFUND_PROVISIONING}:wallet`;
 
 /**
- * The compensation of a provisioning that finally failed: the order is marked failed, then refunded
- * in full to the original provider — or to the wallet when the provider cannot take it back.
- * A top-up paid by voucher stays in the wallet (it is money the customer can already use).
+ * The compensation of a provisioning that finally failed: the order is marked failed and its
+ * promotions released (one transaction), then refunded in full to the original provider — or to the
+ * wallet when the provider refuses. A top-up goes back out of the wallet as far as it is still
+ * there (what was spent meanwhile is not refunded); one paid by voucher stays in the wallet (it is
+ * money the customer can already use). Idempotent: every step is guarded, so it may run again.
  */
 export async function compensateFailedProvisioning(deps: RefundDeps, orderId: string, error: string): Promise<void> {
   const now = deps.clock.now();
-  await deps.db.transaction((tx) =>
-    transitionOrder(tx, { orderId, from: ['paid', 'provisioning'], to: 'failed', now, detail: `provisioning failed: ${error.slice(0, 160)}` }),
-  );
+  await deps.db.transaction(async (tx) => {
+    const failed = await transitionOrder(tx, { orderId, from: ['paid', 'provisioning'], to: 'failed', now, detail: `provisioning failed: ${error.slice(0, 160)}` });
+    if (failed) await releasePromotions(tx, orderId);
+  });
   const order = await loadOrder(deps.db, orderId);
   const payment = await paymentOfOrder(deps.db, orderId);
   if (!payment || payment.captured_at === null || payment.amount_minor === payment.refunded_minor) return;
   if (order.kind === 'topup' && payment.provider === 'voucher') return;
-  const base = { orderId, reason: 'provisioning failed', actor: SYSTEM_ACTOR };
+  const amount = order.kind === 'topup' ? await topupStillInWallet(deps.db, order, payment) : undefined;
+  if (amount?.amountMinor === 0) return;
+  let refund: RefundView | null;
   try {
-    await refundOrder(deps, { ...base, idempotency: AUTO_REFUND_PROVISIONING });
+    refund = await refundOrder(deps, { orderId, amount, reason: 'provisioning failed', idempotency: AUTO_REFUND_PROVISIONING, actor: SYSTEM_ACTOR });
   } catch (refundError) {
-    if (order.kind === 'topup') throw refundError; // a top-up's money already sits in the wallet
-    await refundOrder(deps, { ...base, destination: 'wallet', idempotency: `${AUTO_REFUND_PROVISIONING}:wallet` });
+    if (!(refundError instanceof DomainError && refundError.code === 'refund_rejected')) throw refundError;
+    refund = null;
   }
+  if (refund === null || refund.status === 'failed') await refundToWalletInstead(deps, orderId);
+}
+
+/** What of a failed top-up is left to give back: the wallet may have spent some of it meanwhile. */
+async function topupStillInWallet(q: Queryable, order: OrderRow, payment: PaymentRow): Promise<Money> {
+  const balance = await walletBalance(q, order.user_id, order.currency);
+  return money(Math.max(0, Math.min(payment.amount_minor - payment.refunded_minor, balance.amountMinor)), order.currency);
+}
+
+/** A plan whose provider refused the automatic refund is refunded to the wallet; a top-up is already there. */
+async function refundToWalletInstead(deps: RefundDeps, orderId: string): Promise<void> {
+  const order = await loadOrder(deps.db, orderId);
+  if (order.kind === 'topup') return;
+  await refundOrder(deps, { orderId, reason: 'provisioning failed', destination: 'wallet', idempotency: AUTO_REFUND_TO_WALLET, actor: SYSTEM_ACTOR });
 }

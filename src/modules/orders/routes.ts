@@ -4,6 +4,7 @@ import { actorOf, guard, principalOf } from '../../http/auth.ts';
 import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
 
 import { requestLocale } from '../../http/locale.ts';
+import { problem, sendProblem } from '../../http/problem.ts';
 import type { App, AppDeps } from '../../http/types.ts';
 import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
 import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
@@ -53,6 +54,10 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     const html = await renderReceipt(db, userId, request.params.id, locale);
+    if (request.query.format === 'pdf') {
+      // Looked up first, so another customer's order still answers 404.
+      return sendProblem(reply, { ...problem(406, 'pdf_not_available', 'receipts are available as HTML only: print the HTML receipt to PDF'), title: 'Not Acceptable' });
+    }
     return reply.type('text/html; charset=utf-8').send(html);
   });
 

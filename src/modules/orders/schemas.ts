@@ -54,7 +54,8 @@ export const adminOrdersQuery = z.object({
 
 export const walletQuery = z.object({ currency: z.string().regex(/^[A-Z]{3}$/).optional() });
 
-export const receiptQuery = z.object({ format: z.enum(['html']).optional() });
+/** `pdf` is a known format that is not produced: the route answers 406 pdf_not_available, not a 400. */
+export const receiptQuery = z.object({ format: z.enum(['html', 'pdf']).optional() });
 
 export const refundBody = z.object({
   amount: moneyBody.optional(),

@@ -4,8 +4,7 @@
 // (user, Idempotency-Key) (unique index); credit only for a captured payment, once (settlement.ts);
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
-import type { PaymentProvider } from '../../adapters/payments/types.ts';
-import { ProviderUnavailableError } from '../../adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
 import type { Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
@@ -73,10 +72,23 @@ export async function placeOrder(deps: AppDeps, input: PlaceOrderInput): Promise
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
-  // Refuse an unconfigured method before anything is written.
+  // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? paymentProvidersOf(deps).forMethod(input.paymentMethod) : null;
+  if (provider) assertProviderSettles(provider, priced.total.currency);
   const order = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
   return startProviderPayment(deps, order, input.locale);
+}
+
+/**
+ * Refuses before anything is written an order in a currency the provider does not settle (Alipay
+ * and WeChat Pay: yuan only), which the adapter would refuse at creation anyway. Any other refusal
+ * still arrives as the adapter's error (startProviderPayment).
+ */
+function assertProviderSettles(provider: PaymentProvider, currency: string): void {
+  const only = provider.currencies;
+  if (only !== null && !only.includes(currency)) {
+    throw validation('currency_not_supported', `${provider.name} settles ${only.join(', ')} only; this order is in ${currency}: choose another payment method`);
+  }
 }
 
 async function findOrderByKey(q: Queryable, userId: string, key: string): Promise<OrderRow | null> {
@@ -130,8 +142,10 @@ async function createOrderRecords(
 /**
  * Asks the provider for the payer's action, after the order committed (no transaction spans the
  * network call). Idempotent: a payment that already has its action is left alone, and providers
- * key their create calls by our payment id. Unreachable provider → the order fails (promotions
- * released, key freed for a fresh retry) and the caller gets 503 provider_unavailable.
+ * key their create calls by our payment id. Any provider error fails the order before payment
+ * (promotions released, key freed): unreachable → 503 provider_unavailable (safe to retry);
+ * anything else is final → 422 currency_not_supported / payment_method_unavailable, which the
+ * idempotency record keeps for the key. Never a 500, never an order left waiting with no action.
  */
 async function startProviderPayment(deps: AppDeps, order: OrderRow, locale: string): Promise<OrderView> {
   const payment = await paymentOfOrder(deps.db, order.id);
@@ -139,29 +153,52 @@ async function startProviderPayment(deps: AppDeps, order: OrderRow, locale: stri
     return orderView(deps.db, order, locale);
   }
   const provider = paymentProvidersOf(deps).byName(payment.provider);
-  if (!provider) throw new DomainError('validation', 'payment_method_unavailable', `payment provider ${payment.provider} is not configured`);
+  if (!provider) {
+    const refusal = new DomainError('validation', 'payment_method_unavailable', `payment provider ${payment.provider} is not configured`);
+    await failBeforePayment(deps, order.id, refusal.message);
+    throw refusal;
+  }
   const publicUrl = deps.config.publicUrl;
+  let created: CreatedPayment;
   try {
-    const created = await provider.createPayment({
+    created = await provider.createPayment({
       paymentId: payment.id, orderId: order.id, amount: { amountMinor: payment.amount_minor, currency: payment.currency },
       description: order.plan ? (order.plan.name['en'] ?? order.plan.code) : 'Wallet top-up',
       returnUrl: `${publicUrl}/orders/${order.id}`, notifyUrl: `${publicUrl}/api/v1/webhooks/${provider.name}`,
     });
-    await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
   } catch (error) {
-    if (!(error instanceof ProviderUnavailableError)) throw error;
-    await failBeforePayment(deps, order.id, 'payment provider unavailable');
-    throw new DomainError('unavailable', 'provider_unavailable', 'the payment provider cannot be reached; nothing was charged, retry');
+    if (error instanceof ProviderUnavailableError) {
+      await failBeforePayment(deps, order.id, 'payment provider unavailable');
+      throw new DomainError('unavailable', 'provider_unavailable', 'the payment provider cannot be reached; nothing was charged, retry');
+    }
+    const refusal = paymentRefusal(provider.name, error);
+    if (!(error instanceof DomainError || error instanceof ProviderRejectedError)) {
+      deps.log.error({ err: error, orderId: order.id, provider: provider.name }, 'payment adapter failed unexpectedly: order failed before payment');
+    }
+    await failBeforePayment(deps, order.id, refusal.message);
+    throw refusal;
   }
+  // Outside the try: the provider has the payment now, so a database error here must not fail the
+  // order — the client's retry with the key finds it and asks the provider again (deduped by id).
+  await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
   return orderView(deps.db, await loadOrder(deps.db, order.id), locale);
+}
+
+/** A provider's final "no" at payment creation, as the stable code the subscriber's client can act on. */
+function paymentRefusal(provider: string, error: unknown): DomainError {
+  if (error instanceof DomainError && error.code === 'currency_not_supported') return validation('currency_not_supported', error.message);
+  const why = error instanceof ProviderRejectedError ? `: ${error.message.slice(0, 200)}` : '';
+  return validation('payment_method_unavailable', `the payment provider ${provider} refused this payment${why}; nothing was charged — choose another method`);
 }
 
 async function failBeforePayment(deps: AppDeps, orderId: string, detail: string): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
+    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
     const failed = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'failed', now, detail });
     if (!failed) return;
-    // The key is freed so the client's retry (the 503 says "safe to retry") places a fresh order.
+    // The key is freed so the client's retry (the 503 says "safe to retry") places a fresh order;
+    // after a final refusal (422) the idempotency record answers the key's retries instead.
     await tx.query('UPDATE orders SET idempotency_key = NULL WHERE id = $1', [orderId]);
     await tx.query(`UPDATE payments SET status = 'failed', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
     await releasePromotions(tx, orderId);
@@ -201,6 +238,8 @@ export async function cancelOrder(deps: AppDeps, userId: string, orderId: string
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const order = await loadOrder(tx, orderId, { userId });
+    // Payment before order, as settlement locks them: a cancel racing the payment's webhook cannot deadlock.
+    await paymentOfOrder(tx, order.id, { lock: true });
     const cancelled = await transitionOrder(tx, { orderId: order.id, from: ['awaiting_payment'], to: 'cancelled', now });
     if (!cancelled) throw conflict('order_not_cancellable', `an order that is ${order.status} cannot be cancelled`);
     await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
@@ -214,6 +253,7 @@ export async function expireOrder(q: { transaction: AppDeps['db']['transaction']
   return q.transaction(async (tx) => {
     const due = await tx.query('SELECT 1 FROM orders WHERE id = $1 AND status = $2 AND expires_at <= $3', [orderId, 'awaiting_payment', now]);
     if (due.rowCount === 0) return false;
+    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
     const expired = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'expired', now });
     if (!expired) return false;
     await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);

@@ -5,6 +5,7 @@
 // three independent guards (payments.captured_at, the order's status check, the journal key).
 // A capture for an order that is no longer awaiting payment (expired, cancelled, failed) is not
 // lost: the money is credited to the customer's wallet and recorded as a wallet refund.
+// Lock order, everywhere an order and its payment change together: the payment row, then the order.
 import type { Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Money } from '../../domain/money.ts';

@@ -28,6 +28,7 @@ export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox' as const;
 
   readonly supportsSavedMethods = true;
+  readonly currencies: readonly string[] | null = null;
 
   constructor(
     private readonly db: Db,
@@ -123,14 +124,35 @@ export class SandboxProvider implements PaymentProvider {
     return behaviour;
   }
 
-  /** Refunds on the sandbox's books; refuses more than was captured there, like a real provider. */
+  /**
+   * Refunds on the sandbox's books; refuses more than was captured there, like a real provider.
+   * Idempotent per refund id (the provider's idempotency key): a repeat answers what the first call
+   * did and adds nothing — simkeep re-drives a refund whose answer was lost with the same id. One
+   * statement, so it is safe against concurrent calls: the payment row is locked first, and the
+   * refund id's primary key lets only one of two racing calls insert (the other finds it).
+   */
   async refund(input: RefundInput): Promise<RefundResult> {
-    const { rowCount } = await this.db.query(
-      `UPDATE sandbox_payments SET refunded_minor = refunded_minor + $2
-        WHERE payment_id = $1 AND status = 'succeeded' AND refunded_minor + $2 <= amount_minor`,
-      [input.paymentId, input.amount.amountMinor],
+    await this.db.query(
+      `WITH pay AS (
+         SELECT payment_id, status = 'succeeded' AND refunded_minor + $2 <= amount_minor AS refundable
+           FROM sandbox_payments WHERE payment_id = $1 FOR UPDATE),
+       ins AS (
+         INSERT INTO sandbox_refunds (id, payment_id, amount_minor, currency, status, created_at)
+         SELECT $3, pay.payment_id, $2, $4, CASE WHEN pay.refundable THEN 'succeeded' ELSE 'rejected' END, $5 FROM pay
+         ON CONFLICT (id) DO NOTHING RETURNING payment_id, status)
+       UPDATE sandbox_payments s SET refunded_minor = s.refunded_minor + $2
+         FROM ins WHERE s.payment_id = ins.payment_id AND ins.status = 'succeeded'`,
+      [input.paymentId, input.amount.amountMinor, input.refundId, input.amount.currency, this.clock.now()],
     );
-    if (rowCount === 0) throw new ProviderRejectedError('sandbox: nothing refundable on this payment', 400, 'not_refundable');
+    const { rows } = await this.db.query<{ status: string; amount_minor: number; currency: string }>(
+      'SELECT status, amount_minor, currency FROM sandbox_refunds WHERE id = $1 AND payment_id = $2',
+      [input.refundId, input.paymentId],
+    );
+    const done = rows[0];
+    if (!done || done.status !== 'succeeded') throw new ProviderRejectedError('sandbox: nothing refundable on this payment', 400, 'not_refundable');
+    if (done.amount_minor !== input.amount.amountMinor || done.currency !== input.amount.currency) {
+      throw new ProviderRejectedError('sandbox: this refund id was used with another amount', 400, 'idempotency_mismatch');
+    }
     return { providerRefundRef: `sbx_re_${input.refundId.slice(4)}`, status: 'succeeded' };
   }
 }
