@@ -100,7 +100,7 @@ forEachDatabase('Alipay notifications over HTTP (form-encoded, RSA2)', (get) => 
       expect((await send(ctx, paidNotification(o.paymentId, `n-${randomUUID()}`))).text).toBe('success');
       await ctx.drain();
       const refund = await ctx.post(`/api/v1/admin/orders/${o.orderId}/refund`, { reason: 'customer asked' }, { token: await ctx.adminToken(), headers: { 'idempotency-key': randomUUID() } });
-      expect(refund.status, refund.text).toBe(201);
+      expect(refund.status, refund.text).toBe(202);
       expect(refund.json.status).toBe('pending');
       const notice = refundNotification(o.paymentId, `n-${randomUUID()}`, '5.00', refund.json.id);
       expect((await send(ctx, notice)).text).toBe('success');

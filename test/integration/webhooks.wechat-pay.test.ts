@@ -108,7 +108,7 @@ forEachDatabase('provider webhooks (WeChat Pay v3, signed locally)', (get) => {
     const admin = await ctx.adminToken();
     const refundOf = async (amount: number) => {
       const r = await ctx.post(`/api/v1/admin/orders/${created.json.id}/refund`, { amount: { amount, currency: 'CNY' }, reason: 'partial' }, { token: admin, headers: { 'idempotency-key': randomUUID() } });
-      expect(r.status, r.text).toBe(201);
+      expect(r.status, r.text).toBe(202);
       expect(r.json.status).toBe('pending');
       return r.json.id as string;
     };
