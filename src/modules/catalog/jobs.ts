@@ -2,6 +2,7 @@
 // that the cleanup deletes them (unless an order names one), in bounded batches, so POST /quotes
 // cannot grow the table without end. Deleting is idempotent: two workers delete nothing twice.
 import type { AppDeps } from '../../http/types.ts';
+import { drainInBatches } from '../../jobs/batches.ts';
 import { QUOTE_CLEANUP_BATCH_MAX, deleteExpiredQuotes } from './service.ts';
 
 export const QUOTE_CLEANUP_EVERY_MS = 10 * 60 * 1000;
@@ -10,9 +11,6 @@ const QUOTE_CLEANUP_BATCHES_PER_PASS_MAX = 20;
 
 export function catalogJobs(deps: AppDeps): void {
   deps.worker.every('catalog.quote-cleanup', QUOTE_CLEANUP_EVERY_MS, async ({ db, clock }) => {
-    for (let batch = 0; batch < QUOTE_CLEANUP_BATCHES_PER_PASS_MAX; batch++) {
-      const deleted = await deleteExpiredQuotes(db, clock.now());
-      if (deleted < QUOTE_CLEANUP_BATCH_MAX) break;
-    }
+    await drainInBatches(() => deleteExpiredQuotes(db, clock.now()), QUOTE_CLEANUP_BATCH_MAX, QUOTE_CLEANUP_BATCHES_PER_PASS_MAX);
   });
 }

@@ -3,6 +3,7 @@
 // batches at a time; advancing is idempotent, so two workers or a re-run change nothing twice.
 // The same pass records the remainder of buckets whose expiry passed as expired.
 import type { AppDeps } from '../../http/types.ts';
+import { drainInBatches } from '../../jobs/batches.ts';
 import { BUCKET_EXPIRY_BATCH_MAX, LIFECYCLE_SWEEP_BATCH_MAX, advanceDueLines, expireDueBuckets } from './service.ts';
 
 /** API.md: work that became due is picked up within 5 s. */
@@ -11,13 +12,7 @@ const SWEEP_BATCHES_PER_PASS_MAX = 50;
 
 export function linesJobs(deps: AppDeps): void {
   deps.worker.every('lines.lifecycle', LIFECYCLE_SWEEP_EVERY_MS, async ({ db, clock }) => {
-    for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS_MAX; batch++) {
-      const advanced = await advanceDueLines(db, clock.now());
-      if (advanced < LIFECYCLE_SWEEP_BATCH_MAX) break;
-    }
-    for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS_MAX; batch++) {
-      const expired = await expireDueBuckets(db, clock.now());
-      if (expired < BUCKET_EXPIRY_BATCH_MAX) break;
-    }
+    await drainInBatches(() => advanceDueLines(db, clock.now()), LIFECYCLE_SWEEP_BATCH_MAX, SWEEP_BATCHES_PER_PASS_MAX);
+    await drainInBatches(() => expireDueBuckets(db, clock.now()), BUCKET_EXPIRY_BATCH_MAX, SWEEP_BATCHES_PER_PASS_MAX);
   });
 }

@@ -38,8 +38,8 @@ export async function peekThrottle(db: Queryable, key: string, rule: ThrottleRul
   return stateOf(row.count, row.window_start, rule, now);
 }
 
-/** Counts one attempt atomically (one upsert: concurrent processes never lose a count). */
-export async function hitThrottle(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState> {
+/** One upsert: concurrent processes never lose a count; a window that ended starts afresh. */
+async function countOne(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<{ count: number; window_start: Date }> {
   const { rows } = await db.query<{ count: number; window_start: Date }>(
     `INSERT INTO rate_limit_counters AS c (key, window_start, count) VALUES ($1, $2, 1)
      ON CONFLICT (key) DO UPDATE SET
@@ -50,6 +50,12 @@ export async function hitThrottle(db: Queryable, key: string, rule: ThrottleRule
   );
   const row = rows[0];
   if (!row) throw new Error('throttle upsert returned no row');
+  return row;
+}
+
+/** Counts one attempt atomically. */
+export async function hitThrottle(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState> {
+  const row = await countOne(db, key, rule, now);
   return stateOf(row.count, row.window_start, rule, now);
 }
 
@@ -67,16 +73,7 @@ export interface Attempt {
 
 /** Counts this attempt (atomically) and answers whether it may go ahead. */
 export async function takeAttempt(db: Queryable, key: string, rule: ThrottleRule, now: Date): Promise<Attempt> {
-  const { rows } = await db.query<{ count: number; window_start: Date }>(
-    `INSERT INTO rate_limit_counters AS c (key, window_start, count) VALUES ($1, $2, 1)
-     ON CONFLICT (key) DO UPDATE SET
-       count = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN 1 ELSE c.count + 1 END,
-       window_start = CASE WHEN c.window_start + make_interval(secs => $3) <= $2 THEN $2 ELSE c.window_start END
-     RETURNING count, window_start`,
-    [key, now, rule.windowSeconds],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('throttle upsert returned no row');
+  const row = await countOne(db, key, rule, now);
   const allowed = row.count <= rule.maxAttempts;
   const endsAtMs = row.window_start.getTime() + rule.windowSeconds * 1000;
   return { allowed, count: row.count, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((endsAtMs - now.getTime()) / 1000)) };
