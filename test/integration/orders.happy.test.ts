@@ -145,6 +145,7 @@ forEachDatabase('the paid journey', (get) => {
     expect(receipt.text).toContain('套餐 &lt;b&gt;1GB&lt;/b&gt;');
     expect(receipt.text).not.toContain('<b>1GB</b>');
     expect(receipt.text).toContain('US$5.00');
+    expect(receipt.text).toContain('已完成'); // the order's status in the customer's language
   });
 
   it('lists the order\'s refunds on the receipt — date, amount, status — and refuses PDF with a clear 406', async () => {

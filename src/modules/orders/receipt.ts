@@ -20,6 +20,7 @@ const LABELS: Readonly<Record<ReceiptLocale, Record<string, string>>> = {
     refunds: 'Refunds', refundDate: 'Date', refundAmount: 'Amount', refundStatus: 'Status', refundTo: 'To',
     refund_pending: 'pending', refund_succeeded: 'refunded', refund_failed: 'failed (not refunded)',
     to_provider: 'original payment method', to_wallet: 'wallet',
+    status_paid: 'paid', status_provisioning: 'activating', status_completed: 'completed', status_refunded: 'refunded',
   },
   'zh-CN': {
     title: '收据', order: '订单', item: '商品', line: '号码', subtotal: '小计', discount: '优惠', total: '合计',
@@ -28,6 +29,7 @@ const LABELS: Readonly<Record<ReceiptLocale, Record<string, string>>> = {
     refunds: '退款', refundDate: '日期', refundAmount: '金额', refundStatus: '状态', refundTo: '退至',
     refund_pending: '处理中', refund_succeeded: '已退款', refund_failed: '失败（未退款）',
     to_provider: '原支付方式', to_wallet: '钱包',
+    status_paid: '已支付', status_provisioning: '开通中', status_completed: '已完成', status_refunded: '已退款',
   },
 };
 
@@ -58,7 +60,7 @@ ${row(t['discount'], order.discount_minor > 0 ? `−${fmt(order.discount_minor)}
 ${row(t['total'], `<strong>${fmt(order.total_minor)}</strong>`)}
 ${row(t['method'], escapeHtml(t[order.payment_method] ?? order.payment_method))}
 ${row(t['paidAt'], escapeHtml(paidAt))}
-${row(t['status'], escapeHtml(order.status))}
+${row(t['status'], escapeHtml(t[`status_${order.status}`] ?? order.status))}
 </table>${refunds}</body></html>`;
 }
 
