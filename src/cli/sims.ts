@@ -36,7 +36,7 @@ export function simsCommand(config: () => Config): Command {
 }
 
 async function runImport(config: Config, file: string, showProgress: boolean): Promise<SimImportResult> {
-  const bytesTotal = statSync(file).size;
+  const bytesTotal = csvFileSize(file);
   const { db, secretKey } = await openConfiguredDatabase(config);
   const startedMs = performance.now();
   const bar = showProgress
@@ -58,6 +58,18 @@ async function runImport(config: Config, file: string, showProgress: boolean): P
   } finally {
     bar?.stop();
     await db.close();
+  }
+}
+
+/** The file's size for the progress bar; a file that cannot be read is said plainly, before the database opens. */
+function csvFileSize(file: string): number {
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error(`${file} is not a file`);
+    return stat.size;
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot read ${file}: ${why}`);
   }
 }
 

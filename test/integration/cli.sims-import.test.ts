@@ -51,6 +51,14 @@ describe('simkeep sims import (CLI)', () => {
     }
   });
 
+  it('says plainly when the file cannot be read, exits 1 and touches nothing', async () => {
+    const missing = join(dir, 'no-such.csv');
+    const failed = await run(process.execPath, [BIN, 'sims', 'import', missing], { env: env() }).then(
+      () => null, (error: { code: number; stderr: string }) => error);
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(`cannot read ${missing}: no such file`);
+  });
+
   it('explains every command with --help', async () => {
     const top = await run(process.execPath, [BIN, '--help'], { env: env() });
     expect(top.stdout).toContain('sims');
