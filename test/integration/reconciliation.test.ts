@@ -35,6 +35,11 @@ forEachDatabase('daily reconciliation', (get) => {
     const report = await reconcile(ctx);
     expect(report.repaired).toBeGreaterThanOrEqual(1);
     expect(report.issues).toContainEqual(expect.objectContaining({ kind: 'repaired_missing_capture', paymentId }));
+    // Asked for by an operator: the repair's ledger entries are booked to that operator.
+    const booked = await ctx.db.query<{ actor_role: string; actor_id: string | null }>(
+      `SELECT actor_role, actor_id FROM audit_log WHERE action LIKE 'ledger.%' AND target_id = $1`, [orderId]);
+    expect(booked.rows.length).toBeGreaterThan(0);
+    for (const row of booked.rows) expect([row.actor_role, row.actor_id === null]).toEqual(['admin', false]);
     await ctx.drain();
     expect((await ctx.get(`/api/v1/orders/${orderId}`, { token: b.token })).json.status).toBe('completed');
     const again = await reconcile(ctx);

@@ -46,7 +46,7 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
     return listReconciliationReports(db, request.query.limit, Number.isSafeInteger(cursor) ? cursor : undefined);
   });
 
-  app.post('/api/v1/admin/reconciliation', { schema: { tags }, onRequest: staff }, async (_request, reply) => {
-    return reply.code(201).send(await runReconciliation(db, clock.now(), paymentProvidersOf(deps)));
+  app.post('/api/v1/admin/reconciliation', { schema: { tags }, onRequest: staff }, async (request, reply) => {
+    return reply.code(201).send(await runReconciliation(db, clock.now(), paymentProvidersOf(deps), actorOf(request)));
   });
 }

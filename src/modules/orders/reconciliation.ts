@@ -129,14 +129,17 @@ interface PaymentsRun {
   providers: ProviderDirectory;
   now: Date;
   issues: ReconciliationIssue[];
+  actor: Actor;
   checked: number;
   repaired: number;
   unreachableStreak: Map<string, number>;
   notConfigured: Map<string, number>;
 }
 
-async function comparePayments(db: Db, providers: ProviderDirectory, now: Date, issues: ReconciliationIssue[]): Promise<{ checked: number; repaired: number }> {
-  const run: PaymentsRun = { db, providers, now, issues, checked: 0, repaired: 0, unreachableStreak: new Map(), notConfigured: new Map() };
+async function comparePayments(
+  db: Db, providers: ProviderDirectory, now: Date, issues: ReconciliationIssue[], actor: Actor,
+): Promise<{ checked: number; repaired: number }> {
+  const run: PaymentsRun = { db, providers, now, issues, actor, checked: 0, repaired: 0, unreachableStreak: new Map(), notConfigured: new Map() };
   const since = new Date(now.getTime() - RECONCILIATION_WINDOW_DAYS * DAY_MS);
   const batchesMax = Math.ceil(RECONCILIATION_PAYMENTS_MAX / RECONCILIATION_BATCH_SIZE);
   let afterId = '';
@@ -182,7 +185,7 @@ async function comparePayment(run: PaymentsRun, local: LocalPayment): Promise<vo
   run.checked++;
   for (const verdict of compareWithProvider(local, remote)) {
     if (verdict.issue) run.issues.push({ ...verdict.issue, ...ids });
-    if (verdict.repairWith && (await repairCapture(run.db, local, verdict.repairWith, run.now))) {
+    if (verdict.repairWith && (await repairCapture(run.db, local, verdict.repairWith, run.now, run.actor))) {
       run.repaired++;
       run.issues.push({ kind: 'repaired_missing_capture', ...ids, detail: "capture applied from the provider's books" });
     }
@@ -190,9 +193,9 @@ async function comparePayment(run: PaymentsRun, local: LocalPayment): Promise<vo
 }
 
 /** The lost webhook's effect, through the same idempotent settlement (guarded UPDATE + journal key). */
-async function repairCapture(db: Db, local: LocalPayment, amount: Money, now: Date): Promise<boolean> {
+async function repairCapture(db: Db, local: LocalPayment, amount: Money, now: Date, actor: Actor): Promise<boolean> {
   const outcome = await db.transaction((tx) =>
-    capturePayment(tx, { paymentId: local.id, amount, provider: local.provider, now, actor: RECONCILIATION_ACTOR }),
+    capturePayment(tx, { paymentId: local.id, amount, provider: local.provider, now, actor }),
   );
   return outcome === 'captured' || outcome === 'late_capture_to_wallet';
 }
@@ -240,10 +243,15 @@ async function deadProvisioning(q: Queryable, issues: ReconciliationIssue[]): Pr
   for (const r of rows) issues.push({ kind: 'provisioning_dead', orderId: r.id, detail: `order ${r.status} with a dead provisioning job` });
 }
 
-/** One run: compare, repair, store the report. Safe to run concurrently (repairs are idempotent). */
-export async function runReconciliation(db: Db, now: Date, providers: ProviderDirectory): Promise<ReconciliationReport> {
+/**
+ * One run: compare, repair, store the report. Safe to run concurrently (repairs are idempotent).
+ * `actor` is who the repairs are booked to: the daily task, or the operator who asked for the run.
+ */
+export async function runReconciliation(
+  db: Db, now: Date, providers: ProviderDirectory, actor: Actor = RECONCILIATION_ACTOR,
+): Promise<ReconciliationReport> {
   const issues: ReconciliationIssue[] = [];
-  const payments = await comparePayments(db, providers, now, issues);
+  const payments = await comparePayments(db, providers, now, issues, actor);
   await mismatchEvents(db, now, issues);
   await stalePendingRefunds(db, now, issues);
   await deadProvisioning(db, issues);
