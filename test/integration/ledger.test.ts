@@ -53,6 +53,33 @@ forEachDatabase('the ledger', (get) => {
     ).rejects.toThrow(/does not sum to zero/);
     await expect(ctx.db.query(`UPDATE ledger_postings SET amount_minor = 1`)).rejects.toThrow(/append-only/);
     await expect(ctx.db.query(`DELETE FROM ledger_journals`)).rejects.toThrow(/append-only/);
+    await expect(ctx.db.query(`TRUNCATE ledger_postings, ledger_journals`)).rejects.toThrow(/append-only/);
+  });
+
+  it('keeps running balances in the database: an account cannot disagree with its postings, even written around the code', async () => {
+    const ctx = get();
+    const user = await newUser(ctx, 'usr_ledger_chain');
+    await ctx.db.transaction((tx) => postJournal(tx, {
+      idempotencyKey: 'chain:1', kind: 'wallet_topup', cause: { type: 'order', id: 'ord_chain' }, postedAt: now,
+      lines: [{ account: walletAccount(user, 'USD'), amountMinor: 300 }, { account: clearingAccount('sandbox', 'USD'), amountMinor: -300 }],
+    }, SYSTEM_ACTOR));
+    const wallet = `wallet:${user}:USD`;
+    // A balance bumped without a posting is refused at commit, and nothing changed.
+    await expect(ctx.db.query(`UPDATE ledger_accounts SET balance_minor = balance_minor + 100 WHERE code = $1`, [wallet]))
+      .rejects.toThrow(/postings say 300/);
+    // A balanced journal whose postings skip the running balance is refused too.
+    await expect(ctx.db.transaction(async (tx) => {
+      const ids = await tx.query<{ id: string; code: string }>(`SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])`, [[wallet, 'clearing:sandbox:USD']]);
+      const id = (code: string): string => ids.rows.find((r) => r.code === code)?.id ?? '';
+      await tx.query(`INSERT INTO ledger_journals (id, idempotency_key, kind, cause_type, cause_id, posted_at) VALUES ('jrn_chain', 'chain:raw', 'x', 't', 'i', now())`);
+      await tx.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor) VALUES ('jrn_chain', $1, 'USD', 50, 9999), ('jrn_chain', $2, 'USD', -50, -350)`,
+        [id(wallet), id('clearing:sandbox:USD')]);
+    })).rejects.toThrow(/breaks its running balance/);
+    // An account cannot be born with money.
+    await expect(ctx.db.query(`INSERT INTO ledger_accounts (id, code, kind, currency, allow_negative, balance_minor) VALUES ('acct_rich', 'rich:USD', 'revenue', 'USD', true, 1000)`))
+      .rejects.toThrow(/starts at zero/);
+    expect((await walletBalance(ctx.db, user, 'USD')).amountMinor).toBe(300);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
   });
 
   it('never lets a wallet go negative: an overdraft is 402 insufficient_funds and changes nothing', async () => {
