@@ -144,10 +144,7 @@ forEachDatabase('when provisioning finally fails', (get) => {
     const t = await order(ctx, b, { topupAmount: { amount: 100, currency: 'USD' }, paymentMethod: 'card' });
     await paySandbox(ctx, t.json.payment.id);
     // The subscriber spends the top-up before the carrier gives up on it.
-    await ctx.db.transaction((tx) => postJournal(tx, {
-      idempotencyKey: `test:spend:${t.json.id}`, kind: 'usage_charge', cause: { type: 'usage', id: `usage_${t.json.id}` }, postedAt: new Date(),
-      lines: [{ account: walletAccount(b.userId, 'USD'), amountMinor: -100 }, { account: systemAccount('usage_revenue', 'USD'), amountMinor: 100 }],
-    }, SYSTEM_ACTOR));
+    await spendFromWallet(ctx, b.userId, t.json.id, 100);
     const other = await paidCardOrder(ctx, 300);
     await runOutRetries(ctx);
     expect((await ctx.get(`/api/v1/orders/${t.json.id}`, { token: b.token })).json.status).toBe('failed');
@@ -224,10 +221,7 @@ forEachDatabase('when provisioning finally fails', (get) => {
     const b = await buyer(ctx);
     const t = await order(ctx, b, { topupAmount: { amount: 100, currency: 'USD' }, paymentMethod: 'card' });
     await paySandbox(ctx, t.json.payment.id);
-    await ctx.db.transaction((tx) => postJournal(tx, {
-      idempotencyKey: `test:spend:${t.json.id}`, kind: 'usage_charge', cause: { type: 'usage', id: `usage_${t.json.id}` }, postedAt: new Date(),
-      lines: [{ account: walletAccount(b.userId, 'USD'), amountMinor: -30 }, { account: systemAccount('usage_revenue', 'USD'), amountMinor: 30 }],
-    }, SYSTEM_ACTOR));
+    await spendFromWallet(ctx, b.userId, t.json.id, 30);
     await runOutRetries(ctx);
     const view = await ctx.get(`/api/v1/orders/${t.json.id}`, { token: b.token });
     expect([view.json.status, view.json.payment.status, view.json.payment.refunded.amount]).toEqual(['failed', 'partially_refunded', 70]);
@@ -436,10 +430,7 @@ forEachDatabase('what a refund takes back', (get) => {
     const b = await buyer(ctx);
     const t = await order(ctx, b, { planId: 'plan_demo_us_topup_10', paymentMethod: 'card' });
     await paySandbox(ctx, t.json.payment.id);
-    await ctx.db.transaction((tx) => postJournal(tx, {
-      idempotencyKey: `test:spend:${t.json.id}`, kind: 'usage_charge', cause: { type: 'usage', id: `usage_${t.json.id}` }, postedAt: new Date(),
-      lines: [{ account: walletAccount(b.userId, 'USD'), amountMinor: -150 }, { account: systemAccount('usage_revenue', 'USD'), amountMinor: 150 }],
-    }, SYSTEM_ACTOR));
+    await spendFromWallet(ctx, b.userId, t.json.id, 150);
     const r = await refund(ctx, t.json.id, { reason: 'all of it' });
     expect([r.status, r.json.amount.amount, r.json.bonusReversed, r.json.bonusShortfall], r.text)
       .toEqual([201, 1_000, { amount: 50, currency: 'USD' }, { amount: 150, currency: 'USD' }]);
@@ -448,3 +439,11 @@ forEachDatabase('what a refund takes back', (get) => {
     await expectLedgerSound(ctx);
   });
 });
+
+/** The subscriber spends from the wallet (a usage charge) — what happens to money between a top-up and its refund. */
+async function spendFromWallet(ctx: TestContext, userId: string, orderId: string, amountMinor: number): Promise<void> {
+  await ctx.db.transaction((tx) => postJournal(tx, {
+    idempotencyKey: `test:spend:${orderId}`, kind: 'usage_charge', cause: { type: 'usage', id: `usage_${orderId}` }, postedAt: new Date(),
+    lines: [{ account: walletAccount(userId, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
+  }, SYSTEM_ACTOR));
+}

@@ -9,6 +9,7 @@ import {
   extractSignedJson,
 } from '../../src/adapters/payments/alipay.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { closedLoopbackUrl } from '../support/closed-port.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -237,11 +238,8 @@ describe('Alipay refund call', () => {
   });
 
   it('throws ProviderUnavailableError when the gateway cannot be reached', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await expect(provider(`http://127.0.0.1:${port}/gateway.do`).refund({
+    const closedUrl = await closedLoopbackUrl();
+    await expect(provider(`${closedUrl}/gateway.do`).refund({
       paymentId: 'pay_abc', providerRef: 'pay_abc', refundId: 'ref_1', amount: { amountMinor: 10, currency: 'CNY' }, reason: 'x',
     })).rejects.toThrow(ProviderUnavailableError);
   });

@@ -5,6 +5,7 @@ import { X509Certificate, createSign, generateKeyPairSync } from 'node:crypto';
 import { PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
+import { closedLoopbackUrl } from '../support/closed-port.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -286,11 +287,8 @@ describe('PayPal API calls', () => {
     const { provider } = providerWithCert(TEST_CERT_PEM, baseUrl);
     await expect(provider.refund({ paymentId: 'pay_abc', providerRef: '5O190127TN364715T', refundId: 'ref_1', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
       .rejects.toThrow(ProviderUnavailableError);
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const offline = providerWithCert(TEST_CERT_PEM, `http://127.0.0.1:${port}`).provider;
+    const closedUrl = await closedLoopbackUrl();
+    const offline = providerWithCert(TEST_CERT_PEM, closedUrl).provider;
     await expect(offline.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
   });
 });

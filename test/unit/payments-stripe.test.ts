@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { StripeProvider } from '../../src/adapters/payments/stripe.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
+import { closedLoopbackUrl } from '../support/closed-port.ts';
 
 const secret = 'whsec_test_simkeep';
 const now = new Date('2025-03-01T12:00:00Z');
@@ -227,11 +228,8 @@ describe('Stripe API calls', () => {
     const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl });
     await expect(provider.refund({ paymentId: 'pay_abc', providerRef: 'cs_unknown', refundId: 'ref_2', amount: { amountMinor: 1, currency: 'USD' }, reason: 'x' }))
       .rejects.toThrow(ProviderUnavailableError);
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const offline = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2_000 });
+    const closedUrl = await closedLoopbackUrl();
+    const offline = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: closedUrl, timeoutMs: 2_000 });
     await expect(offline.createPayment(input)).rejects.toThrow(ProviderUnavailableError);
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '../../src/adapters/payments/wechat-pay.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
+import { closedLoopbackUrl } from '../support/closed-port.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -265,11 +266,8 @@ describe('WeChat Pay API calls', () => {
   });
 
   it('throws ProviderUnavailableError when WeChat Pay cannot be reached', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await expect(provider(`http://127.0.0.1:${port}`).createPayment({
+    const closedUrl = await closedLoopbackUrl();
+    await expect(provider(closedUrl).createPayment({
       paymentId: 'pay_abc', orderId: 'ord_1', amount: { amountMinor: 500, currency: 'CNY' }, description: 'x', returnUrl: 'https://a', notifyUrl: 'https://b',
     })).rejects.toThrow(ProviderUnavailableError);
   });
