@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signSandboxPayload } from '../../src/adapters/payments/sandbox-signature.ts';
@@ -12,6 +11,7 @@ import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.t
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, paymentJournals, plainPlan } from '../support/orders-fixtures.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
+import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 async function reconcile(ctx: TestContext) {
   const r = await ctx.post('/api/v1/admin/reconciliation', undefined, { token: await ctx.adminToken() });
@@ -147,10 +147,9 @@ beforeAll(async () => {
       res.end(JSON.stringify({ error: { type: 'invalid_request_error', code: 'resource_missing', message: 'unknown route' } }));
     });
   });
-  await new Promise<void>((resolve) => stripeApi.listen(0, '127.0.0.1', resolve));
-  stripeUrl = `http://127.0.0.1:${(stripeApi.address() as AddressInfo).port}`;
+  stripeUrl = await listenOnLoopback(stripeApi);
 });
-afterAll(() => new Promise<void>((resolve) => stripeApi.close(() => resolve())));
+afterAll(() => closeServer(stripeApi));
 
 const STRIPE_WEBHOOK_SECRET = 'whsec_test_reconciliation';
 

@@ -3,7 +3,6 @@
 // 127.0.0.1 answers the token, order and capture calls.
 import { createSign, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PaypalProvider, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
 import { ProviderUnavailableError } from '../../src/adapters/payments/types.ts';
@@ -11,6 +10,7 @@ import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan, walletOf } from '../support/orders-fixtures.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
+import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 const WEBHOOK_ID = '8PT597110X687430LKGECATA';
 const CERT_URL = 'https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77';
@@ -54,10 +54,9 @@ beforeAll(async () => {
       res.end('{"name":"RESOURCE_NOT_FOUND"}');
     });
   });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  apiUrl = await listenOnLoopback(api);
 });
-afterAll(() => new Promise<void>((resolve) => api.close(() => resolve())));
+afterAll(() => closeServer(api));
 
 /** The app's PayPal adapter, with the fake API and an injected cert fetcher that counts its calls. */
 function usePaypal(ctx: TestContext): { certFetches: string[]; setCertDown: (down: boolean) => void } {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import {
   AlipayProvider,
@@ -9,7 +8,7 @@ import {
   extractSignedJson,
 } from '../../src/adapters/payments/alipay.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
-import { closedLoopbackUrl } from '../support/closed-port.ts';
+import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -197,10 +196,9 @@ describe('Alipay refund call', () => {
         res.end(signed('alipay_trade_refund_response', inner));
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gateway.do`;
+    gatewayUrl = `${await listenOnLoopback(server)}/gateway.do`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => closeServer(server));
 
   it('sends a signed alipay.trade.refund and accepts a correctly signed answer', async () => {
     const result = await provider(gatewayUrl).refund({ paymentId: 'pay_abc', providerRef: 'pay_abc', refundId: 'ref_1', amount: { amountMinor: 10, currency: 'CNY' }, reason: 'provisioning failed' });

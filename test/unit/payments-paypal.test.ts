@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { X509Certificate, createSign, generateKeyPairSync } from 'node:crypto';
 import { PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
-import { closedLoopbackUrl } from '../support/closed-port.ts';
+import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -216,10 +215,9 @@ describe('PayPal API calls', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => closeServer(server));
 
   const input = {
     paymentId: 'pay_abc', orderId: 'ord_1', amount: { amountMinor: 1999, currency: 'USD' }, description: '30-day plan',
@@ -310,13 +308,9 @@ describe('PayPal operation deadline (API.md: 503 within 15 s)', () => {
         }, delayMs);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  afterAll(() => closeServer(server));
 
   const input = {
     paymentId: 'pay_slow', orderId: 'ord_1', amount: { amountMinor: 1999, currency: 'USD' }, description: 'x',

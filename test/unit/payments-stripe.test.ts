@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { StripeProvider } from '../../src/adapters/payments/stripe.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
-import { closedLoopbackUrl } from '../support/closed-port.ts';
+import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
 
 const secret = 'whsec_test_simkeep';
 const now = new Date('2025-03-01T12:00:00Z');
@@ -160,10 +159,9 @@ describe('Stripe API calls', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => closeServer(server));
 
   const input = {
     paymentId: 'pay_abc', orderId: 'ord_1', amount: { amountMinor: 1999, currency: 'USD' }, description: '30-day plan',
@@ -251,13 +249,9 @@ describe('Stripe operation deadline (API.md: 503 within 15 s)', () => {
         }, delayMs);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  afterAll(() => closeServer(server));
 
   it('gives the session lookup and the refund ONE budget, not one each', async () => {
     const provider = new StripeProvider({ secretKey: 'sk_test_x', webhookSecret: secret, apiBaseUrl: baseUrl, timeoutMs: 1_000 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { X509Certificate, createCipheriv, createPrivateKey, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   WechatPayProvider,
@@ -9,7 +8,7 @@ import {
 } from '../../src/adapters/payments/wechat-pay.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
-import { closedLoopbackUrl } from '../support/closed-port.ts';
+import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
   return generateKeyPairSync('rsa', {
@@ -218,10 +217,9 @@ describe('WeChat Pay API calls', () => {
         res.end(answer);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => closeServer(server));
 
   function verifyAuthorization(entry: { method: string; path: string; authorization: string; body: string }): boolean {
     const fields = Object.fromEntries([...entry.authorization.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
@@ -290,13 +288,9 @@ describe('WeChat Pay operation deadline (API.md: 503 within 15 s)', () => {
         }, 700);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listenOnLoopback(server);
   });
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  afterAll(() => closeServer(server));
 
   it('gives the order query and the refund ONE budget, not one each', async () => {
     const p = new WechatPayProvider({
