@@ -127,11 +127,11 @@ export interface Config {
   readonly registerLimitPerHour: number;
   readonly renewDaysBefore: number;
   /**
-   * The base URL people and providers reach. Without SIMKEEP_PUBLIC_URL it is derived from HOST and
-   * PORT, and once the server listens from the address it actually got (PORT=0 picks a free port):
-   * read it when needed, do not copy it at start.
+   * The base URL people and providers reach as configured: SIMKEEP_PUBLIC_URL, else derived from
+   * HOST and PORT. The running app's own (`AppDeps.publicUrl`) is the address it actually bound
+   * when PORT=0 picked a free port.
    */
-  publicUrl: string;
+  readonly publicUrl: string;
   /** Whether SIMKEEP_PUBLIC_URL set publicUrl (then listening never changes it). */
   readonly publicUrlExplicit: boolean;
   readonly logLevel: Env['SIMKEEP_LOG_LEVEL'];
