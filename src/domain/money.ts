@@ -91,6 +91,11 @@ export function toJson(m: Money): MoneyJson {
   return { amount: m.amountMinor, currency: m.currency };
 }
 
+/** The wire shape of stored columns (`amount_minor`, `currency`), as read: the row was valid when written. */
+export function moneyJson(amountMinor: number, currency: string): MoneyJson {
+  return { amount: amountMinor, currency };
+}
+
 export function fromJson(m: MoneyJson): Money {
   return money(m.amount, m.currency);
 }

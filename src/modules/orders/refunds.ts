@@ -12,11 +12,13 @@
 // Money only: a refund never takes back a plan's buckets or validity (the operator suspends or
 // terminates the line separately); a wallet bonus that came with the order is taken back in
 // proportion, never below a zero wallet (the shortfall is kept in the refund's detail).
+// The refund rows and the payment's reservation are the payments module's (reserveRefund,
+// insertRefund, settleRefund); the journals and their reversal are the ledger's.
 import { ProviderRejectedError, type PaymentProvider, type RefundResult } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { invariant } from '../../domain/invariant.ts';
-import { money, mulDivHalfUp, type Money } from '../../domain/money.ts';
+import { money, moneyJson, mulDivHalfUp, type Money, type MoneyJson } from '../../domain/money.ts';
 import { cancelJob, enqueue } from '../../jobs/queue.ts';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
 import { releasePromotions } from '../catalog/service.ts';
@@ -51,22 +53,22 @@ export interface RefundView {
   id: string;
   orderId: string;
   paymentId: string;
-  amount: { amount: number; currency: string };
+  amount: MoneyJson;
   destination: RefundDestination;
   status: RefundRow['status'];
   reason: string;
   /** The wallet bonus taken back with this refund, and the part of it the wallet could not cover. */
-  bonusReversed?: { amount: number; currency: string };
-  bonusShortfall?: { amount: number; currency: string };
+  bonusReversed?: MoneyJson;
+  bonusShortfall?: MoneyJson;
   createdAt: string;
   updatedAt: string;
 }
 
 export const toRefundView = (r: RefundRow): RefundView => ({
-  id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: { amount: r.amount_minor, currency: r.currency },
+  id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: moneyJson(r.amount_minor, r.currency),
   destination: r.destination, status: r.status, reason: r.reason,
-  ...(r.detail.bonusReversedMinor !== undefined ? { bonusReversed: { amount: r.detail.bonusReversedMinor, currency: r.currency } } : {}),
-  ...(r.detail.bonusShortfallMinor ? { bonusShortfall: { amount: r.detail.bonusShortfallMinor, currency: r.currency } } : {}),
+  ...(r.detail.bonusReversedMinor !== undefined ? { bonusReversed: moneyJson(r.detail.bonusReversedMinor, r.currency) } : {}),
+  ...(r.detail.bonusShortfallMinor ? { bonusShortfall: moneyJson(r.detail.bonusShortfallMinor, r.currency) } : {}),
   createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
 });
 
@@ -214,7 +216,7 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
   invariant(refund, 'a refund with this idempotency was recorded under the lock');
   await recordAudit(tx, input.actor, {
     action: 'refund.create', targetType: 'order', targetId: order.id, at: now,
-    details: { refundId: id, amount: { amount: amountMinor, currency: payment.currency }, destination, reason: input.reason.slice(0, 200), ...detail },
+    details: { refundId: id, amount: moneyJson(amountMinor, payment.currency), destination, reason: input.reason.slice(0, 200), ...detail },
   });
   if (destination === 'wallet') await settleRefundState(tx, order.id, payment.id, now);
   else {

@@ -1,15 +1,17 @@
 // Orders: a subscriber buys a plan or a wallet top-up for one of their lines and pays by a hosted
 // provider (card, PayPal, Alipay, WeChat Pay), the wallet or a voucher. Owns `orders`,
-// `order_events`, `refunds`, `vouchers`, `reconciliation_reports`. Invariants: one order per
+// `order_events`, `vouchers`, `reconciliation_reports`; decides when a payment or refund changes,
+// through the payments module's operations (payments owns `payments` and `refunds`) and posts
+// money only through the ledger's. Invariants: one order per
 // (user, Idempotency-Key) (unique index); credit only for a captured payment, once (settlement.ts);
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
-import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
 import type { Logger } from 'pino';
+import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import type { Money } from '../../domain/money.ts';
+import { toJson, type Money } from '../../domain/money.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor } from '../audit/service.ts';
 import { priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
@@ -129,7 +131,7 @@ async function createOrderRecords(
       // A top-up order carries no plan (orders CHECK): a top-up plan only names the amount.
       orderId, input.userId, priced.lineId, priced.kind, priced.kind === 'plan' && priced.plan ? JSON.stringify(priced.plan) : null, priced.quoteId,
       priced.subtotal.amountMinor, discountMinor, priced.total.amountMinor, priced.total.currency,
-      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: { amount: d.amount.amountMinor, currency: d.amount.currency } }))),
+      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: toJson(d.amount) }))),
       JSON.stringify({ dataMb: priced.bonus.dataMb, validityDays: priced.bonus.validityDays, walletCreditMinor: priced.bonus.walletCredit.amountMinor }),
       priced.promotionIds, input.paymentMethod, input.idempotencyKey, new Date(now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000), now,
     ],

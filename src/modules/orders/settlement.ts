@@ -8,7 +8,7 @@
 // Lock order, everywhere an order and its payment change together: the payment row, then the order.
 import type { Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
-import type { Money } from '../../domain/money.ts';
+import { moneyJson, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
 import { getPayment, markPaymentCaptured, markPaymentFailed, refundLateCaptureToWallet, type PaymentRow } from '../payments/service.ts';
@@ -46,7 +46,7 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
     // Never credit a different amount than the order's: record it for an operator to resolve.
     await recordAudit(tx, input.actor, {
       action: 'payment.amount_mismatch', targetType: 'payment', targetId: payment.id, at: input.now,
-      details: { expected: { amount: payment.amount_minor, currency: payment.currency }, received: { amount: input.amount.amountMinor, currency: input.amount.currency } },
+      details: { expected: moneyJson(payment.amount_minor, payment.currency), received: toJson(input.amount) },
     });
     return 'amount_mismatch';
   }

@@ -8,6 +8,7 @@ import type { Queryable } from '../../db/types.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
+import { moneyJson } from '../../domain/money.ts';
 import { SANDBOX_SIGNATURE_HEADER, signSandboxPayload } from '../../adapters/payments/sandbox-signature.ts';
 import { newSandboxEventId, sandboxWebhookKey, type SandboxEvent } from './sandbox-events.ts';
 
@@ -58,7 +59,7 @@ export async function completeSandboxPayment(db: Db, now: Date, paymentId: strin
     if (!row) return { status: (await getSandboxPayment(tx, paymentId)).status };
     const event: SandboxEvent = {
       id: eventId, type: outcome === 'succeeded' ? 'payment.succeeded' : 'payment.failed', paymentId,
-      amount: { amount: row.amount_minor, currency: row.currency }, createdAt: now.toISOString(),
+      amount: moneyJson(row.amount_minor, row.currency), createdAt: now.toISOString(),
     };
     for (let delivery = 1; delivery <= SANDBOX_DELIVERIES_PER_EVENT; delivery++) {
       await enqueue(tx, {

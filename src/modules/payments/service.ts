@@ -249,3 +249,66 @@ export async function settlePaymentRefundState(tx: Queryable, paymentId: string,
   );
   return rows[0]?.full ?? false;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads for reconciliation (orders/reconciliation.ts compares them with each provider's books).
+
+/** An external payment with what its refunds to the provider add up to here. */
+export interface PaymentForReconciliation {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_ref: string | null;
+  amount_minor: number;
+  currency: string;
+  captured: boolean;
+  /** Σ of this payment's refunds to the provider that succeeded / are still pending here. */
+  refunded_ok_minor: number;
+  refunded_pending_minor: number;
+}
+
+/** Payments through a provider (not wallet or voucher) created since `since`, in id order after `afterId`. */
+export async function externalPaymentsSince(q: Queryable, since: Date, afterId: string, limit: number): Promise<PaymentForReconciliation[]> {
+  const { rows } = await q.query<PaymentForReconciliation>(
+    `SELECT p.id, p.order_id, p.provider, p.provider_ref, p.amount_minor, p.currency, p.captured_at IS NOT NULL AS captured,
+            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
+                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'succeeded'), 0)::bigint AS refunded_ok_minor,
+            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
+                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'pending'), 0)::bigint AS refunded_pending_minor
+       FROM payments p
+      WHERE p.provider NOT IN ('wallet', 'voucher') AND p.created_at >= $1 AND p.id > $2
+      ORDER BY p.id LIMIT $3`,
+    [since, afterId, limit],
+  );
+  return rows;
+}
+
+export interface RecordedPaymentEvent {
+  provider: string;
+  event_id: string;
+  payment_id: string | null;
+  order_id: string | null;
+  outcome: string;
+  summary: Record<string, unknown>;
+}
+
+/** Provider events received since `since` whose recorded outcome is one of `outcomes`, oldest first. */
+export async function paymentEventsWithOutcome(q: Queryable, outcomes: readonly string[], since: Date, limit: number): Promise<RecordedPaymentEvent[]> {
+  const { rows } = await q.query<RecordedPaymentEvent>(
+    `SELECT e.provider, e.event_id, e.payment_id, p.order_id, e.outcome, e.summary
+       FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id
+      WHERE e.outcome = ANY($1::text[]) AND e.received_at >= $2
+      ORDER BY e.received_at, e.event_id LIMIT $3`,
+    [outcomes, since, limit],
+  );
+  return rows;
+}
+
+/** Refunds still pending that were recorded before `before`, oldest first. */
+export async function refundsPendingSince(q: Queryable, before: Date, limit: number): Promise<RefundRow[]> {
+  const { rows } = await q.query<RefundRow>(
+    `SELECT * FROM refunds WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
+    [before, limit],
+  );
+  return rows;
+}

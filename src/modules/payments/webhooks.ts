@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
-import type { Money } from '../../domain/money.ts';
+import { toJson, type Money } from '../../domain/money.ts';
 import { SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import type { PaymentProviders } from './registry.ts';
@@ -81,9 +81,9 @@ function summaryOf(event: NotificationEvent): Record<string, unknown> {
   if (event.type === 'payment_failed') return { ...base, reason: event.reason.slice(0, 200) };
   if (event.type === 'refund_succeeded' && event.refundId !== undefined) {
     const m = event.thisRefundAmount;
-    return { ...base, refundId: event.refundId.slice(0, 100), thisRefundAmount: { amount: m.amountMinor, currency: m.currency } };
+    return { ...base, refundId: event.refundId.slice(0, 100), thisRefundAmount: toJson(m) };
   }
-  return { ...base, amount: { amount: event.amount.amountMinor, currency: event.amount.currency } };
+  return { ...base, amount: toJson(event.amount) };
 }
 
 /** Dedupe record and effect in the caller's transaction. */
