@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/types.ts';
 import { notFound } from '../../domain/errors.ts';
 import { money, moneyJson, type Money, type MoneyJson } from '../../domain/money.ts';
 import { paymentOfOrder, toPaymentView, type PaymentView } from '../payments/service.ts';
-import type { PaymentMethod } from '../payments/registry.ts';
+import type { PaymentMethod } from '../payments/service.ts';
 import type { PlanSnapshot } from '../catalog/service.ts';
 
 export type { PlanSnapshot };
