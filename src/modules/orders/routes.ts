@@ -7,7 +7,7 @@ import { requestLocale } from '../../http/locale.ts';
 import { problem, sendProblem } from '../../http/problem.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import type { App } from '../../http/types.ts';
-import { fromJson } from '../../domain/money.ts';
+import { fromRequestJson } from '../../domain/money.ts';
 import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
 import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
 import { renderReceipt } from './receipt.ts';
@@ -29,7 +29,7 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     return sendIdempotent(db, request, reply, async () => {
       const order = await placeOrder(orderDeps, {
         ...rest, userId, locale, actor: actorOf(request), paymentMethod: paymentMethod as PaymentMethod,
-        topupAmount: topupAmount ? fromJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+        topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
       });
       return { status: 201, body: order };
     });
