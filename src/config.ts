@@ -110,10 +110,10 @@ export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly port: number;
   readonly host: string;
-  readonly database: { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+  readonly database: Readonly<{ kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string }>;
   /** Explicit key, or null: then it is generated into the data dir on the first embedded start. */
   readonly secretKeyHex: string | null;
-  readonly admin: { email: string; password: string } | null;
+  readonly admin: Readonly<{ email: string; password: string }> | null;
   /** null = decide at start (seed when the embedded database is empty). */
   readonly demo: boolean | null;
   readonly sandbox: boolean;
@@ -127,26 +127,26 @@ export interface Config {
   readonly registerLimitPerHour: number;
   readonly renewDaysBefore: number;
   /**
-   * The base URL people and providers reach. Without SIMKEEP_PUBLIC_URL it is derived from HOST and
-   * PORT, and once the server listens from the address it actually got (PORT=0 picks a free port):
-   * read it when needed, do not copy it at start.
+   * The base URL people and providers reach as configured: SIMKEEP_PUBLIC_URL, else derived from
+   * HOST and PORT. The running app's own (`AppDeps.publicUrl`) is the address it actually bound
+   * when PORT=0 picked a free port.
    */
-  publicUrl: string;
+  readonly publicUrl: string;
   /** Whether SIMKEEP_PUBLIC_URL set publicUrl (then listening never changes it). */
   readonly publicUrlExplicit: boolean;
   readonly logLevel: Env['SIMKEEP_LOG_LEVEL'];
   /** The simulated carrier's behaviour (demo and tests): latency and share of failed requests. */
-  readonly simulatedCarrier: { latencyMs: number; failureRate: number };
-  readonly providers: ProviderCredentials;
-  readonly smtp: { url: string; from: string } | null;
+  readonly simulatedCarrier: Readonly<{ latencyMs: number; failureRate: number }>;
+  readonly providers: Readonly<ProviderCredentials>;
+  readonly smtp: Readonly<{ url: string; from: string }> | null;
 }
 
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
 export interface ProviderCredentials {
-  stripe?: { secretKey: string; webhookSecret: string };
-  alipay?: { appId: string; privateKey: string; publicKey: string };
-  wechatPay?: { mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string };
-  paypal?: { clientId: string; clientSecret: string; webhookId: string };
+  readonly stripe?: Readonly<{ secretKey: string; webhookSecret: string }>;
+  readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string }>;
+  readonly wechatPay?: Readonly<{ mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string }>;
+  readonly paypal?: Readonly<{ clientId: string; clientSecret: string; webhookId: string }>;
 }
 
 /** Registrations per client IP per hour when SIMKEEP_REGISTER_LIMIT_PER_HOUR is unset outside sandbox mode. */

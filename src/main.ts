@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`;
   const lines = [
     `simkeep listening on ${httpUrlOf(config.host, port)}  (${Math.round(performance.now() - startedAt)} ms)`,
-    `  public URL: ${config.publicUrl}`,
+    `  public URL: ${app.deps.publicUrl()}`,
     `  database: ${where}; migrations applied now: ${app.startup.migrationsApplied.length}; demo data: ${app.startup.seeded ? 'seeded' : 'not seeded'}`,
     `  worker: ${config.worker ? 'on' : 'off'}; sandbox: ${config.sandbox ? 'on' : 'off'}${app.startup.adminEmail ? `; admin: ${app.startup.adminEmail}` : ''}`,
   ];

@@ -1,5 +1,6 @@
 // The closed vocabulary of expected failures. Use cases throw a DomainError carrying the stable API
-// `code`; the HTTP layer maps `kind` to a status in one place (src/http/errors.ts).
+// `code`; each kind has one HTTP status, in one table below (used by http/problem.ts and by the
+// idempotency records, which keep a refusal's status for replays).
 
 export type ErrorKind =
   | 'validation' // 422 (400 for malformed requests)
@@ -14,6 +15,22 @@ export type ErrorKind =
   | 'too_large' // 413
   | 'rate_limited' // 429
   | 'unavailable'; // 503
+
+/** The HTTP status of each kind — the only such table. */
+export const HTTP_STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  validation: 422,
+  bad_request: 400,
+  unauthenticated: 401,
+  payment_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  locked: 423,
+  rate_limited: 429,
+  unavailable: 503,
+};
 
 export interface FieldError {
   path: string;

@@ -91,8 +91,21 @@ export function toJson(m: Money): MoneyJson {
   return { amount: m.amountMinor, currency: m.currency };
 }
 
+/** The wire shape of stored columns (`amount_minor`, `currency`), as read: the row was valid when written. */
+export function moneyJson(amountMinor: number, currency: string): MoneyJson {
+  return { amount: amountMinor, currency };
+}
+
 export function fromJson(m: MoneyJson): Money {
   return money(m.amount, m.currency);
+}
+
+/**
+ * The wire shape as the client sent it, not yet judged: the use case answers a fraction of a minor
+ * unit or an unknown currency with 422 invalid_amount (API.md), where fromJson would assert.
+ */
+export function fromRequestJson(m: MoneyJson): Money {
+  return { amountMinor: m.amount, currency: m.currency };
 }
 
 /** Human display, e.g. `$5.00` / `¥5.00`; locale-aware through Intl. */

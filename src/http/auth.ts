@@ -65,7 +65,7 @@ export function registerAuthentication(app: App, deps: AppDeps): void {
 }
 
 export function setSessionCookies(reply: FastifyReply, deps: AppDeps, token: string, maxAgeSeconds: number): void {
-  const secure = deps.config.publicUrl.startsWith('https://');
+  const secure = deps.publicUrl().startsWith('https://');
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: maxAgeSeconds });
   reply.setCookie(CSRF_COOKIE, csrfTokenFor(deps.secretKey, token), { path: '/', httpOnly: false, sameSite: 'lax', secure, maxAge: maxAgeSeconds });
 }

@@ -4,23 +4,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DomainError, type ErrorKind, type FieldError } from '../domain/errors.ts';
+import { DomainError, HTTP_STATUS_OF_KIND, type FieldError } from '../domain/errors.ts';
 import { PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/types.ts';
-
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  validation: 422,
-  bad_request: 400,
-  unauthenticated: 401,
-  payment_required: 402,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  gone: 410,
-  too_large: 413,
-  locked: 423,
-  rate_limited: 429,
-  unavailable: 503,
-};
 
 export interface Problem {
   type: string;
@@ -74,7 +59,7 @@ const PG_UNTRANSLATABLE_CHARACTER = '22P05';
 export function toProblem(error: unknown): Problem | null {
   if (error instanceof DomainError) {
     const { errors, retryAfterSeconds: _retry, ...rest } = error.extra;
-    return problem(STATUS_BY_KIND[error.kind], error.code, error.message, { ...(errors ? { errors } : {}), ...rest });
+    return problem(HTTP_STATUS_OF_KIND[error.kind], error.code, error.message, { ...(errors ? { errors } : {}), ...rest });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((v) => ({

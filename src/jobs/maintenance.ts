@@ -1,6 +1,6 @@
 // Housekeeping every worker runs: forget idempotency keys past their retention, drop stale
 // rate-limit windows and finished jobs. All of it is idempotent and bounded.
-import type { AppDeps } from '../http/types.ts';
+import type { AppDeps } from '../app-deps.ts';
 import { pruneIdempotencyKeys } from '../modules/idempotency/service.ts';
 
 const MAINTENANCE_EVERY_MS = 10 * 60 * 1000;

@@ -6,9 +6,18 @@ import type { Queryable } from '../db/types.ts';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JobPayload = { [key: string]: JsonValue };
 
-export interface EnqueueInput {
-  queue: string;
-  payload: JobPayload;
+/**
+ * Queue name → the payload its jobs carry. Each module declares its own queues beside the code that
+ * enqueues them (`declare module '…/jobs/queue.ts' { interface JobPayloads { provisioning: {…} } }`),
+ * so `enqueue` and `Worker.register` type-check a payload against its queue.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by each module's declaration
+export interface JobPayloads {}
+export type QueueName = keyof JobPayloads & string;
+
+export interface EnqueueInput<Q extends QueueName = QueueName> {
+  queue: Q;
+  payload: JobPayloads[Q];
   /** Application-clock time it becomes due. */
   runAt: Date;
   /** When set, a second enqueue with the same key is a no-op (exactly one job per cause). */
@@ -16,7 +25,7 @@ export interface EnqueueInput {
   maxAttempts?: number;
 }
 
-export async function enqueue(tx: Queryable, job: EnqueueInput): Promise<void> {
+export async function enqueue<Q extends QueueName>(tx: Queryable, job: EnqueueInput<Q>): Promise<void> {
   await tx.query(
     `INSERT INTO jobs (queue, payload, run_at, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (dedupe_key) DO NOTHING`,

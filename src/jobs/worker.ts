@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.ts';
 import type { AppClock } from '../modules/clock/service.ts';
-import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, retryJob, type ClaimedJob, type JobPayload } from './queue.ts';
+import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, retryJob, type ClaimedJob, type JobPayload, type JobPayloads, type QueueName } from './queue.ts';
 
 export const POLL_INTERVAL_MS = 500;
 const CLAIM_BATCH_MAX = 20;
@@ -29,14 +29,14 @@ export interface JobContext {
   lastAttempt: boolean;
 }
 
-export type JobHandler = (payload: JobPayload, ctx: JobContext) => Promise<void>;
+export type JobHandler<P = JobPayload> = (payload: P, ctx: JobContext) => Promise<void>;
 export type PeriodicTask = (ctx: { db: Db; clock: AppClock; log: Logger }) => Promise<void>;
 
 /**
  * The compensation run when a job's last attempt failed, before it is marked dead. Must be
  * idempotent: it runs again if it throws or its process dies midway.
  */
-export type DeadLetterHandler = (payload: JobPayload, ctx: JobContext, error: string) => Promise<void>;
+export type DeadLetterHandler<P = JobPayload> = (payload: P, ctx: JobContext, error: string) => Promise<void>;
 
 export class Worker {
   private readonly handlers = new Map<string, { run: JobHandler; onDead?: DeadLetterHandler }>();
@@ -49,8 +49,9 @@ export class Worker {
 
   constructor(private readonly db: Db, private readonly clock: AppClock, private readonly log: Logger) {}
 
-  register(queue: string, run: JobHandler, onDead?: DeadLetterHandler): void {
-    this.handlers.set(queue, { run, onDead });
+  /** The payload read back is the one `enqueue` type-checked for this queue (stored as JSON). */
+  register<Q extends QueueName>(queue: Q, run: JobHandler<JobPayloads[Q]>, onDead?: DeadLetterHandler<JobPayloads[Q]>): void {
+    this.handlers.set(queue, { run: run as JobHandler, onDead: onDead as DeadLetterHandler | undefined });
   }
 
   every(name: string, everyMs: number, run: PeriodicTask): void {

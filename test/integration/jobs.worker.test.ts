@@ -7,8 +7,15 @@ import { enqueue } from '../../src/jobs/queue.ts';
 import { COMPENSATION_ATTEMPTS_MAX, Worker } from '../../src/jobs/worker.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 
+// The test's own queues (one per recorder), declared like every module declares its queues.
+declare module '../../src/jobs/queue.ts' {
+  interface JobPayloads {
+    [testQueue: `test_${string}`]: { n?: number };
+  }
+}
+
 interface Recorder {
-  queue: string;
+  queue: `test_${string}`;
   runs: number;
   compensations: string[];
   worker: Worker;
@@ -16,7 +23,7 @@ interface Recorder {
 
 /** A worker of its own with one queue whose job always fails and whose compensation fails `failures` times. */
 function failingQueue(ctx: TestContext, failures: number): Recorder {
-  const rec: Recorder = { queue: `test_${randomUUID().slice(0, 8)}`, runs: 0, compensations: [], worker: new Worker(ctx.db, ctx.app.deps.clock, pino({ level: 'silent' })) };
+  const rec: Recorder = { queue: `test_${randomUUID().slice(0, 8)}` as const, runs: 0, compensations: [], worker: new Worker(ctx.db, ctx.app.deps.clock, pino({ level: 'silent' })) };
   rec.worker.register(rec.queue, async () => {
     rec.runs++;
     throw new Error('carrier says no');

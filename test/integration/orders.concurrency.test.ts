@@ -6,7 +6,6 @@ import { signSandboxPayload } from '../../src/adapters/payments/sandbox-signatur
 import { money } from '../../src/domain/money.ts';
 import { SYSTEM_ACTOR } from '../../src/modules/audit/service.ts';
 import { refundOrder } from '../../src/modules/orders/refunds.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, plainPlan, walletOf } from '../support/orders-fixtures.ts';
@@ -74,7 +73,7 @@ forEachDatabase('racing requests on one order', (get) => {
     const plan = await plainPlan(ctx, PRICE_MINOR);
     const created = await order(ctx, b, { planId: plan.id, paymentMethod: 'card' });
     await paySandbox(ctx, created.json.payment.id);
-    const deps = { db: ctx.db, clock: ctx.app.deps.clock, providers: paymentProvidersOf(ctx.app.deps) };
+    const deps = { db: ctx.db, clock: ctx.app.deps.clock, providers: ctx.app.deps.payments };
     const input = { orderId: created.json.id, amount: money(100, 'USD'), reason: 'twice', idempotency: `key:${randomUUID()}`, actor: SYSTEM_ACTOR };
     const both = await Promise.all([refundOrder(deps, input), refundOrder(deps, input), refundOrder(deps, input)]);
     expect(new Set(both.map((r) => r.id)).size).toBe(1);

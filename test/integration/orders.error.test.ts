@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { DomainError } from '../../src/domain/errors.ts';
-import { PaymentProviders, paymentProvidersOf } from '../../src/modules/payments/registry.ts';
+import { PaymentProviders } from '../../src/modules/payments/registry.ts';
 import { createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, plainPlan, topUp, walletOf } from '../support/orders-fixtures.ts';
@@ -125,7 +125,7 @@ forEachDatabase('orders that cannot go through', (get) => {
     const ctx = get();
     const b = await buyer(ctx);
     const plan = await plainPlan(ctx, 500);
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const sandbox = registry.byName('sandbox') as PaymentProvider;
     const down: PaymentProvider = { ...sandbox, name: 'sandbox', createPayment: async () => { throw new ProviderUnavailableError('down'); }, parseNotification: (n) => sandbox.parseNotification(n), acknowledge: (e) => sandbox.acknowledge(e), refund: (i) => sandbox.refund(i) };
     const key = randomUUID();
@@ -147,7 +147,7 @@ forEachDatabase('orders that cannot go through', (get) => {
 
 /** The sandbox, with its createPayment replaced. */
 function sandboxCreating(ctx: TestContext, createPayment: PaymentProvider['createPayment']): { restore: () => void } {
-  const registry = paymentProvidersOf(ctx.app.deps);
+  const registry = ctx.providers;
   const sandbox = registry.byName('sandbox') as PaymentProvider;
   registry.override('sandbox', withReplaced(sandbox, { createPayment }));
   return { restore: () => registry.override('sandbox', sandbox) };

@@ -14,11 +14,9 @@ import type { CarrierAdapter } from '../../src/adapters/carriers/types.ts';
 import { money } from '../../src/domain/money.ts';
 import { SYSTEM_ACTOR } from '../../src/modules/audit/service.ts';
 import { verifyLedger } from '../../src/modules/ledger/service.ts';
-import { carrierOf, setCarrier } from '../../src/modules/orders/carrier.ts';
 import { REFUND_RETRY_FIRST_DELAY_SECONDS } from '../../src/modules/orders/refunds.ts';
 import { ORDER_PAYMENT_WINDOW_SECONDS } from '../../src/modules/orders/service.ts';
 import { capturePayment } from '../../src/modules/orders/settlement.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, order, plainPlan, type Buyer } from '../support/orders-fixtures.ts';
@@ -310,13 +308,12 @@ forEachDatabase('orders under random webhooks, refunds, provider failures and cr
   it('keeps the ledger balanced, credits only captured payments, once, and agrees with the provider\'s books', async () => {
     const ctx = get();
     const plan = await plainPlan(ctx, PRICE_MINOR);
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const realSandbox = registry.byName('sandbox') as PaymentProvider;
-    const realCarrier = carrierOf(ctx.app.deps);
     const sandbox = new ScriptedSandbox(realSandbox);
     const carrier = new DoomingCarrier();
     registry.override('sandbox', sandbox.provider());
-    setCarrier(ctx.app.deps, carrier);
+    ctx.carrier.use(carrier);
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: STEPS_MIN, maxLength: STEPS_MAX, size: 'max' }), async (steps) => {
@@ -335,7 +332,7 @@ forEachDatabase('orders under random webhooks, refunds, provider failures and cr
       );
     } finally {
       registry.override('sandbox', realSandbox);
-      setCarrier(ctx.app.deps, realCarrier);
+      ctx.carrier.use(null);
     }
   }, 240_000);
 });

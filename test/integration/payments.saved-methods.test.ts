@@ -3,7 +3,6 @@
 // its signed webhooks, exactly like a payment made on its page.
 import { expect, it } from 'vitest';
 import { ProviderRejectedError, type ChargeSavedMethodInput } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import type { SandboxProvider } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan } from '../support/orders-fixtures.ts';
@@ -19,7 +18,7 @@ async function awaitingOrder(ctx: TestContext) {
   return { b, orderId: created.json.id as string, paymentId: created.json.payment.id as string, input };
 }
 
-const sandboxOf = (ctx: TestContext) => paymentProvidersOf(ctx.app.deps).byName('sandbox') as SandboxProvider;
+const sandboxOf = (ctx: TestContext) => ctx.providers.byName('sandbox') as SandboxProvider;
 
 forEachDatabase('saved payment methods (sandbox provider)', (get) => {
   it('charges a saved method it issued and settles the order through its webhooks, once', async () => {

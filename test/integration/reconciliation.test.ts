@@ -6,7 +6,6 @@ import { signSandboxPayload } from '../../src/adapters/payments/sandbox-signatur
 import { StripeProvider } from '../../src/adapters/payments/stripe.ts';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { RECONCILIATION_BATCH_SIZE, RECONCILIATION_UNREACHABLE_STREAK_MAX, RECONCILIATION_WINDOW_DAYS } from '../../src/modules/orders/reconciliation.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, paymentJournals, plainPlan } from '../support/orders-fixtures.ts';
@@ -155,7 +154,7 @@ const STRIPE_WEBHOOK_SECRET = 'whsec_test_reconciliation';
 
 forEachDatabase('daily reconciliation across providers', (get) => {
   const useFakeStripe = (ctx: TestContext) =>
-    paymentProvidersOf(ctx.app.deps).override('stripe', new StripeProvider({ secretKey: 'sk_test_local', webhookSecret: STRIPE_WEBHOOK_SECRET, apiBaseUrl: stripeUrl, timeoutMs: 3_000 }));
+    ctx.providers.override('stripe', new StripeProvider({ secretKey: 'sk_test_local', webhookSecret: STRIPE_WEBHOOK_SECRET, apiBaseUrl: stripeUrl, timeoutMs: 3_000 }));
 
   async function stripeOrder(ctx: TestContext) {
     useFakeStripe(ctx);
@@ -238,7 +237,7 @@ forEachDatabase('daily reconciliation across providers', (get) => {
 
   it('reports a provider refund still pending after 24 hours', async () => {
     const ctx = get();
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const sandbox = registry.byName('sandbox') as PaymentProvider;
     registry.override('sandbox', withReplaced(sandbox, { refund: async (i) => ({ providerRefundRef: `sbx_re_${i.refundId}`, status: 'pending' }) }));
     try {

@@ -6,7 +6,6 @@ import {
 import { SYSTEM_ACTOR } from '../../src/modules/audit/service.ts';
 import { postJournal, systemAccount, verifyLedger, walletAccount } from '../../src/modules/ledger/service.ts';
 import { REFUND_PROVIDER_ATTEMPTS_MAX, REFUND_RETRY_FIRST_DELAY_SECONDS } from '../../src/modules/orders/refunds.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { buyer, expectLedgerSound, order, paySandbox, plainPlan, walletOf, type Buyer } from '../support/orders-fixtures.ts';
@@ -233,7 +232,7 @@ forEachDatabase('when provisioning finally fails', (get) => {
 
 /** The sandbox, with its refund call replaced (its books stay the real sandbox's). */
 function withSandboxRefund(ctx: TestContext, refund: (sandbox: PaymentProvider, input: RefundInput) => Promise<RefundResult>): { restore: () => void } {
-  const registry = paymentProvidersOf(ctx.app.deps);
+  const registry = ctx.providers;
   const sandbox = registry.byName('sandbox') as PaymentProvider;
   registry.override('sandbox', withReplaced(sandbox, { refund: (i) => refund(sandbox, i) }));
   return { restore: () => registry.override('sandbox', sandbox) };

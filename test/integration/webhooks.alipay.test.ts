@@ -5,7 +5,6 @@
 import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { expectLedgerSound, paymentJournals, yuanBuyer } from '../support/orders-fixtures.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
@@ -91,7 +90,7 @@ forEachDatabase('Alipay notifications over HTTP (form-encoded, RSA2)', (get) => 
 
   it('confirms a pending refund when Alipay notifies the refund, once', async () => {
     const ctx = get();
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const alipay = registry.byName('alipay') as PaymentProvider;
     // The refund call goes to Alipay's gateway; a stand-in answers "accepted, money not moved yet".
     registry.override('alipay', withReplaced(alipay, { refund: async (i) => ({ providerRefundRef: `${TRADE_NO}/${i.refundId}`, status: 'pending' }) }));

@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PaypalProvider, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
 import { ProviderUnavailableError } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan, walletOf } from '../support/orders-fixtures.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
@@ -62,7 +61,7 @@ afterAll(() => closeServer(api));
 function usePaypal(ctx: TestContext): { certFetches: string[]; setCertDown: (down: boolean) => void } {
   const certFetches: string[] = [];
   let certDown = false;
-  paymentProvidersOf(ctx.app.deps).override('paypal', new PaypalProvider({
+  ctx.providers.override('paypal', new PaypalProvider({
     clientId: 'client', clientSecret: 'secret', webhookId: WEBHOOK_ID, baseUrl: apiUrl, timeoutMs: 3_000,
     fetchCert: async (url) => {
       certFetches.push(url);

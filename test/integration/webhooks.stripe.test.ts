@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan, walletOf } from '../support/orders-fixtures.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
@@ -13,7 +12,7 @@ import { withReplaced } from '../support/provider-stand-ins.ts';
 const STRIPE_WEBHOOK_SECRET = 'whsec_test_simkeep_checkout';
 
 function useLocalCheckout(ctx: TestContext): void {
-  const registry = paymentProvidersOf(ctx.app.deps);
+  const registry = ctx.providers;
   const stripe = registry.byName('stripe') as PaymentProvider;
   registry.override('stripe', withReplaced(stripe, {
     createPayment: async (i) => ({ providerRef: `cs_test_${i.paymentId}`, action: { type: 'redirect', url: 'https://checkout.stripe.test/x' } }),

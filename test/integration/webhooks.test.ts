@@ -4,7 +4,6 @@ import { expect, it } from 'vitest';
 import { alipayNotifySignContent } from '../../src/adapters/payments/alipay.ts';
 import { signSandboxPayload } from '../../src/adapters/payments/sandbox-signature.ts';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { sandboxWebhookKey } from '../../src/modules/payments/sandbox-provider.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
@@ -141,7 +140,7 @@ function alipayNotification(fields: Record<string, string>): string {
 forEachDatabase('provider webhooks (Stripe and Alipay, signed locally)', (get) => {
   it('applies a Stripe checkout.session.completed signed with the webhook secret, once', async () => {
     const ctx = get();
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const stripe = registry.byName('stripe') as PaymentProvider;
     // Checkout sessions are created over the network; here a local stand-in answers, and every
     // notification still goes through the real adapter's signature check.

@@ -4,7 +4,6 @@ import { createCipheriv, createSign, generateKeyPairSync, randomBytes, randomUUI
 import { expect, it } from 'vitest';
 import { wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay.ts';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
-import { paymentProvidersOf } from '../../src/modules/payments/registry.ts';
 import { forEachDatabase } from '../support/harness.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
 import { expectLedgerSound, paymentJournals, yuanBuyer } from '../support/orders-fixtures.ts';
@@ -61,7 +60,7 @@ function signedNotification(eventType: string, summary: string, resource: Record
 forEachDatabase('provider webhooks (WeChat Pay v3, signed locally)', (get) => {
   it('verifies the platform signature, decrypts the resource, pays the order once and answers WeChat\'s JSON', async () => {
     const ctx = get();
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const wechat = registry.byName('wechat_pay') as PaymentProvider;
     // Native orders are created over the network; a local stand-in returns the code_url, while every
     // notification still goes through the real adapter.
@@ -91,7 +90,7 @@ forEachDatabase('provider webhooks (WeChat Pay v3, signed locally)', (get) => {
 
   it('confirms a refund left PROCESSING when REFUND.SUCCESS names it, once, and only for its exact amount', async () => {
     const ctx = get();
-    const registry = paymentProvidersOf(ctx.app.deps);
+    const registry = ctx.providers;
     const wechat = registry.byName('wechat_pay') as PaymentProvider;
     // WeChat's usual answer to a refund request is PROCESSING: the refund stays pending until notified.
     registry.override('wechat_pay', withReplaced(wechat, {

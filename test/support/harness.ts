@@ -11,6 +11,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
+import { SimulatedCarrier } from '../../src/adapters/carriers/simulated.ts';
+import { CarrierSwitch, ProviderSwitch } from './provider-stand-ins.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -37,6 +39,10 @@ export interface TestContext {
   kind: DbKind;
   app: RunningApp;
   db: Db;
+  /** The app's payment adapters: the configured ones, replaceable by stand-ins (createApp's `paymentProviders`). */
+  providers: ProviderSwitch;
+  /** The app's carrier: the simulated one, replaceable by a stand-in (createApp's `carrier`). */
+  carrier: CarrierSwitch;
   call<T = any>(method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
   get<T = any>(path: string, options?: RequestOptions): Promise<Response<T>>;
   post<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<Response<T>>;
@@ -106,8 +112,11 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
   } else {
     db = await openPglite(null);
   }
-  const app = await createApp(testConfig(env), { db, logger: pino({ level: 'silent' }), startWorker: false });
-  const ctx = makeContext(kind, app, db);
+  const config = testConfig(env);
+  const providers = new ProviderSwitch();
+  const carrier = new CarrierSwitch(new SimulatedCarrier(config.simulatedCarrier));
+  const app = await createApp(config, { db, logger: pino({ level: 'silent' }), startWorker: false, paymentProviders: providers.adapt, carrier });
+  const ctx = makeContext(kind, app, db, providers, carrier);
   return {
     ctx,
     stop: async () => {
@@ -118,7 +127,7 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
   };
 }
 
-function makeContext(kind: DbKind, app: RunningApp, db: Db): TestContext {
+function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderSwitch, carrier: CarrierSwitch): TestContext {
   const call = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -141,6 +150,8 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db): TestContext {
     kind,
     app,
     db,
+    providers,
+    carrier,
     call,
     get: (path, options) => call('GET', path, options),
     post: (path, body, options = {}) => call('POST', path, { ...options, body }),

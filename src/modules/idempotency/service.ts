@@ -5,7 +5,7 @@
 // out), so the retry is processed afresh. Owns the idempotency_keys table.
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/types.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, HTTP_STATUS_OF_KIND } from '../../domain/errors.ts';
 import type { Clock } from '../clock/service.ts';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
@@ -43,7 +43,7 @@ export async function runIdempotent(
   try {
     response = await handler();
   } catch (error) {
-    const status = error instanceof DomainError ? statusOf(error) : 500;
+    const status = error instanceof DomainError ? HTTP_STATUS_OF_KIND[error.kind] : 500;
     if (error instanceof DomainError && !TRANSIENT_STATUSES.has(status)) {
       // An expected refusal (402, 404, 422…) is the answer to this request: keep it for replays.
       await finish(db, input, { status, body: null, error: { kind: error.kind, code: error.code, message: error.message, extra: error.extra } });
@@ -54,13 +54,6 @@ export async function runIdempotent(
   }
   await finish(db, input, response);
   return { ...response, replayed: false };
-}
-
-function statusOf(error: DomainError): number {
-  const map: Partial<Record<DomainError['kind'], number>> = {
-    conflict: 409, locked: 423, rate_limited: 429, unavailable: 503,
-  };
-  return map[error.kind] ?? 400;
 }
 
 async function finish(db: Db, input: { scope: string; key: string }, response: StoredResponse & { error?: unknown }): Promise<void> {

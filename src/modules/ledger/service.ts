@@ -234,3 +234,48 @@ export async function verifyLedger(db: Queryable): Promise<LedgerViolation[]> {
   for (const r of negative.rows) violations.push({ kind: 'negative_wallet', id: r.id, detail: String(r.balance_minor) });
   return violations;
 }
+
+/** Whether a journal was posted under this idempotency key (a cause already booked). */
+export async function isJournalPosted(q: Queryable, idempotencyKey: string): Promise<boolean> {
+  const { rowCount } = await q.query('SELECT 1 FROM ledger_journals WHERE idempotency_key = $1', [idempotencyKey]);
+  return rowCount > 0;
+}
+
+/** The account a posting row names, rebuilt from the ledger's own columns (the code's provider part for clearing). */
+function accountRefOfRow(row: { code: string; kind: AccountKind; owner_id: string | null; currency: string }): AccountRef {
+  if (row.kind === 'wallet') {
+    invariant(row.owner_id, `wallet account ${row.code} has an owner`);
+    return walletAccount(row.owner_id, row.currency);
+  }
+  if (row.kind === 'provider_clearing') return clearingAccount(row.code.split(':')[1] ?? '', row.currency);
+  return systemAccount(row.kind, row.currency);
+}
+
+export interface ReverseJournalInput {
+  /** The key the journal to undo was posted under. */
+  journalKey: string;
+  /** The reversal's own key: reversing twice changes nothing. */
+  reversalKey: string;
+  kind: string;
+  cause: { type: string; id: string };
+  postedAt: Date;
+}
+
+/**
+ * Undoes a posted journal by posting its mirror image (postings are never changed or deleted).
+ * Null when nothing was posted under `journalKey`. A wallet the reversal would overdraw is refused
+ * like any other posting (402 insufficient_funds).
+ */
+export async function reverseJournal(tx: Queryable, input: ReverseJournalInput, actor: Actor): Promise<PostedJournal | null> {
+  const { rows } = await tx.query<{ code: string; kind: AccountKind; owner_id: string | null; amount_minor: number; currency: string }>(
+    `SELECT a.code, a.kind, a.owner_id, p.amount_minor, p.currency FROM ledger_journals j
+       JOIN ledger_postings p ON p.journal_id = j.id JOIN ledger_accounts a ON a.id = p.account_id
+      WHERE j.idempotency_key = $1 ORDER BY p.id LIMIT $2`,
+    [input.journalKey, JOURNAL_LINES_MAX],
+  );
+  if (rows.length === 0) return null;
+  return postJournal(tx, {
+    idempotencyKey: input.reversalKey, kind: input.kind, cause: input.cause, postedAt: input.postedAt,
+    lines: rows.map((p) => ({ account: accountRefOfRow(p), amountMinor: -p.amount_minor })),
+  }, actor);
+}

@@ -2,7 +2,7 @@
 // advances the lines whose next transition is due (lines.lifecycle_due_at), a bounded number of
 // batches at a time; advancing is idempotent, so two workers or a re-run change nothing twice.
 // The same pass records the remainder of buckets whose expiry passed as expired.
-import type { AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
 import { drainInBatches } from '../../jobs/batches.ts';
 import { BUCKET_EXPIRY_BATCH_MAX, LIFECYCLE_SWEEP_BATCH_MAX, advanceDueLines, expireDueBuckets } from './service.ts';
 

@@ -1,9 +1,9 @@
 // HTTP for operators: orders, refunds, vouchers and reconciliation reports (role operator/admin).
 import { STAFF, actorOf, guard } from '../../http/auth.ts';
 import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { fromJson } from '../../domain/money.ts';
-import { paymentProvidersOf } from '../payments/registry.ts';
 import { listReconciliationReports, runReconciliation } from './reconciliation.ts';
 import { refundOrder } from './refunds.ts';
 import { adminOrdersQuery, orderIdParams, reconciliationQuery, refundBody, voucherBody } from './schemas.ts';
@@ -26,7 +26,7 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
     const header = request.headers[IDEMPOTENCY_HEADER];
     const { amount, ...rest } = request.body;
     return sendIdempotent(db, request, reply, async () => {
-      const refund = await refundOrder({ db, clock, providers: paymentProvidersOf(deps) }, {
+      const refund = await refundOrder({ db, clock, providers: deps.payments }, {
         ...rest, orderId: request.params.id, amount: amount ? fromJson(amount) : undefined, actor: actorOf(request),
         // Without a key every request is a new refund; the amount guard still caps the total.
         idempotency: typeof header === 'string' ? `key:${header}` : `request:${request.id}`,
@@ -47,6 +47,6 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
   });
 
   app.post('/api/v1/admin/reconciliation', { schema: { tags }, onRequest: staff }, async (request, reply) => {
-    return reply.code(201).send(await runReconciliation(db, clock.now(), paymentProvidersOf(deps), actorOf(request)));
+    return reply.code(201).send(await runReconciliation(db, clock.now(), deps.payments, actorOf(request)));
   });
 }

@@ -1,9 +1,7 @@
 // The orders module's worker jobs: provisioning (outbox, retried with backoff, compensated by a
 // refund on the last failure), provider refunds whose answer did not arrive (re-driven with the same
 // refund id), per-order payment expiry, the expiry sweep and daily reconciliation.
-import type { AppDeps } from '../../http/types.ts';
-import { paymentProvidersOf } from '../payments/registry.ts';
-import { carrierOf } from './carrier.ts';
+import type { AppDeps } from '../../app-deps.ts';
 import { provisionOrder } from './provisioning.ts';
 import { reconcileIfDue } from './reconciliation.ts';
 import { REFUND_PROVIDER_QUEUE, compensateFailedProvisioning, retryProviderRefund } from './refunds.ts';
@@ -13,33 +11,31 @@ import { PROVISIONING_QUEUE } from './settlement.ts';
 const EXPIRY_SWEEP_EVERY_MS = 60_000;
 const RECONCILIATION_CHECK_EVERY_MS = 60_000;
 
-const orderIdOf = (payload: Record<string, unknown>): string => String(payload['orderId']);
-const refundIdOf = (payload: Record<string, unknown>): string => String(payload['refundId']);
-
 export function ordersJobs(deps: AppDeps): void {
-  const refundDeps = { db: deps.db, clock: deps.clock, providers: paymentProvidersOf(deps) };
+  const refundDeps = { db: deps.db, clock: deps.clock, providers: deps.payments };
+  const provisionDeps = { db: deps.db, clock: deps.clock, carrier: deps.carrier };
   deps.worker.register(
     PROVISIONING_QUEUE,
     async (payload) => {
-      await provisionOrder({ db: deps.db, clock: deps.clock, carrier: carrierOf(deps) }, orderIdOf(payload));
+      await provisionOrder(provisionDeps, payload.orderId);
     },
     async (payload, _ctx, error) => {
-      deps.log.warn({ orderId: orderIdOf(payload), error }, 'provisioning failed for good: refunding the order');
-      await compensateFailedProvisioning(refundDeps, orderIdOf(payload), error);
+      deps.log.warn({ orderId: payload.orderId, error }, 'provisioning failed for good: refunding the order');
+      await compensateFailedProvisioning(refundDeps, payload.orderId, error);
     },
   );
   deps.worker.register(
     REFUND_PROVIDER_QUEUE,
     async (payload) => {
-      await retryProviderRefund(refundDeps, refundIdOf(payload));
+      await retryProviderRefund(refundDeps, payload.refundId);
     },
     async (payload, _ctx, error) => {
       // Never reversed on a timeout: the provider may have refunded. The reservation holds the money.
-      deps.log.error({ refundId: refundIdOf(payload), error }, 'provider refund still unanswered after every retry: stays pending, needs an operator');
+      deps.log.error({ refundId: payload.refundId, error }, 'provider refund still unanswered after every retry: stays pending, needs an operator');
     },
   );
   deps.worker.register(ORDER_EXPIRY_QUEUE, async (payload) => {
-    await expireOrder(deps.db, orderIdOf(payload), deps.clock.now());
+    await expireOrder(deps.db, payload.orderId, deps.clock.now());
   });
   deps.worker.every('orders.expiry-sweep', EXPIRY_SWEEP_EVERY_MS, async ({ db, clock }) => {
     await expireDueOrders(db, clock.now());

@@ -16,6 +16,7 @@ import type { Db, Queryable } from '../../db/types.ts';
 import type { Money } from '../../domain/money.ts';
 import type { Actor } from '../audit/service.ts';
 import { verifyLedger } from '../ledger/service.ts';
+import { externalPaymentsSince, paymentEventsWithOutcome, refundsPendingSince, type PaymentForReconciliation } from '../payments/service.ts';
 import { capturePayment } from './settlement.ts';
 
 /** How far back payments are compared: refunds and late captures happen within days, not months. */
@@ -63,40 +64,12 @@ export interface ReconciliationReport {
   issues: ReconciliationIssue[];
 }
 
-interface LocalPayment {
-  id: string;
-  order_id: string;
-  provider: string;
-  provider_ref: string | null;
-  amount_minor: number;
-  currency: string;
-  captured: boolean;
-  /** Σ of this payment's refunds to the provider that succeeded / are still pending here. */
-  refunded_ok_minor: number;
-  refunded_pending_minor: number;
-}
-
 const fmt = (m: Money): string => `${m.amountMinor} ${m.currency}`;
-
-async function localBatch(q: Queryable, since: Date, afterId: string, limit: number): Promise<LocalPayment[]> {
-  const { rows } = await q.query<LocalPayment>(
-    `SELECT p.id, p.order_id, p.provider, p.provider_ref, p.amount_minor, p.currency, p.captured_at IS NOT NULL AS captured,
-            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
-                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'succeeded'), 0)::bigint AS refunded_ok_minor,
-            COALESCE((SELECT sum(r.amount_minor) FROM refunds r
-                       WHERE r.payment_id = p.id AND r.destination = 'provider' AND r.status = 'pending'), 0)::bigint AS refunded_pending_minor
-       FROM payments p
-      WHERE p.provider NOT IN ('wallet', 'voucher') AND p.created_at >= $1 AND p.id > $2
-      ORDER BY p.id LIMIT $3`,
-    [since, afterId, limit],
-  );
-  return rows;
-}
 
 type Verdict = { issue?: Omit<ReconciliationIssue, 'paymentId' | 'orderId'>; repairWith?: Money };
 
 /** What one payment's two sides say; pure, so each rule reads on its own. */
-export function compareWithProvider(local: LocalPayment, remote: ProviderPaymentState | null): Verdict[] {
+export function compareWithProvider(local: PaymentForReconciliation, remote: ProviderPaymentState | null): Verdict[] {
   if (remote === null) {
     return local.captured ? [{ issue: { kind: 'captured_here_not_at_provider', detail: 'the provider has no such payment' } }] : [];
   }
@@ -145,12 +118,12 @@ async function comparePayments(
   let afterId = '';
   let more = true;
   for (let b = 0; b < batchesMax && more; b++) {
-    const batch = await localBatch(db, since, afterId, RECONCILIATION_BATCH_SIZE);
+    const batch = await externalPaymentsSince(db, since, afterId, RECONCILIATION_BATCH_SIZE);
     for (const local of batch) await comparePayment(run, local);
     afterId = batch[batch.length - 1]?.id ?? afterId;
     more = batch.length === RECONCILIATION_BATCH_SIZE;
   }
-  if (more && (await localBatch(db, since, afterId, 1)).length > 0) {
+  if (more && (await externalPaymentsSince(db, since, afterId, 1)).length > 0) {
     issues.push({ kind: 'run_truncated', detail: `stopped after ${RECONCILIATION_PAYMENTS_MAX} payments; the rest are compared on the next run` });
   }
   for (const [provider, count] of run.notConfigured) {
@@ -159,7 +132,7 @@ async function comparePayments(
   return { checked: run.checked, repaired: run.repaired };
 }
 
-async function comparePayment(run: PaymentsRun, local: LocalPayment): Promise<void> {
+async function comparePayment(run: PaymentsRun, local: PaymentForReconciliation): Promise<void> {
   const ids = { paymentId: local.id, orderId: local.order_id };
   const provider = run.providers.byName(local.provider);
   if (!provider || provider.name !== local.provider) {
@@ -193,7 +166,7 @@ async function comparePayment(run: PaymentsRun, local: LocalPayment): Promise<vo
 }
 
 /** The lost webhook's effect, through the same idempotent settlement (guarded UPDATE + journal key). */
-async function repairCapture(db: Db, local: LocalPayment, amount: Money, now: Date, actor: Actor): Promise<boolean> {
+async function repairCapture(db: Db, local: PaymentForReconciliation, amount: Money, now: Date, actor: Actor): Promise<boolean> {
   const outcome = await db.transaction((tx) =>
     capturePayment(tx, { paymentId: local.id, amount, provider: local.provider, now, actor }),
   );
@@ -202,14 +175,7 @@ async function repairCapture(db: Db, local: LocalPayment, amount: Money, now: Da
 
 async function mismatchEvents(q: Queryable, now: Date, issues: ReconciliationIssue[]): Promise<void> {
   const since = new Date(now.getTime() - RECONCILIATION_WINDOW_DAYS * DAY_MS);
-  const { rows } = await q.query<{ provider: string; event_id: string; payment_id: string | null; order_id: string | null; outcome: string; summary: Record<string, unknown> }>(
-    `SELECT e.provider, e.event_id, e.payment_id, p.order_id, e.outcome, e.summary
-       FROM payment_events e LEFT JOIN payments p ON p.id = e.payment_id
-      WHERE e.outcome = ANY($1::text[]) AND e.received_at >= $2
-      ORDER BY e.received_at, e.event_id LIMIT $3`,
-    [MISMATCH_OUTCOMES, since, RECONCILIATION_BATCH_MAX],
-  );
-  for (const r of rows) {
+  for (const r of await paymentEventsWithOutcome(q, MISMATCH_OUTCOMES, since, RECONCILIATION_BATCH_MAX)) {
     issues.push({
       kind: 'amount_mismatch_event',
       ...(r.payment_id ? { paymentId: r.payment_id } : {}),
@@ -221,12 +187,7 @@ async function mismatchEvents(q: Queryable, now: Date, issues: ReconciliationIss
 
 async function stalePendingRefunds(q: Queryable, now: Date, issues: ReconciliationIssue[]): Promise<void> {
   const before = new Date(now.getTime() - REFUND_PENDING_HOURS_MAX * HOUR_MS);
-  const { rows } = await q.query<{ id: string; order_id: string; payment_id: string; amount_minor: number; currency: string; created_at: Date }>(
-    `SELECT id, order_id, payment_id, amount_minor, currency, created_at FROM refunds
-      WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
-    [before, RECONCILIATION_BATCH_MAX],
-  );
-  for (const r of rows) {
+  for (const r of await refundsPendingSince(q, before, RECONCILIATION_BATCH_MAX)) {
     issues.push({
       kind: 'refund_pending_too_long', paymentId: r.payment_id, orderId: r.order_id, refundId: r.id,
       detail: `refund of ${r.amount_minor} ${r.currency} pending since ${r.created_at.toISOString()}`,

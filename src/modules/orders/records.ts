@@ -3,9 +3,9 @@
 // order page shows as `paid → provisioning → completed`.
 import type { Queryable } from '../../db/types.ts';
 import { notFound } from '../../domain/errors.ts';
-import { money, type Money } from '../../domain/money.ts';
+import { money, moneyJson, type Money, type MoneyJson } from '../../domain/money.ts';
 import { paymentOfOrder, toPaymentView, type PaymentView } from '../payments/service.ts';
-import type { PaymentMethod } from '../payments/registry.ts';
+import type { PaymentMethod } from '../payments/service.ts';
 import type { PlanSnapshot } from '../catalog/service.ts';
 
 export type { PlanSnapshot };
@@ -31,7 +31,7 @@ export interface OrderRow {
   discount_minor: number;
   total_minor: number;
   currency: string;
-  discounts: Array<{ promotionId: string; title: unknown; amount: { amount: number; currency: string } }>;
+  discounts: Array<{ promotionId: string; title: unknown; amount: MoneyJson }>;
   bonus: OrderBonus;
   promotion_ids: string[];
   payment_method: PaymentMethod;
@@ -82,19 +82,17 @@ export async function transitionOrder(
   return row;
 }
 
-const moneyJson = (amountMinor: number, currency: string): { amount: number; currency: string } => ({ amount: amountMinor, currency });
-
 export interface OrderView {
   id: string;
   lineId: string;
   kind: 'plan' | 'topup';
   status: OrderStatus;
   plan: { id: string; code: string; name: string; validityDays: number; allowances: PlanSnapshot['allowances'] } | null;
-  subtotal: { amount: number; currency: string };
-  discount: { amount: number; currency: string };
-  total: { amount: number; currency: string };
-  discounts: Array<{ promotionId: string; title: string; amount: { amount: number; currency: string } }>;
-  bonus: { dataMb: number; validityDays: number; walletCredit: { amount: number; currency: string } };
+  subtotal: MoneyJson;
+  discount: MoneyJson;
+  total: MoneyJson;
+  discounts: Array<{ promotionId: string; title: string; amount: MoneyJson }>;
+  bonus: { dataMb: number; validityDays: number; walletCredit: MoneyJson };
   paymentMethod: PaymentMethod;
   payment: PaymentView | null;
   createdAt: string;

@@ -12,24 +12,34 @@
 // Money only: a refund never takes back a plan's buckets or validity (the operator suspends or
 // terminates the line separately); a wallet bonus that came with the order is taken back in
 // proportion, never below a zero wallet (the shortfall is kept in the refund's detail).
+// The refund rows and the payment's reservation are the payments module's (reserveRefund,
+// insertRefund, settleRefund); the journals and their reversal are the ledger's.
 import { ProviderRejectedError, type PaymentProvider, type RefundResult } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
-import { newId } from '../../domain/ids.ts';
-import { money, mulDivHalfUp, type Money } from '../../domain/money.ts';
+import { invariant } from '../../domain/invariant.ts';
+import { money, moneyJson, mulDivHalfUp, type Money, type MoneyJson } from '../../domain/money.ts';
 import { cancelJob, enqueue } from '../../jobs/queue.ts';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
 import { releasePromotions } from '../catalog/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { postJournal, systemAccount, walletAccount, walletBalance, type AccountRef } from '../ledger/service.ts';
-import type { PaymentProviders } from '../payments/registry.ts';
-import { getPayment, paymentOfOrder, type PaymentRow } from '../payments/service.ts';
+import { isJournalPosted, postJournal, reverseJournal, systemAccount, walletAccount, walletBalance, type AccountRef } from '../ledger/service.ts';
+import {
+  getPayment, findRefund, insertRefund, loadRefund, newRefundId, paymentOfOrder, recordRefundRef, refundsOf,
+  reserveRefund, settlePaymentRefundState, settleRefund,
+  type PaymentProviders, type PaymentRow, type RefundDestination, type RefundDetail, type RefundRow,
+} from '../payments/service.ts';
 import { loadOrder, transitionOrder, type OrderRow } from './records.ts';
 import { paymentSourceAccount } from './postings.ts';
 
-export type RefundDestination = 'provider' | 'wallet';
-export const REFUNDS_PER_PAYMENT_MAX = 100;
+export { loadRefund, type RefundDestination, type RefundRow };
 export const REFUND_PROVIDER_QUEUE = 'refund_provider';
+declare module '../../jobs/queue.ts' {
+  interface JobPayloads {
+    /** Re-drive a pending provider refund whose answer did not arrive. */
+    refund_provider: { refundId: string };
+  }
+}
 /**
  * Job attempts at a provider refund whose answer did not arrive: backoff 2, 4, 8 … s, capped at the
  * worker's hour — about five hours of provider outage before the dead letter asks an operator.
@@ -39,52 +49,26 @@ export const REFUND_PROVIDER_ATTEMPTS_MAX = 16;
 export const REFUND_RETRY_FIRST_DELAY_SECONDS = 30;
 const refundJobKey = (refundId: string): string => `refund:${refundId}`;
 
-/** What a refund did besides moving its amount (refunds.detail). */
-export interface RefundDetail {
-  /** The share of the order's wallet bonus this refund took back, and what the wallet could not cover. */
-  bonusReversedMinor?: number;
-  bonusShortfallMinor?: number;
-  /** Why the provider refused (the refund was reversed). */
-  rejectedReason?: string;
-}
-
-export interface RefundRow {
-  id: string;
-  order_id: string;
-  payment_id: string;
-  amount_minor: number;
-  currency: string;
-  destination: RefundDestination;
-  status: 'pending' | 'succeeded' | 'failed';
-  reason: string;
-  idempotency: string;
-  provider_refund_ref: string | null;
-  created_by: string | null;
-  detail: RefundDetail;
-  created_at: Date;
-  updated_at: Date;
-}
-
 export interface RefundView {
   id: string;
   orderId: string;
   paymentId: string;
-  amount: { amount: number; currency: string };
+  amount: MoneyJson;
   destination: RefundDestination;
   status: RefundRow['status'];
   reason: string;
   /** The wallet bonus taken back with this refund, and the part of it the wallet could not cover. */
-  bonusReversed?: { amount: number; currency: string };
-  bonusShortfall?: { amount: number; currency: string };
+  bonusReversed?: MoneyJson;
+  bonusShortfall?: MoneyJson;
   createdAt: string;
   updatedAt: string;
 }
 
 export const toRefundView = (r: RefundRow): RefundView => ({
-  id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: { amount: r.amount_minor, currency: r.currency },
+  id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: moneyJson(r.amount_minor, r.currency),
   destination: r.destination, status: r.status, reason: r.reason,
-  ...(r.detail.bonusReversedMinor !== undefined ? { bonusReversed: { amount: r.detail.bonusReversedMinor, currency: r.currency } } : {}),
-  ...(r.detail.bonusShortfallMinor ? { bonusShortfall: { amount: r.detail.bonusShortfallMinor, currency: r.currency } } : {}),
+  ...(r.detail.bonusReversedMinor !== undefined ? { bonusReversed: moneyJson(r.detail.bonusReversedMinor, r.currency) } : {}),
+  ...(r.detail.bonusShortfallMinor ? { bonusShortfall: moneyJson(r.detail.bonusShortfallMinor, r.currency) } : {}),
   createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
 });
 
@@ -122,13 +106,6 @@ export async function refundOrder(deps: RefundDeps, input: RefundInput): Promise
   return toRefundView(await loadRefund(deps.db, refund.id));
 }
 
-export async function loadRefund(q: Queryable, refundId: string): Promise<RefundRow> {
-  const { rows } = await q.query<RefundRow>('SELECT * FROM refunds WHERE id = $1', [refundId]);
-  const row = rows[0];
-  if (!row) throw new DomainError('not_found', 'refund_not_found', 'refund not found');
-  return row;
-}
-
 export type DriveOutcome =
   | { kind: 'succeeded' | 'accepted' }
   | { kind: 'unavailable' | 'rejected'; reason: string }
@@ -156,7 +133,7 @@ export async function driveProviderRefund(deps: RefundDeps, refundId: string): P
     return { kind: 'rejected', reason };
   }
   await deps.db.transaction(async (tx) => {
-    await tx.query('UPDATE refunds SET provider_refund_ref = COALESCE(provider_refund_ref, $2) WHERE id = $1', [refund.id, result.providerRefundRef]);
+    await recordRefundRef(tx, refund.id, result.providerRefundRef);
     if (result.status === 'succeeded') await confirmRefund(tx, refund.id, deps.clock.now());
     // Accepted (pending at the provider) ends the job too: the provider's refund webhook confirms it.
     else await cancelJob(tx, refundJobKey(refund.id));
@@ -213,8 +190,8 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
   const payment = await paymentOfOrder(tx, input.orderId, { lock: true });
   const order = await loadOrder(tx, input.orderId, { lock: true });
   // Under the locks: two requests with one key cannot both get past this (the unique index is the backstop).
-  const prior = await tx.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 AND idempotency = $2', [input.orderId, input.idempotency]);
-  if (prior.rows[0]) return { refund: prior.rows[0], created: false };
+  const prior = await findRefund(tx, input.orderId, input.idempotency);
+  if (prior) return { refund: prior, created: false };
   if (!payment || payment.captured_at === null) throw conflict('order_not_refundable', `an order that is ${order.status} has no captured payment`);
   const refundableMinor = payment.amount_minor - payment.refunded_minor;
   if (input.amount && input.amount.currency !== payment.currency) throw validation('currency_mismatch', `the payment is in ${payment.currency}`);
@@ -223,22 +200,23 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
     throw validation('refund_exceeds_captured', `at most ${refundableMinor} minor units of this payment can still be refunded`);
   }
   const destination = resolveDestination(order, payment, input.destination);
-  const id = newId('ref');
-  await tx.query('UPDATE payments SET refunded_minor = refunded_minor + $2, updated_at = $3 WHERE id = $1', [payment.id, amountMinor, now]);
+  const id = newRefundId();
+  await reserveRefund(tx, payment.id, amountMinor, now);
   await postJournal(tx, {
     idempotencyKey: `refund:${id}`, kind: 'refund', cause: { type: 'refund', id }, postedAt: now,
     lines: refundLines(order, payment, destination, amountMinor),
   }, input.actor);
   const detail = await takeBackBonus(tx, { order, payment, refundId: id, amountMinor, now, actor: input.actor });
-  const { rows } = await tx.query<RefundRow>(
-    `INSERT INTO refunds (id, order_id, payment_id, amount_minor, currency, destination, status, reason, idempotency, created_by, detail, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *`,
-    [id, order.id, payment.id, amountMinor, payment.currency, destination, destination === 'wallet' ? 'succeeded' : 'pending',
-      input.reason.slice(0, 500), input.idempotency, input.actor.userId, JSON.stringify(detail), now],
-  );
+  const refund = await insertRefund(tx, {
+    id, orderId: order.id, paymentId: payment.id, amount: money(amountMinor, payment.currency), destination,
+    status: destination === 'wallet' ? 'succeeded' : 'pending', reason: input.reason, idempotency: input.idempotency,
+    createdBy: input.actor.userId, detail, now,
+  });
+  // Under the payment's lock the look-up above saw no refund with this key: the unique index cannot refuse it.
+  invariant(refund, 'a refund with this idempotency was recorded under the lock');
   await recordAudit(tx, input.actor, {
     action: 'refund.create', targetType: 'order', targetId: order.id, at: now,
-    details: { refundId: id, amount: { amount: amountMinor, currency: payment.currency }, destination, reason: input.reason.slice(0, 200), ...detail },
+    details: { refundId: id, amount: moneyJson(amountMinor, payment.currency), destination, reason: input.reason.slice(0, 200), ...detail },
   });
   if (destination === 'wallet') await settleRefundState(tx, order.id, payment.id, now);
   else {
@@ -248,8 +226,6 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
       dedupeKey: refundJobKey(id), maxAttempts: REFUND_PROVIDER_ATTEMPTS_MAX,
     });
   }
-  const refund = rows[0];
-  if (!refund) throw new Error('refund insert returned no row');
   return { refund, created: true };
 }
 
@@ -264,8 +240,7 @@ async function takeBackBonus(
   const { order, payment } = input;
   const bonusMinor = order.bonus.walletCreditMinor;
   if (!(bonusMinor > 0) || payment.amount_minor === 0) return {};
-  const posted = await tx.query('SELECT 1 FROM ledger_journals WHERE idempotency_key = $1', [`order:${order.id}:bonus`]);
-  if (posted.rowCount === 0) return {};
+  if (!(await isJournalPosted(tx, `order:${order.id}:bonus`))) return {};
   const bonus = money(bonusMinor, order.currency);
   const dueMinor = mulDivHalfUp(bonus, payment.refunded_minor + input.amountMinor, payment.amount_minor).amountMinor
     - mulDivHalfUp(bonus, payment.refunded_minor, payment.amount_minor).amountMinor;
@@ -286,24 +261,13 @@ async function takeBackBonus(
 
 /** The payment's and order's status once a refund succeeded: full → `refunded`. */
 async function settleRefundState(tx: Queryable, orderId: string, paymentId: string, now: Date): Promise<void> {
-  const { rows } = await tx.query<{ done: number; amount: number }>(
-    `SELECT COALESCE(sum(r.amount_minor) FILTER (WHERE r.status = 'succeeded'), 0)::bigint AS done, p.amount_minor AS amount
-       FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id WHERE p.id = $1 GROUP BY p.amount_minor`,
-    [paymentId],
-  );
-  const done = rows[0]?.done ?? 0;
-  const full = done >= (rows[0]?.amount ?? 0);
-  await tx.query(`UPDATE payments SET status = $2, updated_at = $3 WHERE id = $1`, [paymentId, full ? 'refunded' : 'partially_refunded', now]);
+  const full = await settlePaymentRefundState(tx, paymentId, now);
   if (full) await transitionOrder(tx, { orderId, from: ['paid', 'provisioning', 'completed', 'failed'], to: 'refunded', now });
 }
 
 /** The provider confirmed: pending → succeeded (guarded UPDATE, so a repeat changes nothing). */
 export async function confirmRefund(tx: Queryable, refundId: string, now: Date): Promise<boolean> {
-  const { rows } = await tx.query<RefundRow>(
-    `UPDATE refunds SET status = 'succeeded', updated_at = $2 WHERE id = $1 AND status = 'pending' RETURNING *`,
-    [refundId, now],
-  );
-  const refund = rows[0];
+  const refund = await settleRefund(tx, { refundId, status: 'succeeded', now });
   if (!refund) return false;
   await settleRefundState(tx, refund.order_id, refund.payment_id, now);
   await cancelJob(tx, refundJobKey(refund.id));
@@ -315,58 +279,16 @@ const refundJournalKeys = (refundId: string): string[] => [`refund:${refundId}`,
 
 /** The provider definitely refused: release the reservation and reverse the refund's journals (guarded UPDATE). */
 async function abandonRefund(tx: Queryable, refundId: string, now: Date, reason: string): Promise<void> {
-  const { rows } = await tx.query<RefundRow>(
-    `UPDATE refunds SET status = 'failed', updated_at = $2, detail = detail || $3::jsonb WHERE id = $1 AND status = 'pending' RETURNING *`,
-    [refundId, now, JSON.stringify({ rejectedReason: reason })],
-  );
-  const refund = rows[0];
+  const refund = await settleRefund(tx, { refundId, status: 'failed', now, detail: { rejectedReason: reason } });
   if (!refund) return;
-  await tx.query('UPDATE payments SET refunded_minor = refunded_minor - $2, updated_at = $3 WHERE id = $1', [refund.payment_id, refund.amount_minor, now]);
   for (const key of refundJournalKeys(refundId)) {
-    const { rows: postings } = await tx.query<{ code: string; kind: AccountRef['kind']; owner_id: string | null; amount_minor: number; currency: string }>(
-      `SELECT a.code, a.kind, a.owner_id, p.amount_minor, p.currency FROM ledger_journals j
-         JOIN ledger_postings p ON p.journal_id = j.id JOIN ledger_accounts a ON a.id = p.account_id
-        WHERE j.idempotency_key = $1`,
-      [key],
-    );
-    if (postings.length === 0) continue;
-    await postJournal(tx, {
-      idempotencyKey: `${key}:reversal`, kind: 'refund_reversal', cause: { type: 'refund', id: refundId }, postedAt: now,
-      lines: postings.map((p) => ({ account: accountRefOf(p), amountMinor: -p.amount_minor })),
-    }, SYSTEM_ACTOR);
+    await reverseJournal(tx, { journalKey: key, reversalKey: `${key}:reversal`, kind: 'refund_reversal', cause: { type: 'refund', id: refundId }, postedAt: now }, SYSTEM_ACTOR);
   }
   await cancelJob(tx, refundJobKey(refundId));
 }
 
-function accountRefOf(p: { code: string; kind: AccountRef['kind']; owner_id: string | null; currency: string }): AccountRef {
-  if (p.kind === 'wallet') return walletAccount(p.owner_id ?? '', p.currency);
-  if (p.kind === 'provider_clearing') return { kind: p.kind, currency: p.currency, provider: p.code.split(':')[1] ?? '' };
-  return systemAccount(p.kind, p.currency);
-}
-
-/**
- * A provider's refund notification carries the payment's TOTAL refunded so far: confirm pending
- * refunds, oldest first, while they fit in that total (idempotent and independent of delivery order).
- */
-export async function confirmRefundsUpTo(tx: Queryable, paymentId: string, totalRefunded: Money, now: Date): Promise<number> {
-  const { rows } = await tx.query<RefundRow>(
-    'SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, id LIMIT $2',
-    [paymentId, REFUNDS_PER_PAYMENT_MAX],
-  );
-  let coveredMinor = rows.filter((r) => r.status === 'succeeded').reduce((acc, r) => acc + r.amount_minor, 0);
-  let confirmed = 0;
-  for (const r of rows) {
-    if (r.status !== 'pending' || r.currency !== totalRefunded.currency) continue;
-    if (coveredMinor + r.amount_minor > totalRefunded.amountMinor) break;
-    if (await confirmRefund(tx, r.id, now)) confirmed++;
-    coveredMinor += r.amount_minor;
-  }
-  return confirmed;
-}
-
 export async function listRefunds(q: Queryable, orderId: string): Promise<RefundView[]> {
-  const { rows } = await q.query<RefundRow>('SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at, id LIMIT $2', [orderId, REFUNDS_PER_PAYMENT_MAX]);
-  return rows.map(toRefundView);
+  return (await refundsOf(q, { orderId })).map(toRefundView);
 }
 
 export const AUTO_REFUND_PROVISIONING = 'auto:provisioning_failed';

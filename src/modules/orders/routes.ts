@@ -5,17 +5,20 @@ import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
 
 import { requestLocale } from '../../http/locale.ts';
 import { problem, sendProblem } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
+import { fromRequestJson } from '../../domain/money.ts';
 import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
 import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
 import { renderReceipt } from './receipt.ts';
 import { walletView } from './wallet.ts';
-import type { PaymentMethod } from '../payments/registry.ts';
+import type { PaymentMethod } from '../payments/service.ts';
 
 const tags = ['orders'];
 
 export function ordersRoutes(app: App, deps: AppDeps): void {
   const { db } = deps;
+  const orderDeps = { db, clock: deps.clock, secretKey: deps.secretKey, log: deps.log, providers: deps.payments, publicUrl: deps.publicUrl };
   const customer = guard('authenticated');
 
   app.post('/api/v1/orders', { schema: { tags, body: createOrderBody }, onRequest: customer }, async (request, reply) => {
@@ -24,9 +27,9 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     const key = request.headers[IDEMPOTENCY_HEADER];
     const { topupAmount, paymentMethod, ...rest } = request.body;
     return sendIdempotent(db, request, reply, async () => {
-      const order = await placeOrder(deps, {
+      const order = await placeOrder(orderDeps, {
         ...rest, userId, locale, actor: actorOf(request), paymentMethod: paymentMethod as PaymentMethod,
-        topupAmount: topupAmount ? { amountMinor: topupAmount.amount, currency: topupAmount.currency } : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+        topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
       });
       return { status: 201, body: order };
     });
@@ -47,7 +50,7 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
   app.post('/api/v1/orders/:id/cancel', { schema: { tags, params: orderIdParams }, onRequest: customer }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
-    return cancelOrder(deps, userId, request.params.id, locale);
+    return cancelOrder(orderDeps, userId, request.params.id, locale);
   });
 
   app.get('/api/v1/orders/:id/receipt', { schema: { tags, params: orderIdParams, querystring: receiptQuery }, onRequest: customer }, async (request, reply) => {

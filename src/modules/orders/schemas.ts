@@ -3,7 +3,7 @@
 // use cases', answering 422 with their own codes.
 import { z } from 'zod';
 import { isKnownCurrency } from '../../domain/money.ts';
-import { PAYMENT_METHODS } from '../payments/registry.ts';
+import { PAYMENT_METHODS } from '../payments/service.ts';
 import { ORDER_STATUSES } from './records.ts';
 import { VOUCHER_BATCH_MAX } from './vouchers.ts';
 

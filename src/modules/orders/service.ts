@@ -1,31 +1,52 @@
 // Orders: a subscriber buys a plan or a wallet top-up for one of their lines and pays by a hosted
 // provider (card, PayPal, Alipay, WeChat Pay), the wallet or a voucher. Owns `orders`,
-// `order_events`, `refunds`, `vouchers`, `reconciliation_reports`. Invariants: one order per
+// `order_events`, `vouchers`, `reconciliation_reports`; decides when a payment or refund changes,
+// through the payments module's operations (payments owns `payments` and `refunds`) and posts
+// money only through the ledger's. Invariants: one order per
 // (user, Idempotency-Key) (unique index); credit only for a captured payment, once (settlement.ts);
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
+import type { Logger } from 'pino';
 import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
-import type { Queryable } from '../../db/types.ts';
+import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import type { Money } from '../../domain/money.ts';
-import type { AppDeps } from '../../http/types.ts';
+import { toJson, type Money } from '../../domain/money.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor } from '../audit/service.ts';
-import { priceForOrder, releasePromotions, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
+import { priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
+import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
-import { isExternalMethod, paymentProvidersOf, type PaymentMethod } from '../payments/registry.ts';
-import { insertPayment, paymentOfOrder, recordPaymentAction } from '../payments/service.ts';
-import { loadOrder, orderNotFound, orderView, transitionOrder, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
+import { createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders } from '../payments/service.ts';
+import { loadOrder, orderNotFound, orderView, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
 import { capturePayment } from './settlement.ts';
+import { closeUnpaidOrder } from './unpaid.ts';
 import { redeemVoucher } from './vouchers.ts';
 
 /** SPEC: unpaid orders expire after 30 minutes of application-clock time. */
 export const ORDER_PAYMENT_WINDOW_SECONDS = 30 * 60;
 export const ORDER_EXPIRY_QUEUE = 'order_expiry';
+declare module '../../jobs/queue.ts' {
+  interface JobPayloads {
+    /** Expire an unpaid order when its payment window closes. */
+    order_expiry: { orderId: string };
+  }
+}
 export const ORDERS_PAGE_DEFAULT = 50;
 export const ORDERS_PAGE_MAX = 500;
 export const EXPIRY_SWEEP_BATCH_MAX = 200;
+
+/** What placing, paying and closing orders need from the composition root. */
+export interface OrderDeps {
+  db: Db;
+  clock: Clock;
+  /** Voucher codes are looked up by their keyed hash. */
+  secretKey: Buffer;
+  log: Logger;
+  providers: PaymentProviders;
+  /** The base URL payers and providers reach (return and notification URLs); known once the server listens. */
+  publicUrl: () => string;
+}
 
 export interface PlaceOrderInput {
   userId: string;
@@ -56,7 +77,7 @@ const walletTopup = (): DomainError =>
  * Places an order (API.md POST /orders). Idempotent by the (user, key) unique index: a retry —
  * even after a crash between this commit and the stored HTTP response — returns the same order.
  */
-export async function placeOrder(deps: AppDeps, input: PlaceOrderInput): Promise<OrderView> {
+export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promise<OrderView> {
   if (input.idempotencyKey !== null) {
     const existing = await findOrderByKey(deps.db, input.userId, input.idempotencyKey);
     if (existing) return startProviderPayment(deps, existing, input.locale);
@@ -73,7 +94,7 @@ export async function placeOrder(deps: AppDeps, input: PlaceOrderInput): Promise
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
-  const provider = isExternalMethod(input.paymentMethod) ? paymentProvidersOf(deps).forMethod(input.paymentMethod) : null;
+  const provider = isExternalMethod(input.paymentMethod) ? deps.providers.forMethod(input.paymentMethod) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
   const order = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
   return startProviderPayment(deps, order, input.locale);
@@ -97,7 +118,7 @@ async function findOrderByKey(q: Queryable, userId: string, key: string): Promis
 }
 
 async function createOrderRecords(
-  tx: Queryable, deps: AppDeps, input: PlaceOrderInput, priced: PricedPurchase, provider: PaymentProvider | null, now: Date,
+  tx: Queryable, deps: OrderDeps, input: PlaceOrderInput, priced: PricedPurchase, provider: PaymentProvider | null, now: Date,
 ): Promise<OrderRow> {
   const orderId = newId('ord');
   const discountMinor = priced.subtotal.amountMinor - priced.total.amountMinor;
@@ -110,7 +131,7 @@ async function createOrderRecords(
       // A top-up order carries no plan (orders CHECK): a top-up plan only names the amount.
       orderId, input.userId, priced.lineId, priced.kind, priced.kind === 'plan' && priced.plan ? JSON.stringify(priced.plan) : null, priced.quoteId,
       priced.subtotal.amountMinor, discountMinor, priced.total.amountMinor, priced.total.currency,
-      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: { amount: d.amount.amountMinor, currency: d.amount.currency } }))),
+      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: toJson(d.amount) }))),
       JSON.stringify({ dataMb: priced.bonus.dataMb, validityDays: priced.bonus.validityDays, walletCreditMinor: priced.bonus.walletCredit.amountMinor }),
       priced.promotionIds, input.paymentMethod, input.idempotencyKey, new Date(now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000), now,
     ],
@@ -125,7 +146,7 @@ async function createOrderRecords(
   await tx.query('INSERT INTO order_events (order_id, at, status) VALUES ($1, $2, $3)', [orderId, now, 'awaiting_payment']);
   await reservePromotions(tx, { orderId, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
   const paymentProvider = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
-  const paymentId = await insertPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
+  const paymentId = await createPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
   if (provider === null || priced.total.amountMinor === 0) {
     // Wallet, voucher (and free) orders are paid at once, in this transaction — or not created.
     if (input.paymentMethod === 'voucher' && input.voucherCode) {
@@ -147,18 +168,18 @@ async function createOrderRecords(
  * anything else is final → 422 currency_not_supported / payment_method_unavailable, which the
  * idempotency record keeps for the key. Never a 500, never an order left waiting with no action.
  */
-async function startProviderPayment(deps: AppDeps, order: OrderRow, locale: string): Promise<OrderView> {
+async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: string): Promise<OrderView> {
   const payment = await paymentOfOrder(deps.db, order.id);
   if (!payment || payment.action !== null || order.status !== 'awaiting_payment' || payment.provider === 'wallet' || payment.provider === 'voucher') {
     return orderView(deps.db, order, locale);
   }
-  const provider = paymentProvidersOf(deps).byName(payment.provider);
+  const provider = deps.providers.byName(payment.provider);
   if (!provider) {
     const refusal = new DomainError('validation', 'payment_method_unavailable', `payment provider ${payment.provider} is not configured`);
     await failBeforePayment(deps, order.id, refusal.message);
     throw refusal;
   }
-  const publicUrl = deps.config.publicUrl;
+  const publicUrl = deps.publicUrl();
   let created: CreatedPayment;
   try {
     created = await provider.createPayment({
@@ -191,17 +212,12 @@ function paymentRefusal(provider: string, error: unknown): DomainError {
   return validation('payment_method_unavailable', `the payment provider ${provider} refused this payment${why}; nothing was charged — choose another method`);
 }
 
-async function failBeforePayment(deps: AppDeps, orderId: string, detail: string): Promise<void> {
-  const now = deps.clock.now();
+async function failBeforePayment(deps: OrderDeps, orderId: string, detail: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
-    const failed = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'failed', now, detail });
-    if (!failed) return;
+    const failed = await closeUnpaidOrder(tx, { orderId, to: 'failed', now: deps.clock.now(), detail });
     // The key is freed so the client's retry (the 503 says "safe to retry") places a fresh order;
     // after a final refusal (422) the idempotency record answers the key's retries instead.
-    await tx.query('UPDATE orders SET idempotency_key = NULL WHERE id = $1', [orderId]);
-    await tx.query(`UPDATE payments SET status = 'failed', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
-    await releasePromotions(tx, orderId);
+    if (failed) await tx.query('UPDATE orders SET idempotency_key = NULL WHERE id = $1', [orderId]);
   });
 }
 
@@ -234,36 +250,27 @@ export async function listOrders(
 }
 
 /** Only while awaiting payment (409 order_not_cancellable otherwise); releases promotions. Guarded UPDATE. */
-export async function cancelOrder(deps: AppDeps, userId: string, orderId: string, locale: string): Promise<OrderView> {
+export async function cancelOrder(deps: Pick<OrderDeps, 'db' | 'clock'>, userId: string, orderId: string, locale: string): Promise<OrderView> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const order = await loadOrder(tx, orderId, { userId });
-    // Payment before order, as settlement locks them: a cancel racing the payment's webhook cannot deadlock.
-    await paymentOfOrder(tx, order.id, { lock: true });
-    const cancelled = await transitionOrder(tx, { orderId: order.id, from: ['awaiting_payment'], to: 'cancelled', now });
+    const cancelled = await closeUnpaidOrder(tx, { orderId: order.id, to: 'cancelled', now });
     if (!cancelled) throw conflict('order_not_cancellable', `an order that is ${order.status} cannot be cancelled`);
-    await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
-    await releasePromotions(tx, orderId);
   });
   return getOrder(deps.db, userId, orderId, locale);
 }
 
 /** Expires one unpaid order whose window has passed; a no-op otherwise (guarded UPDATE). */
-export async function expireOrder(q: { transaction: AppDeps['db']['transaction'] }, orderId: string, now: Date): Promise<boolean> {
-  return q.transaction(async (tx) => {
+export async function expireOrder(db: Db, orderId: string, now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
     const due = await tx.query('SELECT 1 FROM orders WHERE id = $1 AND status = $2 AND expires_at <= $3', [orderId, 'awaiting_payment', now]);
     if (due.rowCount === 0) return false;
-    await paymentOfOrder(tx, orderId, { lock: true }); // payment before order, as settlement locks them
-    const expired = await transitionOrder(tx, { orderId, from: ['awaiting_payment'], to: 'expired', now });
-    if (!expired) return false;
-    await tx.query(`UPDATE payments SET status = 'cancelled', updated_at = $2 WHERE order_id = $1 AND status = 'pending'`, [orderId, now]);
-    await releasePromotions(tx, orderId);
-    return true;
+    return (await closeUnpaidOrder(tx, { orderId, to: 'expired', now })) !== null;
   });
 }
 
 /** The periodic sweep behind the per-order expiry jobs (catches orders whose job was lost). */
-export async function expireDueOrders(db: AppDeps['db'], now: Date): Promise<number> {
+export async function expireDueOrders(db: Db, now: Date): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM orders WHERE status = 'awaiting_payment' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`,
     [now, EXPIRY_SWEEP_BATCH_MAX],

@@ -8,16 +8,21 @@
 // Lock order, everywhere an order and its payment change together: the payment row, then the order.
 import type { Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
-import type { Money } from '../../domain/money.ts';
-import { newId } from '../../domain/ids.ts';
+import { moneyJson, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
-import { releasePromotions } from '../catalog/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
-import { getPayment, type PaymentRow } from '../payments/service.ts';
+import { getPayment, markPaymentCaptured, markPaymentFailed, refundLateCaptureToWallet, type PaymentRow } from '../payments/service.ts';
 import { addOrderEvent, transitionOrder, type OrderRow } from './records.ts';
 import { orderDestinationAccount, paymentSourceAccount } from './postings.ts';
+import { closeUnpaidOrder } from './unpaid.ts';
 
 export const PROVISIONING_QUEUE = 'provisioning';
+declare module '../../jobs/queue.ts' {
+  interface JobPayloads {
+    /** Provision a paid order at the carrier (written by the capture transaction). */
+    provisioning: { orderId: string };
+  }
+}
 /** 2 + 4 + 8 + 16 + 32 + 64 s of backoff before the order is refunded. */
 export const PROVISIONING_MAX_ATTEMPTS = 7;
 
@@ -41,16 +46,11 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
     // Never credit a different amount than the order's: record it for an operator to resolve.
     await recordAudit(tx, input.actor, {
       action: 'payment.amount_mismatch', targetType: 'payment', targetId: payment.id, at: input.now,
-      details: { expected: { amount: payment.amount_minor, currency: payment.currency }, received: { amount: input.amount.amountMinor, currency: input.amount.currency } },
+      details: { expected: moneyJson(payment.amount_minor, payment.currency), received: toJson(input.amount) },
     });
     return 'amount_mismatch';
   }
-  const captured = await tx.query(
-    `UPDATE payments SET status = 'succeeded', captured_at = $2, provider_ref = COALESCE(provider_ref, $3), updated_at = $2
-      WHERE id = $1 AND captured_at IS NULL`,
-    [payment.id, input.now, input.providerRef ?? null],
-  );
-  if (captured.rowCount === 0) return 'already_captured';
+  if (!(await markPaymentCaptured(tx, { paymentId: payment.id, providerRef: input.providerRef, now: input.now }))) return 'already_captured';
 
   const order = await transitionOrder(tx, { orderId: payment.order_id, from: ['awaiting_payment'], to: 'paid', now: input.now });
   if (!order) {
@@ -94,17 +94,7 @@ async function creditLateCapture(tx: Queryable, payment: PaymentRow, input: Capt
   const { rows } = await tx.query<{ user_id: string; status: string }>('SELECT user_id, status FROM orders WHERE id = $1', [payment.order_id]);
   const order = rows[0];
   if (!order || payment.amount_minor === 0) return;
-  const refundId = newId('ref');
-  await tx.query(
-    `INSERT INTO refunds (id, order_id, payment_id, amount_minor, currency, destination, status, reason, idempotency, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, 'wallet', 'succeeded', 'payment captured after the order was closed', 'late_capture', $6, $6)
-     ON CONFLICT (order_id, idempotency) DO NOTHING`,
-    [refundId, payment.order_id, payment.id, payment.amount_minor, payment.currency, input.now],
-  );
-  await tx.query(
-    `UPDATE payments SET status = 'refunded', refunded_minor = amount_minor, updated_at = $2 WHERE id = $1`,
-    [payment.id, input.now],
-  );
+  await refundLateCaptureToWallet(tx, payment, input.now);
   await postJournal(tx, {
     idempotencyKey: `order:${payment.order_id}:late-capture`, kind: 'late_capture_credit',
     cause: { type: 'order', id: payment.order_id }, postedAt: input.now,
@@ -125,12 +115,7 @@ export async function failPayment(
 ): Promise<FailOutcome> {
   const payment = await getPayment(tx, input.paymentId, { lock: true });
   if (!payment || (input.provider !== undefined && payment.provider !== input.provider)) return 'unknown_payment';
-  const { rowCount } = await tx.query(
-    `UPDATE payments SET status = 'failed', updated_at = $2 WHERE id = $1 AND status = 'pending' AND captured_at IS NULL`,
-    [payment.id, input.now],
-  );
-  if (rowCount === 0) return 'ignored';
-  const order = await transitionOrder(tx, { orderId: payment.order_id, from: ['awaiting_payment'], to: 'failed', now: input.now, detail: input.reason.slice(0, 200) });
-  if (order) await releasePromotions(tx, order.id);
+  if (!(await markPaymentFailed(tx, payment.id, input.now))) return 'ignored';
+  await closeUnpaidOrder(tx, { orderId: payment.order_id, to: 'failed', now: input.now, detail: input.reason.slice(0, 200), paymentLocked: true });
   return 'failed';
 }

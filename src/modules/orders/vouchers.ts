@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { Db, Queryable } from '../../db/types.ts';
 import { validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { money, type Money } from '../../domain/money.ts';
+import { money, toJson, type Money, type MoneyJson } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { keyedHash } from '../secrets/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
@@ -36,7 +36,7 @@ export const voucherHash = (secretKey: Buffer, code: string): string => keyedHas
 export interface IssuedVoucher {
   id: string;
   code: string;
-  amount: { amount: number; currency: string };
+  amount: MoneyJson;
 }
 
 export async function issueVouchers(
@@ -59,10 +59,10 @@ export async function issueVouchers(
     );
     await recordAudit(tx, input.actor, {
       action: 'voucher.issue', targetType: 'voucher_batch', targetId: issued[0]?.id ?? 'none', at: input.now,
-      details: { count: input.count, amount: { amount: input.amount.amountMinor, currency: input.amount.currency } },
+      details: { count: input.count, amount: toJson(input.amount) },
     });
   });
-  const amount = { amount: input.amount.amountMinor, currency: input.amount.currency };
+  const amount = toJson(input.amount);
   return issued.map((v) => ({ ...v, amount }));
 }
 

@@ -1,7 +1,7 @@
 // The subscriber's wallet as the API shows it (GET /api/v1/wallet): the balance and the newest
 // entries from the ledger, in the currency asked for, else their first line's, else USD.
 import type { Queryable } from '../../db/types.ts';
-import { isKnownCurrency } from '../../domain/money.ts';
+import { isKnownCurrency, toJson, type MoneyJson } from '../../domain/money.ts';
 import { validation } from '../../domain/errors.ts';
 import { walletBalance, walletEntries } from '../ledger/service.ts';
 import { listUserLineRows } from '../lines/service.ts';
@@ -10,8 +10,8 @@ export const WALLET_ENTRIES_SHOWN = 100;
 const DEFAULT_WALLET_CURRENCY = 'USD';
 
 export interface WalletView {
-  balance: { amount: number; currency: string };
-  entries: Array<{ at: string; amount: { amount: number; currency: string }; reason: string; orderId?: string }>;
+  balance: MoneyJson;
+  entries: Array<{ at: string; amount: MoneyJson; reason: string; orderId?: string }>;
 }
 
 export async function walletView(q: Queryable, userId: string, requested?: string): Promise<WalletView> {
@@ -20,9 +20,9 @@ export async function walletView(q: Queryable, userId: string, requested?: strin
   const balance = await walletBalance(q, userId, currency);
   const entries = await walletEntries(q, userId, { currency, limit: WALLET_ENTRIES_SHOWN });
   return {
-    balance: { amount: balance.amountMinor, currency },
+    balance: toJson(balance),
     entries: entries.map((e) => ({
-      at: e.at.toISOString(), amount: { amount: e.amount.amountMinor, currency: e.amount.currency }, reason: e.reason,
+      at: e.at.toISOString(), amount: toJson(e.amount), reason: e.reason,
       ...(e.causeType === 'order' ? { orderId: e.causeId } : {}),
     })),
   };

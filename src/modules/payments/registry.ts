@@ -1,12 +1,14 @@
 // The provider registry: which adapter takes a payment method, and which one verifies a webhook.
 // A real provider is used when its credentials are configured (API.md "Configuration"); without
 // them, sandbox mode answers with the built-in sandbox provider; production without credentials
-// refuses the method (422 payment_method_unavailable). Built once per app (no network at start).
+// refuses the method (422 payment_method_unavailable). Built once per app by the composition root
+// (no network at start) and handed to the use cases that pay, refund and reconcile.
 import type { Config } from '../../config.ts';
 import { createConfiguredProviders, type PaymentProvidersConfig } from '../../adapters/payments/index.ts';
 import type { PaymentProvider, ProviderName } from '../../adapters/payments/types.ts';
 import { DomainError } from '../../domain/errors.ts';
-import type { AppDeps } from '../../http/types.ts';
+import type { Db } from '../../db/types.ts';
+import type { Clock } from '../clock/service.ts';
 import { SandboxProvider, sandboxWebhookKey } from './sandbox-provider.ts';
 
 export type PaymentMethod = 'card' | 'paypal' | 'alipay' | 'wechat_pay' | 'wallet' | 'voucher';
@@ -25,7 +27,7 @@ export function isExternalMethod(method: PaymentMethod): method is ExternalMetho
 }
 
 /** Keys arrive as PEM text: loadConfig resolved (path, bare base64) and parsed them at start. */
-export function providersConfig(config: Config): PaymentProvidersConfig {
+export function providersConfig(config: Pick<Config, 'providers'>): PaymentProvidersConfig {
   const p = config.providers;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
@@ -63,23 +65,25 @@ export class PaymentProviders {
     if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(name)) return null;
     return this.providers[name as ProviderName] ?? null;
   }
-
-  /** Replaces one adapter (tests: a provider that cannot be reached). */
-  override(name: ProviderName, provider: PaymentProvider): void {
-    this.providers[name] = provider;
-  }
 }
 
-const registries = new WeakMap<AppDeps, PaymentProviders>();
+export type ProviderAdapters = Partial<Record<ProviderName, PaymentProvider>>;
 
-/** The app's registry, built on first use from its configuration. */
-export function paymentProvidersOf(deps: AppDeps): PaymentProviders {
-  let registry = registries.get(deps);
-  if (!registry) {
-    const providers: Partial<Record<ProviderName, PaymentProvider>> = createConfiguredProviders(providersConfig(deps.config));
-    if (deps.config.sandbox) providers.sandbox = new SandboxProvider(deps.db, deps.clock, sandboxWebhookKey(deps.secretKey), deps.config.publicUrl);
-    registry = new PaymentProviders(providers, deps.config.sandbox);
-    registries.set(deps, registry);
-  }
-  return registry;
+export interface ProvidersInput {
+  config: Pick<Config, 'providers' | 'sandbox'>;
+  /** The sandbox provider keeps its own books and signs its webhooks with a key derived from this. */
+  db: Db;
+  clock: Clock;
+  secretKey: Buffer;
+  /** Where payers are sent (the sandbox's hosted page); read when a payment is created. */
+  publicUrl: () => string;
+  /** Replaces or wraps configured adapters (tests: a provider that is down, a fake API). */
+  adapt?: (configured: Readonly<ProviderAdapters>) => ProviderAdapters;
+}
+
+/** The app's registry: the configured real providers, the sandbox when it is on. */
+export function buildPaymentProviders(input: ProvidersInput): PaymentProviders {
+  const configured: ProviderAdapters = createConfiguredProviders(providersConfig(input.config));
+  if (input.config.sandbox) configured.sandbox = new SandboxProvider(input.db, input.clock, sandboxWebhookKey(input.secretKey), input.publicUrl);
+  return new PaymentProviders(input.adapt ? input.adapt(configured) : configured, input.config.sandbox);
 }

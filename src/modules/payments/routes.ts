@@ -2,10 +2,11 @@
 // hosted page and completion endpoint (404 unless sandbox mode is on).
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { paymentParams, sandboxCompleteBody, webhookBody, webhookParams } from './schemas.ts';
 import { sandboxPaymentPage } from './sandbox-page.ts';
-import { completeSandboxPayment, getSandboxPayment, registerDeliveryTarget } from './sandbox-service.ts';
+import { completeSandboxPayment, getSandboxPayment } from './sandbox-service.ts';
 import { WEBHOOK_BODY_LIMIT_BYTES, receiveWebhook } from './webhooks.ts';
 
 function flatHeaders(request: FastifyRequest): Record<string, string | undefined> {
@@ -15,7 +16,7 @@ function flatHeaders(request: FastifyRequest): Record<string, string | undefined
 }
 
 export function paymentsRoutes(app: App, deps: AppDeps): void {
-  registerDeliveryTarget(deps, app);
+  const webhookDeps = { db: deps.db, clock: deps.clock, log: deps.log, providers: deps.payments, outcomes: deps.paymentOutcomes };
   // Encapsulated: only here is every body kept as the exact text received (signatures cover bytes).
   void app.register(async (scoped: App) => {
     scoped.removeAllContentTypeParsers();
@@ -23,7 +24,7 @@ export function paymentsRoutes(app: App, deps: AppDeps): void {
     const schema = { tags: ['payments'], params: webhookParams, consumes: ['application/json', 'application/x-www-form-urlencoded'], body: webhookBody, security: [] };
     scoped.post('/api/v1/webhooks/:provider', { schema }, async (request, reply) => {
       const rawBody = typeof request.body === 'string' ? request.body : '';
-      const ack = await receiveWebhook(deps, { provider: request.params.provider, headers: flatHeaders(request), rawBody });
+      const ack = await receiveWebhook(webhookDeps, { provider: request.params.provider, headers: flatHeaders(request), rawBody });
       // A capture enqueues provisioning: start it now rather than at the next poll.
       void deps.worker.poke();
       return reply.code(ack.status).type(ack.contentType).send(ack.body);

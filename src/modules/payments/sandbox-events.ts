@@ -1,6 +1,7 @@
 // The sandbox provider's webhook event and its signing key, shared by the provider (which verifies
 // deliveries) and the sandbox service (which sends them).
 import { createHmac, randomBytes } from 'node:crypto';
+import type { MoneyJson } from '../../domain/money.ts';
 
 export type SandboxEventType = 'payment.succeeded' | 'payment.failed';
 
@@ -9,7 +10,7 @@ export interface SandboxEvent {
   id: string;
   type: SandboxEventType;
   paymentId: string;
-  amount: { amount: number; currency: string };
+  amount: MoneyJson;
   createdAt: string;
 }
 

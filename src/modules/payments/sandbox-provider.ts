@@ -34,7 +34,8 @@ export class SandboxProvider implements PaymentProvider {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly webhookKey: Buffer,
-    private readonly publicUrl: string,
+    /** Read per payment: the server's address is known only once it listens. */
+    private readonly publicUrl: () => string,
   ) {}
 
   /** Opens the payment on the sandbox's books (idempotent per payment) and points the payer to its page. */
@@ -45,7 +46,7 @@ export class SandboxProvider implements PaymentProvider {
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (payment_id) DO NOTHING`,
       [providerRef, input.paymentId, input.amount.amountMinor, input.amount.currency, input.description.slice(0, 200), input.returnUrl, this.clock.now()],
     );
-    return { providerRef, action: { type: 'redirect', url: `${this.publicUrl}/sandbox/pay/${encodeURIComponent(input.paymentId)}` } };
+    return { providerRef, action: { type: 'redirect', url: `${this.publicUrl()}/sandbox/pay/${encodeURIComponent(input.paymentId)}` } };
   }
 
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
@@ -100,7 +101,7 @@ export class SandboxProvider implements PaymentProvider {
     const behaviour = this.behaviourOf(input.savedMethodRef);
     const created = await this.createPayment({
       paymentId: input.paymentId, orderId: input.orderId, amount: input.amount, description: input.description,
-      returnUrl: `${this.publicUrl}/orders/${encodeURIComponent(input.orderId)}`, notifyUrl: `${this.publicUrl}/api/v1/webhooks/sandbox`,
+      returnUrl: `${this.publicUrl()}/orders/${encodeURIComponent(input.orderId)}`, notifyUrl: `${this.publicUrl()}/api/v1/webhooks/sandbox`,
     });
     if (behaviour === 'requires_action') return { providerRef: created.providerRef, status: 'requires_action', action: created.action };
     const { status } = await completeSandboxPayment(this.db, this.clock.now(), input.paymentId, behaviour === 'succeeds' ? 'succeeded' : 'failed');

@@ -6,12 +6,19 @@
 // either way through the webhook route and its signature check.
 import type { Queryable } from '../../db/types.ts';
 import { notFound } from '../../domain/errors.ts';
-import type { App, AppDeps } from '../../http/types.ts';
-import { enqueue, type JobPayload } from '../../jobs/queue.ts';
+import type { Db } from '../../db/types.ts';
+import { enqueue } from '../../jobs/queue.ts';
+import { moneyJson } from '../../domain/money.ts';
 import { SANDBOX_SIGNATURE_HEADER, signSandboxPayload } from '../../adapters/payments/sandbox-signature.ts';
-import { newSandboxEventId, sandboxWebhookKey, type SandboxEvent, type SandboxEventType } from './sandbox-events.ts';
+import { newSandboxEventId, sandboxWebhookKey, type SandboxEvent } from './sandbox-events.ts';
 
 export const SANDBOX_WEBHOOK_QUEUE = 'sandbox_webhook';
+declare module '../../jobs/queue.ts' {
+  interface JobPayloads {
+    /** One delivery of a sandbox event to the webhook route. */
+    sandbox_webhook: { event: SandboxEvent; delivery: number };
+  }
+}
 export const SANDBOX_DELIVERIES_PER_EVENT = 2;
 export const SANDBOX_WEBHOOK_MAX_ATTEMPTS = 10;
 const SANDBOX_DELIVERY_TIMEOUT_MS = 10_000;
@@ -40,7 +47,7 @@ export async function getSandboxPayment(q: Queryable, paymentId: string): Promis
  * The payer pressed Pay or Decline. The first decision wins (guarded UPDATE); a repeat is a no-op.
  * The webhook jobs are written in the same transaction as the decision (outbox).
  */
-export async function completeSandboxPayment(db: AppDeps['db'], now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: string }> {
+export async function completeSandboxPayment(db: Db, now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: string }> {
   return db.transaction(async (tx) => {
     const eventId = newSandboxEventId();
     const { rows } = await tx.query<SandboxPaymentRow>(
@@ -52,7 +59,7 @@ export async function completeSandboxPayment(db: AppDeps['db'], now: Date, payme
     if (!row) return { status: (await getSandboxPayment(tx, paymentId)).status };
     const event: SandboxEvent = {
       id: eventId, type: outcome === 'succeeded' ? 'payment.succeeded' : 'payment.failed', paymentId,
-      amount: { amount: row.amount_minor, currency: row.currency }, createdAt: now.toISOString(),
+      amount: moneyJson(row.amount_minor, row.currency), createdAt: now.toISOString(),
     };
     for (let delivery = 1; delivery <= SANDBOX_DELIVERIES_PER_EVENT; delivery++) {
       await enqueue(tx, {
@@ -64,39 +71,27 @@ export async function completeSandboxPayment(db: AppDeps['db'], now: Date, payme
   });
 }
 
+/** Sends one signed webhook body; answers the HTTP status. Built by the composition root. */
 export type Deliver = (url: string, body: string, headers: Record<string, string>) => Promise<number>;
 
-const injectTargets = new WeakMap<AppDeps, App>();
+/** Delivery over the network (while the server listens). */
+export const deliverOverHttp: Deliver = async (url, body, headers) => {
+  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SANDBOX_DELIVERY_TIMEOUT_MS) });
+  await res.arrayBuffer();
+  return res.status;
+};
 
-/** The route module hands over its app, so deliveries can use inject while nothing listens. */
-export function registerDeliveryTarget(deps: AppDeps, app: App): void {
-  injectTargets.set(deps, app);
-}
-
-export function deliveryFor(deps: AppDeps): Deliver {
-  return async (url, body, headers) => {
-    const app = injectTargets.get(deps);
-    if (app && !app.server.listening) {
-      const res = await app.inject({ method: 'POST', url: new URL(url).pathname, headers, payload: body });
-      return res.statusCode;
-    }
-    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(SANDBOX_DELIVERY_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return res.status;
-  };
-}
-
-function eventOf(payload: JobPayload): SandboxEvent {
-  const e = payload['event'] as unknown as SandboxEvent;
-  const type: SandboxEventType = e.type === 'payment.succeeded' ? 'payment.succeeded' : 'payment.failed';
-  return { id: String(e.id), type, paymentId: String(e.paymentId), amount: { amount: Number(e.amount.amount), currency: String(e.amount.currency) }, createdAt: String(e.createdAt) };
+export interface SandboxDeliveryDeps {
+  secretKey: Buffer;
+  publicUrl: () => string;
+  deliver: Deliver;
 }
 
 /** One delivery attempt; a non-2xx answer throws so the worker retries with backoff. */
-export async function deliverSandboxWebhook(deps: AppDeps, payload: JobPayload, deliver: Deliver): Promise<void> {
-  const body = JSON.stringify(eventOf(payload));
+export async function deliverSandboxWebhook(deps: SandboxDeliveryDeps, event: SandboxEvent): Promise<void> {
+  const body = JSON.stringify(event);
   const signature = signSandboxPayload(sandboxWebhookKey(deps.secretKey), body, new Date());
-  const status = await deliver(`${deps.config.publicUrl}/api/v1/webhooks/sandbox`, body, {
+  const status = await deps.deliver(`${deps.publicUrl()}/api/v1/webhooks/sandbox`, body, {
     'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER.toLowerCase()]: signature,
   });
   if (status < 200 || status >= 300) throw new Error(`sandbox webhook answered ${status}`);
