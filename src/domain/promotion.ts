@@ -15,24 +15,12 @@ import { fail, ok, type Result } from './result.ts';
  * - `first_recharge_bonus`: `value` is an integer percent 1..100 granted on the line's first paid
  *   order: bonus data for a plan, bonus wallet credit for a top-up.
  */
-export type PromotionKind =
-  | 'percent_off'
-  | 'amount_off'
-  | 'bonus_data_pct'
-  | 'bonus_validity_days'
-  | 'first_recharge_bonus';
-
-export const PROMOTION_KINDS: readonly PromotionKind[] = [
-  'percent_off',
-  'amount_off',
-  'bonus_data_pct',
-  'bonus_validity_days',
-  'first_recharge_bonus',
-];
+export const PROMOTION_KINDS = ['percent_off', 'amount_off', 'bonus_data_pct', 'bonus_validity_days', 'first_recharge_bonus'] as const;
+export type PromotionKind = (typeof PROMOTION_KINDS)[number];
 
 export interface Promotion {
   readonly id: string;
-  /** locale → text; 'en' is always present. The caller localizes (see localizedTitle). */
+  /** locale → text; 'en' is always present. The caller localizes (pickLocalized). */
   readonly title: Readonly<Record<string, string>>;
   readonly kind: PromotionKind;
   readonly value: number;
@@ -84,11 +72,6 @@ export function percentToBasisPoints(percent: number): number | null {
   if (Math.abs(scaled - basisPoints) > BASIS_POINT_TOLERANCE) return null;
   if (basisPoints <= 0 || basisPoints > 100 * BASIS_POINTS_PER_PERCENT) return null;
   return basisPoints;
-}
-
-/** The title in `locale`, falling back to English (always present). */
-export function localizedTitle(title: Readonly<Record<string, string>>, locale: string): string {
-  return title[locale] ?? title.en ?? '';
 }
 
 /** What an operator sends (POST, or a PATCH merged onto the stored promotion); types already parsed. */

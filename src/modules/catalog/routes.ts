@@ -5,9 +5,10 @@ import { requestLocale } from '../../http/locale.ts';
 import {
   adminListQuery, createPlanBody, createPromotionBody, createQuoteBody, idParams, listPlansQuery, updatePlanBody, updatePromotionBody,
 } from './schemas.ts';
-import {
-  createPlan, createPromotion, createQuote, listCatalog, listPlansForStaff, listPromotionsForStaff, updatePlan, updatePromotion,
-} from './service.ts';
+import { listCatalog } from './catalog-list.ts';
+import { createPlan, listPlansForStaff, updatePlan } from './plans.ts';
+import { createPromotion, listPromotionsForStaff, updatePromotion } from './promotions.ts';
+import { createQuote } from './quotes.ts';
 
 const adminTags = ['admin'];
 const tags = ['catalog'];

@@ -6,13 +6,11 @@ import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { CSV_BODY_LIMIT_BYTES } from '../../http/server.ts';
 import type { App, AppDeps } from '../../http/types.ts';
-import { DomainError } from '../../domain/errors.ts';
-import { getPlanSnapshot } from '../catalog/service.ts';
 import { esimActivation } from './esim.ts';
 import { importSims } from './import.ts';
 import { bindBody, lineIdParams, operateBody, ownLinesQuery, simsCsvBody, staffLinesQuery, updateLineBody } from './schemas.ts';
 import {
-  availableSimsByCarrier, bindCard, listCarriers, listLinesForStaff, listUserLineRows, loadLineRow, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
+  availableSimsByCarrier, bindCard, type AutoRenewPlanLookup, listCarriers, listLinesForStaff, listUserLineRows, loadLineRow, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
 } from './service.ts';
 import { lineView, staffLineSummary } from './view.ts';
 
@@ -20,19 +18,14 @@ const tags = ['lines'];
 const adminTags = ['admin'];
 const OPERATOR_ACTIONS: readonly OperatorAction[] = ['suspend', 'resume', 'terminate'];
 
-export function linesRoutes(app: App, deps: AppDeps): void {
+/**
+ * `lookupAutoRenewPlan` is the catalog's answer about a plan, handed in by the composition root:
+ * the catalog imports lines, so lines must not import the catalog.
+ */
+export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRenewPlanLookup): void {
   const { db, clock, secretKey } = deps;
   const customer = guard('authenticated');
   const staff = guard(STAFF);
-  const lookupAutoRenewPlan = async (planId: string) => {
-    try {
-      const plan = await getPlanSnapshot(db, planId);
-      return { autoRenewable: plan.autoRenewable, currency: plan.price.currency };
-    } catch (error) {
-      if (error instanceof DomainError && error.kind === 'not_found') return null;
-      throw error;
-    }
-  };
   const ownView = async (request: FastifyRequest, lineId: string) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);

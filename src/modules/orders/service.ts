@@ -12,7 +12,7 @@ import type { Money } from '../../domain/money.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor } from '../audit/service.ts';
-import { priceForOrder, releasePromotions, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
+import { markQuoteUsed, priceForOrder, releasePromotions, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
 import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
 import { isExternalMethod, paymentProvidersOf, type PaymentMethod } from '../payments/registry.ts';
 import { insertPayment, paymentOfOrder, recordPaymentAction } from '../payments/service.ts';
@@ -124,6 +124,7 @@ async function createOrderRecords(
   }
   await tx.query('INSERT INTO order_events (order_id, at, status) VALUES ($1, $2, $3)', [orderId, now, 'awaiting_payment']);
   await reservePromotions(tx, { orderId, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
+  await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId, now });
   const paymentProvider = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
   const paymentId = await insertPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
   if (provider === null || priced.total.amountMinor === 0) {
