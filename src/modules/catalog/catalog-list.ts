@@ -9,7 +9,7 @@ import { getOwnedLine } from '../lines/service.ts';
 import { bundleOffer, listedAllowances, listedPrice } from './listed-plan.ts';
 import { isFirstRecharge } from './redemptions.ts';
 import { findActivePlans, findCandidatePromotions, redemptionCounts, type Plan, type StoredPromotion } from './store.ts';
-import type { CatalogPlanView } from './views.ts';
+import type { CatalogPlanView } from './schemas.ts';
 
 /** Automatic promotions that give this plan something now (a discount or a bonus). */
 function planPromotions(plan: Plan, promotions: readonly StoredPromotion[], ctx: PromotionScope): StoredPromotion[] {

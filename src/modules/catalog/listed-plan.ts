@@ -7,9 +7,9 @@ import {
   BUNDLE_MAX_DATA_MB, BUNDLE_MAX_SMS, BUNDLE_MAX_VOICE_MIN, PLAN_PRICE_MAX_MINOR, minimumBundleSelection,
   type AllowanceUnit, type Allowances, type BundlePrice,
 } from '../../domain/pricing.ts';
-import type { BundleModuleJson } from './plan-input.ts';
+import type { BundleModuleJson } from './schemas.ts';
 import type { Plan } from './store.ts';
-import type { BundleOffer } from './views.ts';
+import type { BundleOffer } from './schemas.ts';
 
 /** The plan as bought, kept on the quote and the order: later edits of the plan change neither. */
 export interface PlanSnapshot {

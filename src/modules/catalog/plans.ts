@@ -1,6 +1,7 @@
 // The operator's plans: create, edit (a PATCH merged onto the stored plan and validated whole),
 // list. Every change is audited with its before and after in the change's own transaction; a plan
 // code is unique (409 plan_code_taken).
+import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/types.ts';
 import { DomainError, conflict, notFound, validation, type FieldError } from '../../domain/errors.ts';
@@ -12,10 +13,7 @@ import { fieldChanges, mergePatch } from './changes.ts';
 import { bundleModulesJson } from './listed-plan.ts';
 import { validatePlanInput, type PlanDraft, type PlanInput } from './plan-input.ts';
 import { findCandidatePromotions, findLiveAmountOffForPlan, findPlan, listPlanRows, type Plan } from './store.ts';
-import type { PlanView } from './views.ts';
-
-export const ADMIN_PAGE_DEFAULT = 50;
-export const ADMIN_PAGE_MAX = 500;
+import type { PlanView } from './schemas.ts';
 
 /** Staff views of plans, with the automatic promotions a new line would get on each. */
 async function staffPlanViews(db: Queryable, now: Date, plans: readonly Plan[], locale: string): Promise<PlanView[]> {
@@ -163,11 +161,10 @@ export interface AdminPage {
 
 export async function listPlansForStaff(
   db: Queryable, now: Date, page: AdminPage, locale: string,
-): Promise<{ items: PlanView[]; nextCursor: string | null }> {
-  const limit = Math.min(page.limit ?? ADMIN_PAGE_DEFAULT, ADMIN_PAGE_MAX);
-  const rows = await listPlanRows(db, { limit: limit + 1, after: page.cursor ?? null, active: page.active ?? null });
-  const items = rows.slice(0, limit);
-  return { items: await staffPlanViews(db, now, items, locale), nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+): Promise<Page<PlanView>> {
+  const limit = clampPageLimit(page.limit);
+  const { items, nextCursor } = keysetPage(await listPlanRows(db, { limit: limit + 1, after: page.cursor ?? null, active: page.active ?? null }), limit, (p) => p.id);
+  return { items: await staffPlanViews(db, now, items, locale), nextCursor };
 }
 
 /**

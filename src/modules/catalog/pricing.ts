@@ -14,7 +14,7 @@ import { getCarrier, getLineCreditState, getOwnedLine, topupExpiry, type OwnedLi
 import { snapshotOf, type PlanSnapshot } from './listed-plan.ts';
 import { isFirstRecharge } from './redemptions.ts';
 import { findCandidatePromotions, findPlan, redemptionCounts, type Plan } from './store.ts';
-import type { QuoteView } from './views.ts';
+import type { QuoteView } from './schemas.ts';
 
 export interface PricedPurchase {
   quoteId: string | null;

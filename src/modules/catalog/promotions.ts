@@ -1,6 +1,7 @@
 // The operator's promotions: create, edit (a PATCH merged onto the stored promotion and validated
 // whole), list. Every change is audited; an active coupon code is unique (409 coupon_code_taken);
 // maxRedemptions never drops below what is already redeemed.
+import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/types.ts';
 import { DomainError, conflict, notFound, validation, type FieldError } from '../../domain/errors.ts';
@@ -8,9 +9,9 @@ import { newId } from '../../domain/ids.ts';
 import { validatePromotionInput, type Promotion } from '../../domain/promotion.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { fieldChanges, mergePatch } from './changes.ts';
-import { ADMIN_PAGE_DEFAULT, ADMIN_PAGE_MAX, type AdminPage } from './plans.ts';
+import type { AdminPage } from './plans.ts';
 import { findPlans, findPromotion, listPromotionRows, type StoredPromotion } from './store.ts';
-import type { PromotionView } from './views.ts';
+import type { PromotionView } from './schemas.ts';
 
 export function promotionView(p: StoredPromotion): PromotionView {
   return {
@@ -164,9 +165,8 @@ export async function updatePromotion(db: Db, now: Date, actor: Actor, id: strin
   }
 }
 
-export async function listPromotionsForStaff(db: Queryable, page: AdminPage): Promise<{ items: PromotionView[]; nextCursor: string | null }> {
-  const limit = Math.min(page.limit ?? ADMIN_PAGE_DEFAULT, ADMIN_PAGE_MAX);
-  const rows = await listPromotionRows(db, { limit: limit + 1, after: page.cursor ?? null, active: page.active ?? null });
-  const items = rows.slice(0, limit);
-  return { items: items.map(promotionView), nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+export async function listPromotionsForStaff(db: Queryable, page: AdminPage): Promise<Page<PromotionView>> {
+  const limit = clampPageLimit(page.limit);
+  const { items, nextCursor } = keysetPage(await listPromotionRows(db, { limit: limit + 1, after: page.cursor ?? null, active: page.active ?? null }), limit, (p) => p.id);
+  return { items: items.map(promotionView), nextCursor };
 }

@@ -13,7 +13,7 @@ import { hitThrottle, type ThrottleRule } from '../throttle/service.ts';
 import { getOwnedLine } from '../lines/service.ts';
 import type { PlanSnapshot } from './listed-plan.ts';
 import { creditPreview, priceAfresh, type PricedPurchase, type PurchaseRequest } from './pricing.ts';
-import type { QuotedBundle, QuoteView } from './views.ts';
+import type { QuotedBundle, QuoteView } from './schemas.ts';
 
 /** How long a quote's price is promised (on the application clock). */
 export const QUOTE_TTL_SECONDS = 15 * 60;
