@@ -13,7 +13,7 @@ const ID_MAX_LENGTH = 100;
 
 export const moneyBody = z.object({ amount: z.number(), currency: z.string().max(3) });
 
-const localizedText = z.record(z.string().max(35), z.string().max(TEXT_MAX_LENGTH));
+const localizedTextBody = z.record(z.string().max(35), z.string().max(TEXT_MAX_LENGTH));
 
 const allowancesBody = z.object({ dataMb: z.number(), voiceMin: z.number(), sms: z.number() });
 
@@ -25,8 +25,8 @@ const bundleModuleBody = z.object({
 
 const planFields = {
   code: z.string().max(64),
-  name: localizedText,
-  description: localizedText.optional(),
+  name: localizedTextBody,
+  description: localizedTextBody.optional(),
   kind: z.string().max(20),
   carriers: z.array(z.string().max(64)).max(LIST_MAX_ITEMS).nullable().optional(),
   regions: z.array(z.string().max(8)).max(LIST_MAX_ITEMS),
@@ -45,7 +45,7 @@ export const updatePlanBody = createPlanBody.partial().extend({ active: z.boolea
 const isoTime = z.iso.datetime({ offset: true });
 
 const promotionFields = {
-  title: localizedText,
+  title: localizedTextBody,
   kind: z.string().max(40),
   value: z.number(),
   currency: z.string().max(3).nullable().optional(),
@@ -108,7 +108,7 @@ const moneyJson = z.object({ amount: z.number().int(), currency: z.string() });
 
 const allowancesJson = z.object({ dataMb: z.number().int(), voiceMin: z.number().int(), sms: z.number().int() });
 
-export const bundleModuleJson = z.object({ unit: z.enum(BUCKET_UNITS), blockSize: z.number().int(), blockPrice: moneyJson });
+const bundleModuleJson = z.object({ unit: z.enum(BUCKET_UNITS), blockSize: z.number().int(), blockPrice: moneyJson });
 export type BundleModuleJson = z.infer<typeof bundleModuleJson>;
 
 /**
@@ -116,7 +116,7 @@ export type BundleModuleJson = z.infer<typeof bundleModuleJson>;
  * hold of each unit, and the minimum selection that the plan's `price` and `allowances` describe.
  * A quote or an order for it sends `bundle: {dataMb, voiceMin, sms}` in whole blocks.
  */
-export const bundleOfferSchema = z.object({
+const bundleOfferSchema = z.object({
   modules: z.array(bundleModuleJson.extend({ maxQuantity: z.number().int() })),
   minimumSelection: allowancesJson,
   maxPrice: moneyJson,
@@ -124,7 +124,7 @@ export const bundleOfferSchema = z.object({
 export type BundleOffer = z.infer<typeof bundleOfferSchema>;
 
 /** API.md's plan kinds. A custom bundle is sold as a base plan whose allowances the subscriber picks. */
-export const CATALOG_PLAN_KINDS = ['base', 'addon', 'topup'] as const satisfies readonly PlanKind[];
+const CATALOG_PLAN_KINDS = ['base', 'addon', 'topup'] as const satisfies readonly PlanKind[];
 
 const catalogPlanFields = {
   id: z.string(),
@@ -147,7 +147,7 @@ const catalogPlanFields = {
  * minimum selection (one block of its cheapest module), the least it can cost. `bundle` is null for
  * every other plan.
  */
-export const catalogPlanSchema = z.object({ ...catalogPlanFields, kind: z.enum(CATALOG_PLAN_KINDS) });
+const catalogPlanSchema = z.object({ ...catalogPlanFields, kind: z.enum(CATALOG_PLAN_KINDS) });
 export type CatalogPlanView = z.infer<typeof catalogPlanSchema>;
 
 /**
@@ -192,7 +192,7 @@ export const promotionSchema = z.object({
 export type PromotionView = z.infer<typeof promotionSchema>;
 
 /** For a custom bundle: what was chosen and the price of each module's blocks (summing to `subtotal`). */
-export const quotedBundleSchema = z.object({
+const quotedBundleSchema = z.object({
   selection: allowancesJson,
   blocks: z.array(z.object({
     unit: z.enum(BUCKET_UNITS), blockSize: z.number().int(), blockCount: z.number().int(), blockPrice: moneyJson, price: moneyJson,
