@@ -19,6 +19,7 @@ import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
 import { catalogJobs } from './modules/catalog/jobs.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
+import { autoRenewTerms } from './modules/catalog/service.ts';
 import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
@@ -36,8 +37,12 @@ import { deliverOverHttp, type Deliver } from './modules/payments/sandbox-servic
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { seedDemo } from './seed/demo.ts';
 
+// Lines learn about a plan from the catalog through a function composed here, not an import:
+// the catalog imports lines (ownership, carriers, credit state), so the arrow cannot go back.
+const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
+
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs];

@@ -1,6 +1,7 @@
 // The closed vocabulary of expected failures. Use cases throw a DomainError carrying the stable API
 // `code`; each kind has one HTTP status, in one table below (used by http/problem.ts and by the
 // idempotency records, which keep a refusal's status for replays).
+import type { z } from 'zod';
 
 export type ErrorKind =
   | 'validation' // 422 (400 for malformed requests)
@@ -54,3 +55,16 @@ export const conflict = (code: string, message: string): DomainError => new Doma
 export const validation = (code: string, message: string, errors?: FieldError[]): DomainError =>
   new DomainError('validation', code, message, errors ? { errors } : {});
 export const forbidden = (code: string, message: string): DomainError => new DomainError('forbidden', code, message);
+
+/**
+ * A zod rule's issues as field errors (API.md's 422 `errors`): the path dotted (`bundleModules.0.unit`),
+ * one error per field — its first — as the console shows one message under each field.
+ */
+export function fieldErrorsOf(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  const byPath = new Map<string, string>();
+  for (const issue of issues) {
+    const path = issue.path.map(String).join('.');
+    if (!byPath.has(path)) byPath.set(path, issue.message);
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }));
+}

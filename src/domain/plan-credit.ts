@@ -20,9 +20,15 @@
 import { invariant } from './invariant.ts';
 import { fail, ok, type Result } from './result.ts';
 
-export type BucketUnit = 'data' | 'voice' | 'sms';
-export type PlanKind = 'base' | 'addon' | 'topup' | 'bundle';
-export type ExpiryPolicy = 'extend' | 'stack' | 'reset';
+// Declared once: the TS types, the zod enums of the API and the SQL CHECK constraints list these.
+export const BUCKET_UNITS = ['data', 'voice', 'sms'] as const;
+export type BucketUnit = (typeof BUCKET_UNITS)[number];
+/** What a plan grants: `base` a period of service, `addon` allowances on it, `topup` wallet credit, `bundle` modules picked per purchase. */
+export const PLAN_KINDS = ['base', 'addon', 'topup', 'bundle'] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
+/** How a plan's validity meets the line's current one (see planCredit). */
+export const EXPIRY_POLICIES = ['extend', 'stack', 'reset'] as const;
+export type ExpiryPolicy = (typeof EXPIRY_POLICIES)[number];
 
 export const BYTES_PER_MB = 1_048_576;
 export const SECONDS_PER_MINUTE = 60;

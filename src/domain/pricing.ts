@@ -13,7 +13,7 @@
 //     deterministic. Discounts reduced to zero (or zero from the start) are omitted.
 //  5. Bonuses (data, validity days, first-recharge credit) are listed separately and never
 //     change the price. first_recharge_bonus counts only when isFirstRecharge.
-//  Titles pass through as the promotion's locale map; the caller localizes with localizedTitle,
+//  Titles pass through as the promotion's locale map; the caller localizes with pickLocalized,
 //  so a stored quote can be shown in any language.
 import { invariant } from './invariant.ts';
 import { isZero, max, min, money, mulDivHalfUp, percentOf, subtract, sum, zero, type Money } from './money.ts';

@@ -3,7 +3,9 @@
 // always has an 'en' text; `value` is interpreted per kind (see PromotionKind) and only through
 // integer math; at most ONE coupon promotion is ever selected for a purchase, and the selection is
 // independent of the order of the input array (it is returned sorted by id).
-import type { FieldError } from './errors.ts';
+import { z } from 'zod';
+import { fieldErrorsOf, type FieldError } from './errors.ts';
+import { localizedTextRule } from './localized-text.ts';
 import { isKnownCurrency } from './money.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -15,24 +17,12 @@ import { fail, ok, type Result } from './result.ts';
  * - `first_recharge_bonus`: `value` is an integer percent 1..100 granted on the line's first paid
  *   order: bonus data for a plan, bonus wallet credit for a top-up.
  */
-export type PromotionKind =
-  | 'percent_off'
-  | 'amount_off'
-  | 'bonus_data_pct'
-  | 'bonus_validity_days'
-  | 'first_recharge_bonus';
-
-export const PROMOTION_KINDS: readonly PromotionKind[] = [
-  'percent_off',
-  'amount_off',
-  'bonus_data_pct',
-  'bonus_validity_days',
-  'first_recharge_bonus',
-];
+export const PROMOTION_KINDS = ['percent_off', 'amount_off', 'bonus_data_pct', 'bonus_validity_days', 'first_recharge_bonus'] as const;
+export type PromotionKind = (typeof PROMOTION_KINDS)[number];
 
 export interface Promotion {
   readonly id: string;
-  /** locale → text; 'en' is always present. The caller localizes (see localizedTitle). */
+  /** locale → text; 'en' is always present. The caller localizes (pickLocalized). */
   readonly title: Readonly<Record<string, string>>;
   readonly kind: PromotionKind;
   readonly value: number;
@@ -63,7 +53,6 @@ export const PROMOTION_MAX_REDEMPTIONS_MAX = 100_000_000;
 export const BASIS_POINTS_PER_PERCENT = 100;
 
 const COUPON_CODE_PATTERN = /^[A-Z0-9][A-Z0-9_-]*$/;
-const LOCALE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 // A percent with at most 2 decimals times 100 lands within float noise of an integer; anything
 // further away had a third decimal.
 const BASIS_POINT_TOLERANCE = 1e-6;
@@ -84,11 +73,6 @@ export function percentToBasisPoints(percent: number): number | null {
   if (Math.abs(scaled - basisPoints) > BASIS_POINT_TOLERANCE) return null;
   if (basisPoints <= 0 || basisPoints > 100 * BASIS_POINTS_PER_PERCENT) return null;
   return basisPoints;
-}
-
-/** The title in `locale`, falling back to English (always present). */
-export function localizedTitle(title: Readonly<Record<string, string>>, locale: string): string {
-  return title[locale] ?? title.en ?? '';
 }
 
 /** What an operator sends (POST, or a PATCH merged onto the stored promotion); types already parsed. */
@@ -112,121 +96,72 @@ export type PromotionValidation =
   | { readonly ok: true; readonly value: PromotionDraft }
   | { readonly ok: false; readonly code: 'invalid_promotion'; readonly message: string; readonly errors: FieldError[] };
 
-function isPromotionKind(kind: string): kind is PromotionKind {
-  return (PROMOTION_KINDS as readonly string[]).includes(kind);
-}
+const isSafeInteger = (v: number): boolean => Number.isSafeInteger(v);
+const wholeIn = (min: number, max: number, message: string): z.ZodNumber =>
+  z.number().refine(isSafeInteger, message).refine((v) => v >= min && v <= max, message);
+const noCurrency = z.null({ error: 'only amount_off promotions carry a currency' });
 
-const isIntegerIn = (v: number, min: number, max: number): boolean => Number.isSafeInteger(v) && v >= min && v <= max;
+/** What `value` means per kind (see PromotionKind), and the currency only an amount_off carries. */
+const promotionValueRule = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('percent_off'),
+    value: z.number().refine((v) => percentToBasisPoints(v) !== null, 'must be a percent 0 < v ≤ 100 with at most 2 decimals'),
+    currency: noCurrency,
+  }),
+  z.object({
+    kind: z.literal('amount_off'),
+    value: wholeIn(1, PROMOTION_AMOUNT_OFF_MAX_MINOR, 'must be a positive integer of minor units'),
+    currency: z.string({ error: 'a supported currency is required for amount_off' }).refine(isKnownCurrency, 'a supported currency is required for amount_off'),
+  }),
+  z.object({ kind: z.literal('bonus_data_pct'), value: wholeIn(1, BONUS_DATA_PCT_MAX, `must be an integer percent 1..${BONUS_DATA_PCT_MAX}`), currency: noCurrency }),
+  z.object({ kind: z.literal('bonus_validity_days'), value: wholeIn(1, BONUS_VALIDITY_DAYS_MAX, `must be an integer 1..${BONUS_VALIDITY_DAYS_MAX} days`), currency: noCurrency }),
+  z.object({ kind: z.literal('first_recharge_bonus'), value: wholeIn(1, 100, 'must be an integer percent 1..100'), currency: noCurrency }),
+], { error: `must be one of ${PROMOTION_KINDS.join(', ')}` });
 
-function valueError(kind: PromotionKind, value: number): string | null {
-  switch (kind) {
-    case 'percent_off':
-      return percentToBasisPoints(value) === null ? 'must be a percent 0 < v ≤ 100 with at most 2 decimals' : null;
-    case 'amount_off':
-      return isIntegerIn(value, 1, PROMOTION_AMOUNT_OFF_MAX_MINOR) ? null : 'must be a positive integer of minor units';
-    case 'bonus_data_pct':
-      return isIntegerIn(value, 1, BONUS_DATA_PCT_MAX) ? null : `must be an integer percent 1..${BONUS_DATA_PCT_MAX}`;
-    case 'bonus_validity_days':
-      return isIntegerIn(value, 1, BONUS_VALIDITY_DAYS_MAX) ? null : `must be an integer 1..${BONUS_VALIDITY_DAYS_MAX} days`;
-    case 'first_recharge_bonus':
-      return isIntegerIn(value, 1, 100) ? null : 'must be an integer percent 1..100';
-  }
-}
+const redemptionLimit = wholeIn(1, PROMOTION_MAX_REDEMPTIONS_MAX, 'must be a positive integer or null').nullable();
 
-function titleErrors(title: Readonly<Record<string, string>>): FieldError[] {
-  const errors: FieldError[] = [];
-  const entries = Object.entries(title);
-  if (typeof title.en !== 'string' || title.en.trim() === '') errors.push({ path: 'title.en', message: 'is required' });
-  if (entries.length > PROMOTION_TITLE_MAX_LOCALES) {
-    errors.push({ path: 'title', message: `at most ${PROMOTION_TITLE_MAX_LOCALES} locales` });
-  }
-  for (const [locale, text] of entries.slice(0, PROMOTION_TITLE_MAX_LOCALES)) {
-    if (!LOCALE_PATTERN.test(locale)) errors.push({ path: `title.${locale}`, message: 'is not a locale tag' });
-    else if (typeof text !== 'string' || text.trim() === '' || text.length > PROMOTION_TITLE_MAX_LENGTH) {
-      errors.push({ path: `title.${locale}`, message: `must be 1..${PROMOTION_TITLE_MAX_LENGTH} characters` });
-    }
-  }
-  return errors;
-}
-
-function couponError(code: string): string | null {
-  if (code.length < COUPON_CODE_MIN_LENGTH || code.length > COUPON_CODE_MAX_LENGTH) {
-    return `must be ${COUPON_CODE_MIN_LENGTH}..${COUPON_CODE_MAX_LENGTH} characters`;
-  }
-  return COUPON_CODE_PATTERN.test(code) ? null : 'may contain only letters, digits, "-" and "_"';
-}
-
-function planIdsErrors(planIds: readonly string[]): FieldError[] {
+/** Every field but the kind-dependent ones and the window. */
+const promotionFieldsRule = z.object({
+  title: localizedTextRule({ maxLength: PROMOTION_TITLE_MAX_LENGTH, maxLocales: PROMOTION_TITLE_MAX_LOCALES, required: true }),
+  // Stored, and compared, in its canonical form.
+  couponCode: z.string().trim().toUpperCase()
+    .refine((c) => c.length >= COUPON_CODE_MIN_LENGTH && c.length <= COUPON_CODE_MAX_LENGTH, `must be ${COUPON_CODE_MIN_LENGTH}..${COUPON_CODE_MAX_LENGTH} characters`)
+    .refine((c) => COUPON_CODE_PATTERN.test(c), 'may contain only letters, digits, "-" and "_"')
+    .nullable(),
   // An empty list would be a promotion that applies to nothing: almost surely a mistake for null.
-  if (planIds.length === 0) return [{ path: 'planIds', message: 'must not be empty (use null for all plans)' }];
-  if (planIds.length > PROMOTION_MAX_PLAN_IDS) return [{ path: 'planIds', message: `at most ${PROMOTION_MAX_PLAN_IDS}` }];
-  return planIds.flatMap((id, i) =>
-    typeof id === 'string' && id.trim() !== '' ? [] : [{ path: `planIds.${i}`, message: 'must be a plan id' }],
-  );
-}
+  planIds: z.array(z.string().refine((id) => id.trim() !== '', 'must be a plan id'))
+    .min(1, 'must not be empty (use null for all plans)').max(PROMOTION_MAX_PLAN_IDS, `at most ${PROMOTION_MAX_PLAN_IDS}`)
+    .transform((ids) => [...new Set(ids)])
+    .nullable(),
+  maxRedemptions: redemptionLimit,
+  perUserLimit: redemptionLimit,
+  active: z.boolean(),
+});
 
-function limitError(limit: number | null): string | null {
-  return limit === null || isIntegerIn(limit, 1, PROMOTION_MAX_REDEMPTIONS_MAX) ? null : 'must be a positive integer or null';
-}
+const validTime = z.date().refine((d) => !Number.isNaN(d.getTime()), 'is not a valid time').nullable();
 
-const isValidDate = (d: Date | null): boolean => d === null || (d instanceof Date && !Number.isNaN(d.getTime()));
+/** The half-open window [startsAt, endsAt): it must not be empty. */
+const promotionWindowRule = z.object({ startsAt: validTime, endsAt: validTime }).refine(
+  (w) => w.startsAt === null || w.endsAt === null || w.endsAt > w.startsAt,
+  { path: ['endsAt'], message: 'must be after startsAt' },
+);
 
-/** Checks every rule at once so the operator sees all field errors together. */
+/**
+ * Checks every rule at once so the operator sees all field errors together: the common fields, the
+ * kind's value and currency, and the window are three rules, each reporting all its issues.
+ */
 export function validatePromotionInput(input: PromotionInput): PromotionValidation {
-  const errors: FieldError[] = [...titleErrors(input.title)];
-  const kind = isPromotionKind(input.kind) ? input.kind : null;
-  if (kind === null) errors.push({ path: 'kind', message: `must be one of ${PROMOTION_KINDS.join(', ')}` });
-  else {
-    const message = valueError(kind, input.value);
-    if (message !== null) errors.push({ path: 'value', message });
-  }
-
-  const currency = input.currency ?? null;
-  if (kind === 'amount_off' && (currency === null || !isKnownCurrency(currency))) {
-    errors.push({ path: 'currency', message: 'a supported currency is required for amount_off' });
-  } else if (kind !== 'amount_off' && currency !== null) {
-    errors.push({ path: 'currency', message: 'only amount_off promotions carry a currency' });
-  }
-
-  const rawCoupon = input.couponCode ?? null;
-  const couponCode = rawCoupon === null ? null : normalizeCouponCode(rawCoupon);
-  const couponMessage = couponCode === null ? null : couponError(couponCode);
-  if (couponMessage !== null) errors.push({ path: 'couponCode', message: couponMessage });
-
-  const planIds = input.planIds ?? null;
-  if (planIds !== null) errors.push(...planIdsErrors(planIds));
-
-  const startsAt = input.startsAt ?? null;
-  const endsAt = input.endsAt ?? null;
-  if (!isValidDate(startsAt)) errors.push({ path: 'startsAt', message: 'is not a valid time' });
-  if (!isValidDate(endsAt)) errors.push({ path: 'endsAt', message: 'is not a valid time' });
-  if (startsAt !== null && endsAt !== null && isValidDate(startsAt) && isValidDate(endsAt) && endsAt <= startsAt) {
-    errors.push({ path: 'endsAt', message: 'must be after startsAt' });
-  }
-
-  const maxRedemptions = input.maxRedemptions ?? null;
-  const perUserLimit = input.perUserLimit ?? null;
-  const maxMessage = limitError(maxRedemptions);
-  if (maxMessage !== null) errors.push({ path: 'maxRedemptions', message: maxMessage });
-  const perUserMessage = limitError(perUserLimit);
-  if (perUserMessage !== null) errors.push({ path: 'perUserLimit', message: perUserMessage });
-
-  if (errors.length > 0 || kind === null) {
-    return { ok: false, code: 'invalid_promotion', message: 'the promotion is invalid', errors };
-  }
-  return ok({
-    title: { ...input.title },
-    kind,
-    value: input.value,
-    couponCode,
-    planIds: planIds === null ? null : [...new Set(planIds)],
-    startsAt,
-    endsAt,
-    maxRedemptions,
-    perUserLimit,
-    active: input.active ?? true,
-    currency,
+  const fields = promotionFieldsRule.safeParse({
+    title: input.title, couponCode: input.couponCode ?? null, planIds: input.planIds ?? null,
+    maxRedemptions: input.maxRedemptions ?? null, perUserLimit: input.perUserLimit ?? null, active: input.active ?? true,
   });
+  const value = promotionValueRule.safeParse({ kind: input.kind, value: input.value, currency: input.currency ?? null });
+  const window = promotionWindowRule.safeParse({ startsAt: input.startsAt ?? null, endsAt: input.endsAt ?? null });
+  if (!fields.success || !value.success || !window.success) {
+    const issues = [fields, value, window].flatMap((r) => r.error?.issues ?? []);
+    return { ok: false, code: 'invalid_promotion', message: 'the promotion is invalid', errors: fieldErrorsOf(issues) };
+  }
+  return ok({ ...fields.data, title: { ...fields.data.title }, ...value.data, ...window.data });
 }
 
 export type CouponError = 'invalid_coupon' | 'coupon_expired' | 'coupon_exhausted' | 'coupon_not_applicable';

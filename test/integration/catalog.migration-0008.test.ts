@@ -17,7 +17,7 @@ forEachDatabase('catalog: migration 0008 backfills one first-recharge grant per 
     if (!migration) throw new Error('migration 0008 is missing');
 
     // The schema as it was before 0008, and the rows the bug left behind.
-    await ctx.db.exec('ALTER TABLE promotion_redemptions DROP COLUMN first_recharge_line_id CASCADE; DROP INDEX orders_quote_idx;');
+    await ctx.db.exec('ALTER TABLE promotion_redemptions DROP COLUMN first_recharge_line_id CASCADE; DROP INDEX IF EXISTS orders_quote_idx;');
     const rows: Array<[string, string, string, string, string, string]> = [
       [first.id, 'ord_legacy_b', who.userId, who.lineId, 'reserved', '2026-01-02T00:00:00Z'],
       [first.id, 'ord_legacy_a', who.userId, who.lineId, 'reserved', '2026-01-01T00:00:00Z'],

@@ -93,12 +93,36 @@ forEachDatabase('catalog: operator plans', (get) => {
       ['fractional allowances', { allowances: { dataMb: 1.5, voiceMin: 0, sms: 0 } }, 'allowances.dataMb'],
       ['zero validity', { validityDays: 0 }, 'validityDays'],
       ['a lower-case region', { regions: ['us'] }, 'regions.0'],
+      ['a missing price', { price: undefined }, 'price'],
+      ['a top-up granting allowances', { kind: 'topup', validityDays: 0 }, 'allowances'],
+      ['an add-on granting nothing', { kind: 'addon', allowances: { dataMb: 0, voiceMin: 0, sms: 0 } }, 'allowances'],
+      ['modules on a base plan', { bundleModules: [{ unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }] }, 'bundleModules'],
+      ['a bundle without modules', { kind: 'bundle', price: undefined, autoRenewable: false, allowances: { dataMb: 0, voiceMin: 0, sms: 0 } }, 'bundleModules'],
+      ['a bundle with a fixed price', { kind: 'bundle', autoRenewable: false, allowances: { dataMb: 0, voiceMin: 0, sms: 0 }, price: { amount: 100, currency: 'USD' }, bundleModules: [{ unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }] }, 'price'],
+      ['an auto-renewing bundle', { kind: 'bundle', price: undefined, allowances: { dataMb: 0, voiceMin: 0, sms: 0 }, autoRenewable: true, bundleModules: [{ unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }] }, 'autoRenewable'],
+      ['two bundle modules of one unit', { kind: 'bundle', price: undefined, autoRenewable: false, allowances: { dataMb: 0, voiceMin: 0, sms: 0 }, bundleModules: [{ unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }, { unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }] }, 'bundleModules.1.unit'],
+      ['bundle modules in two currencies', {
+        kind: 'bundle', price: undefined, autoRenewable: false, allowances: { dataMb: 0, voiceMin: 0, sms: 0 }, bundleModules: [{ unit: 'data', blockSize: 512, blockPrice: { amount: 250, currency: 'USD' } }, { unit: 'sms', blockSize: 50, blockPrice: { amount: 80, currency: 'EUR' } }],
+      }, 'bundleModules'],
     ])('refuses %s with 422 invalid_plan', async (_what, override, path) => {
       const ctx = get();
       const r = await ctx.post('/api/v1/admin/plans', planBody(override), { token: await ctx.adminToken() });
       expect(r.status, r.text).toBe(422);
       expect(r.json.code).toBe('invalid_plan');
       expect(r.json.errors.map((e: { path: string }) => e.path)).toContain(path);
+    });
+
+    it('reports every broken field at once', async () => {
+      const ctx = get();
+      const r = await ctx.post('/api/v1/admin/plans', planBody({ code: 'A B', kind: 'unlimited', regions: ['us'], name: { fr: 'Forfait' } }), { token: await ctx.adminToken() });
+      expect(r.status).toBe(422);
+      expect(r.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['code', 'kind', 'name.en', 'regions.0']);
+    });
+
+    it('answers 400 for a body of the wrong shape, before any value rule', async () => {
+      const ctx = get();
+      const r = await ctx.post('/api/v1/admin/plans', planBody({ price: { amount: 'ten', currency: 'USD' } }), { token: await ctx.adminToken() });
+      expect(r.status).toBe(400);
     });
 
     it('refuses an unknown carrier with 422 unknown_carrier', async () => {

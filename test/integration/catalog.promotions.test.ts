@@ -30,6 +30,24 @@ forEachDatabase('catalog: promotions', (get) => {
       expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(['promotion.update', 'promotion.create']);
     });
 
+    it('answers 400 for a body of the wrong shape and 422 invalid_promotion, every field at once, for bad values', async () => {
+      const ctx = get();
+      const admin = await ctx.adminToken();
+      const shape = await ctx.post('/api/v1/admin/promotions', { title: { en: 'x' }, kind: 'percent_off', value: 'ten' }, { token: admin });
+      expect(shape.status).toBe(400);
+      const values = await ctx.post('/api/v1/admin/promotions', {
+        title: { en: ' ' }, kind: 'bonus_data_pct', value: 2.5, currency: 'USD', couponCode: 'a b', planIds: [], perUserLimit: 0,
+        startsAt: '2026-02-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z',
+      }, { token: admin });
+      expect(values.status).toBe(422);
+      expect(values.json.code).toBe('invalid_promotion');
+      expect(values.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(
+        ['couponCode', 'currency', 'endsAt', 'perUserLimit', 'planIds', 'title.en', 'value'],
+      );
+      const kind = await ctx.post('/api/v1/admin/promotions', { title: { en: 'x' }, kind: 'free_lunch', value: 1 }, { token: admin });
+      expect([kind.status, kind.json.code, kind.json.errors.map((e: { path: string }) => e.path)]).toEqual([422, 'invalid_promotion', ['kind']]);
+    });
+
     it('refuses unknown plans (422 unknown_plan), bad values (422 invalid_promotion) and a taken coupon (409)', async () => {
       const ctx = get();
       const admin = await ctx.adminToken();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  localizedTitle,
   normalizeCouponCode,
   percentToBasisPoints,
   selectPromotions,
@@ -129,11 +128,6 @@ describe('defining a promotion', () => {
         expect(percentToBasisPoints(bp / 100)).toBe(bp);
       }),
     );
-  });
-
-  it('localizes a title with an English fallback', () => {
-    expect(localizedTitle({ en: 'Sale', 'zh-CN': '促销' }, 'zh-CN')).toBe('促销');
-    expect(localizedTitle({ en: 'Sale' }, 'zh-CN')).toBe('Sale');
   });
 });
 

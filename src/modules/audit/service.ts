@@ -3,6 +3,7 @@
 // log never claims a change that rolled back nor misses one that committed. `at` is the caller's
 // application clock (the sandbox clock in sandbox mode), like every other time the change wrote —
 // not the database's now(), which would disagree with the rows it describes.
+import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Queryable } from '../../db/types.ts';
 
 export interface Actor {
@@ -47,13 +48,11 @@ export interface AuditRow {
   details: Record<string, unknown>;
 }
 
-export const AUDIT_PAGE_MAX = 500;
-
 export async function listAudit(
   db: Queryable,
-  filter: { actor?: string; target?: string; limit: number; cursor?: number },
-): Promise<{ items: AuditRow[]; nextCursor: string | null }> {
-  const limit = Math.min(filter.limit, AUDIT_PAGE_MAX);
+  filter: { actor?: string; target?: string; limit: number; cursor: number | null },
+): Promise<Page<AuditRow>> {
+  const limit = clampPageLimit(filter.limit);
   const { rows } = await db.query<{
     id: number; at: Date; actor_id: string | null; actor_role: string | null; action: string;
     target_type: string; target_id: string; request_id: string | null; details: Record<string, unknown>;
@@ -62,14 +61,14 @@ export async function listAudit(
       WHERE ($1::text IS NULL OR actor_id = $1) AND ($2::text IS NULL OR target_id = $2)
         AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4`,
-    [filter.actor ?? null, filter.target ?? null, filter.cursor ?? null, limit + 1],
+    [filter.actor ?? null, filter.target ?? null, filter.cursor, limit + 1],
   );
-  const page = rows.slice(0, limit);
+  const page = keysetPage(rows, limit, (r) => r.id);
   return {
-    items: page.map((r) => ({
+    items: page.items.map((r) => ({
       id: r.id, at: r.at.toISOString(), actorId: r.actor_id, actorRole: r.actor_role, action: r.action,
       targetType: r.target_type, targetId: r.target_id, requestId: r.request_id, details: r.details,
     })),
-    nextCursor: rows.length > limit && page.length > 0 ? String(page[page.length - 1]?.id) : null,
+    nextCursor: page.nextCursor,
   };
 }

@@ -1,6 +1,12 @@
-// What an operator's PATCH changed, field by field, for the audit log: the names of the changed
+// An operator's PATCH: merged onto the stored value, and what it changed, field by field, for the audit log: the names of the changed
 // fields and their values before and after. Values are compared by their canonical JSON (object
 // keys sorted), since the database hands jsonb maps back in its own key order.
+
+/** Fields present in `patch` (undefined = unchanged) replace the stored ones; the caller validates the result whole. */
+export function mergePatch<T extends object>(base: T, patch: Partial<T>): T {
+  const defined = Object.entries(patch).filter(([, v]) => v !== undefined);
+  return { ...base, ...Object.fromEntries(defined) } as T;
+}
 
 export interface FieldChanges {
   changed: string[];

@@ -135,3 +135,13 @@ export async function releasePromotions(tx: Queryable, orderId: string): Promise
     await tx.query('UPDATE promotions SET redemption_count = redemption_count - 1 WHERE id = $1', [promotionId]);
   }
 }
+
+/**
+ * A line's first recharge: it was never recharged, and no order of it (awaiting payment, paid or
+ * done) already holds a first-recharge promotion — the bonus is granted once per line. Reservation
+ * re-checks it under the promotion's row lock (reserveOne).
+ */
+export async function isFirstRecharge(db: Queryable, line: { id: string; lastRechargeAt: Date | null }): Promise<boolean> {
+  return line.lastRechargeAt === null && !(await firstRechargeTaken(db, line.id));
+}
+

@@ -13,7 +13,8 @@ import type { SeedContext } from '../../seed/demo.ts';
 import { SYSTEM_ACTOR } from '../audit/service.ts';
 import { listCarrierCodes } from '../lines/service.ts';
 import type { PlanInput } from './plan-input.ts';
-import { createPlan, createPromotion, type PromotionInputBody } from './service.ts';
+import { createPlan } from './plans.ts';
+import { createPromotion, type PromotionInputBody } from './promotions.ts';
 
 const NO_ALLOWANCES = { dataMb: 0, voiceMin: 0, sms: 0 };
 

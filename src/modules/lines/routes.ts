@@ -6,13 +6,11 @@ import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { CSV_BODY_LIMIT_BYTES } from '../../http/server.ts';
 import type { App, AppDeps } from '../../http/types.ts';
-import { DomainError } from '../../domain/errors.ts';
-import { getPlanSnapshot } from '../catalog/service.ts';
 import { esimActivation } from './esim.ts';
 import { importSims } from './import.ts';
 import { bindBody, lineIdParams, operateBody, ownLinesQuery, simsCsvBody, staffLinesQuery, updateLineBody } from './schemas.ts';
 import {
-  availableSimsByCarrier, bindCard, listCarriers, listLinesForStaff, listUserLineRows, loadLineRow, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
+  availableSimsByCarrier, bindCard, type AutoRenewPlanLookup, listCarriers, listLinesForStaff, loadLineRow, pageUserLines, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
 } from './service.ts';
 import { lineView, staffLineSummary } from './view.ts';
 
@@ -20,19 +18,14 @@ const tags = ['lines'];
 const adminTags = ['admin'];
 const OPERATOR_ACTIONS: readonly OperatorAction[] = ['suspend', 'resume', 'terminate'];
 
-export function linesRoutes(app: App, deps: AppDeps): void {
+/**
+ * `lookupAutoRenewPlan` is the catalog's answer about a plan, handed in by the composition root:
+ * the catalog imports lines, so lines must not import the catalog.
+ */
+export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRenewPlanLookup): void {
   const { db, clock, secretKey } = deps;
   const customer = guard('authenticated');
   const staff = guard(STAFF);
-  const lookupAutoRenewPlan = async (planId: string) => {
-    try {
-      const plan = await getPlanSnapshot(db, planId);
-      return { autoRenewable: plan.autoRenewable, currency: plan.price.currency };
-    } catch (error) {
-      if (error instanceof DomainError && error.kind === 'not_found') return null;
-      throw error;
-    }
-  };
   const ownView = async (request: FastifyRequest, lineId: string) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
@@ -47,13 +40,11 @@ export function linesRoutes(app: App, deps: AppDeps): void {
   app.get('/api/v1/lines', { schema: { tags, querystring: ownLinesQuery }, onRequest: customer }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
-    const { limit, cursor } = request.query;
-    const rows = await listUserLineRows(db, userId, { limit: limit + 1, after: cursor });
-    const page = rows.slice(0, limit);
+    const page = await pageUserLines(db, userId, request.query);
     const now = clock.now();
     const items = [];
-    for (const row of page) items.push(await lineView(db, row, now, locale));
-    return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+    for (const row of page.items) items.push(await lineView(db, row, now, locale));
+    return { items, nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/lines/:id', { schema: { tags, params: lineIdParams }, onRequest: customer }, async (request) =>
@@ -87,7 +78,7 @@ export function linesRoutes(app: App, deps: AppDeps): void {
   app.get('/api/v1/admin/lines', { schema: { tags: adminTags, querystring: staffLinesQuery }, onRequest: staff }, async (request) => {
     const { status, ...rest } = request.query;
     const page = await listLinesForStaff(db, clock.now(), { ...rest, status: status as LineStatus | undefined });
-    return { items: page.rows.map(staffLineSummary), nextCursor: page.nextCursor };
+    return { items: page.items.map(staffLineSummary), nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/admin/lines/:id', { schema: { tags: adminTags, params: lineIdParams }, onRequest: staff }, async (request) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LINES_PER_USER_LIST_MAX, LINE_STATUSES, STAFF_LINES_PAGE_MAX } from './service.ts';
+import { idCursorParam, pageLimitParam } from '../../db/keyset-page.ts';
+import { LINE_STATUSES } from './service.ts';
 
 const moneySchema = z.object({
   amount: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -9,10 +10,10 @@ const moneySchema = z.object({
 export const lineIdParams = z.object({ id: z.string().min(1).max(100) });
 
 /** A page cursor is the last line id of the previous page. */
-const lineCursor = z.string().regex(/^line_[A-Za-z0-9_]{1,64}$/, 'must be a nextCursor from a previous page');
+const lineCursor = idCursorParam('line');
 
 export const ownLinesQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(LINES_PER_USER_LIST_MAX).default(50),
+  limit: pageLimitParam(),
   cursor: lineCursor.optional(),
 });
 
@@ -46,6 +47,6 @@ export const operateBody = z.object({ reason: z.string().trim().min(1).max(500).
 export const staffLinesQuery = z.object({
   status: z.enum(LINE_STATUSES as [string, ...string[]]).optional(),
   expiringWithinDays: z.coerce.number().int().min(0).max(3650).optional(),
-  limit: z.coerce.number().int().min(1).max(STAFF_LINES_PAGE_MAX).default(50),
+  limit: pageLimitParam(),
   cursor: lineCursor.optional(),
 });

@@ -4,6 +4,7 @@
 // owner (others get 404 line_not_found, never 403); every status change goes through the pure
 // lifecycle function and is written to line_events in the same transaction; an order credits a
 // line at most once (line_credits PK); PINs are only kept hashed, activation codes only encrypted.
+import { PAGE_LIMIT_MAX, clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { conflict, DomainError, notFound, validation } from '../../domain/errors.ts';
 import { validateCarrierProfile, type CarrierProfile, type PaygRates } from '../../domain/carrier-profile.ts';
@@ -46,8 +47,6 @@ export const PIN_MAX_FAILURES = 5;
 export const PIN_LOCK_SECONDS = 15 * 60;
 const PIN_ATTEMPT_WINDOW: ThrottleRule = { maxAttempts: PIN_MAX_FAILURES, windowSeconds: PIN_LOCK_SECONDS };
 const PIN_LOCK: ThrottleRule = { maxAttempts: 1, windowSeconds: PIN_LOCK_SECONDS };
-/** The largest page of a subscriber's own lines (`GET /api/v1/lines?limit=`); an account holds a handful. */
-export const LINES_PER_USER_LIST_MAX = 500;
 const PIN_HASH_PURPOSE = 'simkeep/sim-pin/v1';
 
 // ---------------------------------------------------------------------------------------------
@@ -114,15 +113,21 @@ export async function getLineById(db: Queryable, lineId: string): Promise<OwnedL
   return toOwnedLine(await loadLineRow(db, lineId));
 }
 
-/** The owner's lines in id order, at most `limit` (≤ LINES_PER_USER_LIST_MAX) after the id `after`. */
+/** The owner's lines in id order, at most `limit` (≤ PAGE_LIMIT_MAX + 1, a page and its lookahead row) after the id `after`. */
 export async function listUserLineRows(
   db: Queryable, userId: string, page: { limit?: number; after?: string } = {},
 ): Promise<LineRow[]> {
-  const limit = Math.min(Math.max(page.limit ?? LINES_PER_USER_LIST_MAX, 1), LINES_PER_USER_LIST_MAX + 1);
+  const limit = clampPageLimit(page.limit ?? PAGE_LIMIT_MAX, PAGE_LIMIT_MAX + 1);
   const { rows } = await db.query<LineRow>(
     `${LINE_SELECT} WHERE l.user_id = $1 AND ($2::text IS NULL OR l.id > $2) ORDER BY l.id LIMIT $3`, [userId, page.after ?? null, limit],
   );
   return rows;
+}
+
+/** A page of the owner's lines (GET /api/v1/lines), keyset-paged by id. */
+export async function pageUserLines(db: Queryable, userId: string, page: { limit?: number; cursor?: string }): Promise<Page<LineRow>> {
+  const limit = clampPageLimit(page.limit);
+  return keysetPage(await listUserLineRows(db, userId, { limit: limit + 1, after: page.cursor }), limit, (row) => row.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,16 +526,14 @@ export interface StaffLineFilter {
   cursor?: string;
 }
 
-export const STAFF_LINES_PAGE_MAX = 500;
-
 /**
  * Lines for the console, newest first, keyset-paged by id. `expiringWithinDays` finds the lines
  * that will lapse in that window by their real lapse instant L = max(expiresAt, keep-alive
  * deadline) — stored as lifecycle_due_at while a line is active — so keep-alive-only lines (no
  * validity of their own) are found too; lines already lapsed (due at or before now) are not.
  */
-export async function listLinesForStaff(db: Queryable, now: Date, filter: StaffLineFilter): Promise<{ rows: LineRow[]; nextCursor: string | null }> {
-  const limit = Math.min(filter.limit, STAFF_LINES_PAGE_MAX);
+export async function listLinesForStaff(db: Queryable, now: Date, filter: StaffLineFilter): Promise<Page<LineRow>> {
+  const limit = clampPageLimit(filter.limit);
   const until = filter.expiringWithinDays === undefined ? null : addDays(now, filter.expiringWithinDays);
   const { rows } = await db.query<LineRow>(
     `${LINE_SELECT}
@@ -540,9 +543,7 @@ export async function listLinesForStaff(db: Queryable, now: Date, filter: StaffL
       ORDER BY l.id DESC LIMIT $5`,
     [filter.status ?? null, until, now, filter.cursor ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { rows: page, nextCursor: rows.length > limit && last ? last.id : null };
+  return keysetPage(rows, limit, (row) => row.id);
 }
 
 // ---------------------------------------------------------------------------------------------

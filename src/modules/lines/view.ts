@@ -2,6 +2,7 @@
 // its live buckets and the owner's wallet. Status and deadlines are computed as of `now` with the
 // pure lifecycle function, so the answer is right even before the lifecycle sweep has persisted a
 // transition that just became due.
+import { pickLocalized } from '../../domain/localized-text.ts';
 import { advanceLifecycle, keepAliveAdvice, type KeepAliveAction } from '../../domain/lifecycle.ts';
 import { toJson, type MoneyJson } from '../../domain/money.ts';
 import { toWholeUnits, type BucketUnit } from '../../domain/plan-credit.ts';
@@ -52,10 +53,7 @@ export interface LineView {
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-function localName(name: Record<string, string> | null, locale: string): string {
-  if (name === null) return '';
-  return name[locale] ?? name.en ?? Object.values(name)[0] ?? '';
-}
+const localName = (name: Record<string, string> | null, locale: string): string => (name === null ? '' : pickLocalized(name, locale));
 
 /**
  * Buckets shown: every unexpired one, including used-up ones (remaining 0) so the portal can show

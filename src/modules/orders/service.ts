@@ -14,7 +14,7 @@ import { newId } from '../../domain/ids.ts';
 import { toJson, type Money } from '../../domain/money.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor } from '../audit/service.ts';
-import { priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
+import { markQuoteUsed, priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
 import { createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders } from '../payments/service.ts';
@@ -145,6 +145,7 @@ async function createOrderRecords(
   }
   await tx.query('INSERT INTO order_events (order_id, at, status) VALUES ($1, $2, $3)', [orderId, now, 'awaiting_payment']);
   await reservePromotions(tx, { orderId, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
+  await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId, now });
   const paymentProvider = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
   const paymentId = await createPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
   if (provider === null || priced.total.amountMinor === 0) {
