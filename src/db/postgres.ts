@@ -11,13 +11,16 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/** `counter.statements` counts every statement sent through the wrapper. */
+function wrap(client: pg.Pool | pg.PoolClient, counter: { statements: number }): Queryable {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      counter.statements++;
       const result = await client.query(sql, params as unknown[]);
       return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(sql: string): Promise<void> {
+      counter.statements++;
       await client.query(sql);
     },
   };
@@ -34,7 +37,8 @@ export async function openPostgres(url: string): Promise<Db> {
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
-  const outer = wrap(pool);
+  const counter = { statements: 0 };
+  const outer = wrap(pool, counter);
   return {
     kind: 'postgres',
     sessionTag,
@@ -50,7 +54,7 @@ export async function openPostgres(url: string): Promise<Db> {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const result = await fn(wrap(client));
+          const result = await fn(wrap(client, counter));
           await client.query('COMMIT');
           return result;
         } catch (error) {
@@ -64,6 +68,7 @@ export async function openPostgres(url: string): Promise<Db> {
         }
       }
     },
+    statementsIssued: () => counter.statements,
     close: () => pool.end(),
   };
 }
