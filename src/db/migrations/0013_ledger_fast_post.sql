@@ -19,6 +19,7 @@ CREATE FUNCTION ledger_post_journals(
 ) RETURNS TABLE (out_n integer, out_journal_id text, out_applied boolean) LANGUAGE plpgsql AS $$
 DECLARE
   fresh text[];
+  is_fresh boolean[];
   replayed text;
   over_code text;
   over_before bigint;
@@ -33,12 +34,15 @@ BEGIN
     INSERT INTO ledger_journals (id, idempotency_key, kind, cause_type, cause_id, description, posted_at)
     SELECT * FROM unnest(j_id, j_key, j_kind, j_cause_type, j_cause_id, j_description, j_posted_at)
     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)
-  SELECT coalesce(array_agg(id), '{}') INTO fresh FROM ins;
+  -- is_fresh[n]: journal n was inserted now (an array lookup per line, not a search of the batch).
+  SELECT coalesce(array_agg(ins.id) FILTER (WHERE ins.id IS NOT NULL), '{}'), array_agg(ins.id IS NOT NULL ORDER BY j.n)
+    INTO fresh, is_fresh
+    FROM unnest(j_id) WITH ORDINALITY AS j(id, n) LEFT JOIN ins ON ins.id = j.id;
 
   IF cardinality(fresh) < cardinality(j_id) THEN
     SELECT j.key INTO replayed
       FROM unnest(j_id, j_key) WITH ORDINALITY AS j(id, key, n)
-     WHERE j.id <> ALL (fresh) AND EXISTS (
+     WHERE NOT is_fresh[j.n] AND EXISTS (
        (SELECT l.code, l.amount FROM unnest(l_journal, l_code, l_amount) AS l(n, code, amount) WHERE l.n = j.n
         EXCEPT
         SELECT a.code, p.amount_minor FROM ledger_journals lj
@@ -60,16 +64,16 @@ BEGIN
     INSERT INTO ledger_accounts (id, code, kind, owner_id, currency, allow_negative)
     SELECT DISTINCT ON (l.code) l.acct, l.code, l.kind, l.owner, l.currency, l.kind <> 'wallet'
       FROM unnest(l_journal, l_code, l_kind, l_owner, l_currency, l_new_account_id) AS l(n, code, kind, owner, currency, acct)
-     WHERE j_id[l.n] = ANY (fresh)
+     WHERE is_fresh[l.n]
      ORDER BY l.code
     ON CONFLICT (code) DO NOTHING;
 
     PERFORM 1 FROM ledger_accounts
-      WHERE code IN (SELECT l.code FROM unnest(l_journal, l_code) AS l(n, code) WHERE j_id[l.n] = ANY (fresh))
+      WHERE code IN (SELECT l.code FROM unnest(l_journal, l_code) AS l(n, code) WHERE is_fresh[l.n])
       ORDER BY code FOR UPDATE;
 
     WITH l AS (
-      SELECT l.n, l.code, l.amount FROM unnest(l_journal, l_code, l_amount) AS l(n, code, amount) WHERE j_id[l.n] = ANY (fresh)),
+      SELECT l.n, l.code, l.amount FROM unnest(l_journal, l_code, l_amount) AS l(n, code, amount) WHERE is_fresh[l.n]),
     run AS (
       SELECT l.n, l.code, a.id, a.currency, a.allow_negative, l.amount,
              a.balance_minor + sum(l.amount) OVER (PARTITION BY a.id ORDER BY l.n) AS after
@@ -96,8 +100,8 @@ BEGIN
   END IF;
 
   RETURN QUERY
-    SELECT j.n::integer, CASE WHEN j.id = ANY (fresh) THEN j.id ELSE (SELECT lj.id FROM ledger_journals lj WHERE lj.idempotency_key = j.key) END,
-           j.id = ANY (fresh)
+    SELECT j.n::integer, CASE WHEN is_fresh[j.n] THEN j.id ELSE (SELECT lj.id FROM ledger_journals lj WHERE lj.idempotency_key = j.key) END,
+           is_fresh[j.n]
       FROM unnest(j_id, j_key) WITH ORDINALITY AS j(id, key, n) ORDER BY j.n;
 END $$;
 
