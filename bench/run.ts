@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, on PGlite and — when BENCH_DATABASE_URL is set — on PostgreSQL.
 // Each prints its figures with ratios against a baseline measured in the same run. Never a test.
 import { benchHttpAuth } from './http-auth.ts';
+import { benchMoneyPath } from './money-path.ts';
 import { benchPaidOrders } from './paid-orders.ts';
 import { benchSimsImport } from './sims-import.ts';
 
@@ -10,6 +11,7 @@ const BENCHES: Bench[] = [
   { name: 'http + auth', run: benchHttpAuth },
   { name: 'sims import', run: (kind) => benchSimsImport(kind) },
   { name: 'paid orders', run: benchPaidOrders },
+  { name: 'money path', run: benchMoneyPath },
 ];
 
 const only = process.argv[2];

@@ -8,14 +8,17 @@ import type { Db, QueryResult, Queryable } from './types.ts';
 // amount we store is a safe integer (checked in domain/money.ts).
 const parsers = { [types.INT8]: (value: string) => Number(value) };
 
-function wrap(q: PGlite | Transaction): Queryable {
+/** `counter.statements` counts every statement sent through the wrapper. */
+function wrap(q: PGlite | Transaction, counter: { statements: number }): Queryable {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      counter.statements++;
       const result = await q.query<R>(sql, params as unknown[]);
       // Like node-postgres: rows returned (SELECT, RETURNING), else rows affected.
       return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
     },
     async exec(sql: string): Promise<void> {
+      counter.statements++;
       await q.exec(sql);
     },
   };
@@ -24,7 +27,8 @@ function wrap(q: PGlite | Transaction): Queryable {
 /** `dataDir` null → in memory (tests). */
 export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Promise<Db> {
   const pg = await PGlite.create({ dataDir: dataDir ?? undefined, parsers, loadDataDir });
-  const outer = wrap(pg);
+  const counter = { statements: 0 };
+  const outer = wrap(pg, counter);
   const sessionTag = `simkeep:${randomUUID()}`;
   return {
     kind: 'pglite',
@@ -33,7 +37,8 @@ export async function openPglite(dataDir: string | null, loadDataDir?: Blob): Pr
     isSessionAlive: async (tag: string) => tag === sessionTag,
     query: outer.query,
     exec: outer.exec,
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx, counter))),
+    statementsIssued: () => counter.statements,
     close: () => pg.close(),
   };
 }

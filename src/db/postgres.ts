@@ -1,6 +1,6 @@
 // A PostgreSQL server through node-postgres. Many processes may share it: transactions that lose a
 // serialization race or a deadlock are retried (bounded), so callers see one clean outcome.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Db, QueryResult, Queryable } from './types.ts';
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from './types.ts';
@@ -11,13 +11,32 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/**
+ * Hot statements are sent named, so each connection parses and plans them once and then only binds
+ * (node-postgres prepares a name on first use per connection). The name is the text's hash; texts
+ * beyond STATEMENT_NAMES_MAX (generated SQL) go unnamed rather than grow every connection's cache.
+ */
+const STATEMENT_NAMES_MAX = 2_000;
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string | undefined {
+  const known = statementNames.get(sql);
+  if (known || statementNames.size >= STATEMENT_NAMES_MAX) return known;
+  const name = `sk_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+  statementNames.set(sql, name);
+  return name;
+}
+
+/** `counter.statements` counts every statement sent through the wrapper. */
+function wrap(client: pg.Pool | pg.PoolClient, counter: { statements: number }): Queryable {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params as unknown[]);
+      counter.statements++;
+      const result = await client.query({ name: params.length > 0 ? statementName(sql) : undefined, text: sql, values: params as unknown[] });
       return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(sql: string): Promise<void> {
+      counter.statements++;
       await client.query(sql);
     },
   };
@@ -34,7 +53,8 @@ export async function openPostgres(url: string): Promise<Db> {
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
-  const outer = wrap(pool);
+  const counter = { statements: 0 };
+  const outer = wrap(pool, counter);
   return {
     kind: 'postgres',
     sessionTag,
@@ -50,7 +70,7 @@ export async function openPostgres(url: string): Promise<Db> {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          const result = await fn(wrap(client));
+          const result = await fn(wrap(client, counter));
           await client.query('COMMIT');
           return result;
         } catch (error) {
@@ -64,6 +84,7 @@ export async function openPostgres(url: string): Promise<Db> {
         }
       }
     },
+    statementsIssued: () => counter.statements,
     close: () => pool.end(),
   };
 }

@@ -29,6 +29,11 @@ export interface Db extends Queryable {
   readonly sessionTag: string;
   /** Whether the process that tagged its sessions `tag` is still connected (it did not die). */
   isSessionAlive(tag: string): Promise<boolean>;
+  /**
+   * Statements sent through `query`/`exec` so far, inside transactions too (BEGIN/COMMIT not
+   * counted): how tests bound the round trips of one request.
+   */
+  statementsIssued(): number;
 }
 
 /** PostgreSQL error codes we map to expected outcomes. */

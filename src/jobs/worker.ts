@@ -101,12 +101,13 @@ export class Worker {
   }
 
   /**
-   * One pass: refresh the clock, run due periodic tasks, then drain due jobs (bounded).
+   * One pass: run due periodic tasks, then drain due jobs (bounded). The clock is not read from the
+   * database here — a pass follows every enqueue, so that was a read per order: app.ts refreshes
+   * the sandbox offset every second, and an advance made in this process is seen at once.
    * `allPeriodic` runs every periodic task regardless of its interval — after the sandbox clock
    * jumped, time-driven sweeps must see the new time at once.
    */
   async tick(allPeriodic = false): Promise<number> {
-    await this.clock.refresh(this.db);
     const nowMs = Date.now();
     for (const task of this.periodic) {
       if (!allPeriodic && nowMs - task.lastRunMs < task.everyMs) continue;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SYSTEM_ACTOR } from '../../src/modules/audit/service.ts';
 import {
-  clearingAccount, postJournal, systemAccount, verifyLedger, walletAccount, walletBalance, walletEntries, type JournalLine,
+  clearingAccount, postJournal, systemAccount, verifyLedger, walletAccount, walletBalance, walletEntries, type AccountRef, type JournalLine,
 } from '../../src/modules/ledger/service.ts';
 import { forEachDatabase } from '../support/harness.ts';
 
@@ -101,6 +101,7 @@ forEachDatabase('the ledger', (get) => {
     const ctx = get();
     const users = await Promise.all(['p1', 'p2', 'p3'].map((s) => newUser(ctx, `usr_prop_${s}`)));
     let seq = 0;
+    const sent = new Map<string, { user: string; currency: string; signed: number; counter: AccountRef }>();
     const step = fc.record({
       user: fc.integer({ min: 0, max: users.length - 1 }),
       kind: fc.constantFrom('topup', 'spend', 'refund_to_wallet', 'replay'),
@@ -110,17 +111,21 @@ forEachDatabase('the ledger', (get) => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
         for (const s of steps) {
-          const user = users[s.user] ?? '';
           const key = s.kind === 'replay' && seq > 0 ? `prop:${seq - 1}` : `prop:${seq++}`;
-          const before = (await walletBalance(ctx.db, user, s.currency)).amountMinor;
-          const signed = s.kind === 'spend' ? -s.amount : s.amount;
-          const counter = s.kind === 'topup' ? clearingAccount('sandbox', s.currency) : systemAccount('revenue', s.currency);
+          // A replay carries the lines first sent under its key (other lines are an invariant error).
+          const first = sent.get(key);
+          const user = first?.user ?? users[s.user] ?? '';
+          const currency = first?.currency ?? s.currency;
+          const before = (await walletBalance(ctx.db, user, currency)).amountMinor;
+          const signed = first?.signed ?? (s.kind === 'spend' ? -s.amount : s.amount);
+          const counter = s.kind === 'topup' ? clearingAccount('sandbox', currency) : systemAccount('revenue', currency);
+          sent.set(key, first ?? { user, currency, signed, counter });
           let outcome: 'applied' | 'replayed' | 'refused';
           try {
             const r = await ctx.db.transaction((tx) =>
               postJournal(tx, {
                 idempotencyKey: key, kind: s.kind, cause: { type: 'test', id: key }, postedAt: now,
-                lines: [{ account: walletAccount(user, s.currency), amountMinor: signed }, { account: counter, amountMinor: -signed }],
+                lines: [{ account: walletAccount(user, currency), amountMinor: signed }, { account: first?.counter ?? counter, amountMinor: -signed }],
               }, SYSTEM_ACTOR),
             );
             outcome = r.applied ? 'applied' : 'replayed';
@@ -128,7 +133,7 @@ forEachDatabase('the ledger', (get) => {
             expect(error).toMatchObject({ code: 'insufficient_funds' });
             outcome = 'refused';
           }
-          const after = (await walletBalance(ctx.db, user, s.currency)).amountMinor;
+          const after = (await walletBalance(ctx.db, user, currency)).amountMinor;
           if (outcome === 'applied') expect(after).toBe(before + signed);
           else expect(after).toBe(before);
           if (outcome === 'refused') expect(before + signed).toBeLessThan(0);

@@ -36,6 +36,19 @@ export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry
   );
 }
 
+/** Many entries of one actor in one statement (a batch of journals); none is a no-op. */
+export async function recordAudits(tx: Queryable, actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
+  await tx.query(
+    `INSERT INTO audit_log (at, actor_id, actor_role, action, target_type, target_id, request_id, details)
+     SELECT e.at, $1, $2, e.action, e.target_type, e.target_id, $3, e.details
+       FROM unnest($4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::jsonb[]) AS e(at, action, target_type, target_id, details)`,
+    [actor.userId, actor.role, requestId, entries.map((e) => e.at), entries.map((e) => e.action), entries.map((e) => e.targetType),
+      entries.map((e) => e.targetId), entries.map((e) => JSON.stringify(e.details ?? {}))],
+  );
+}
+
 export interface AuditRow {
   id: number;
   at: string;

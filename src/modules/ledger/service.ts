@@ -1,14 +1,16 @@
 // The ledger: the only way money moves. Owns ledger_accounts, ledger_journals, ledger_postings.
-// Invariants: every journal's postings sum to zero per currency (asserted here, re-checked by a
-// deferred trigger at commit); an account's balance equals the sum of its postings; a wallet never
-// goes negative (checked under the account's row lock, and by a CHECK constraint); a journal's
-// idempotency key is unique, so a cause (an order's payment, a refund) posts at most once.
-import type { Queryable } from '../../db/types.ts';
+// Invariants: every journal's postings sum to zero per currency (asserted here, re-checked by the
+// database per statement); an account's balance equals the sum of its postings, chained through
+// each posting's running balance; a wallet never goes negative (checked under the account's row
+// lock, and by a CHECK constraint); a journal's idempotency key is unique, so a cause (an order's
+// payment, a refund) posts at most once, and a replay must carry the same lines. The posting
+// itself runs in the database (ledger_post_journals, migration 0013): one round trip per batch.
+import { pgErrorCode, type Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { invariant } from '../../domain/invariant.ts';
+import { invariant, InvariantError } from '../../domain/invariant.ts';
 import { money, SUPPORTED_CURRENCIES, type Money } from '../../domain/money.ts';
-import { recordAudit, type Actor } from '../audit/service.ts';
+import { recordAudits, type Actor } from '../audit/service.ts';
 
 export const JOURNAL_LINES_MAX = 20;
 export const WALLET_ENTRIES_PAGE_MAX = 500;
@@ -83,81 +85,83 @@ function assertBalanced(lines: readonly JournalLine[]): void {
  * Posts one balanced journal inside the caller's transaction: inserts it (idempotently), locks the
  * accounts in code order (one global order → no deadlocks between concurrent journals), refuses a
  * wallet overdraft with 402 `insufficient_funds`, updates balances and writes the postings with the
- * running balance. Also writes the audit entry for the money movement.
+ * running balance. Also writes the audit entry for the money movement. A replay of a posted key
+ * returns the first post's journal id and changes nothing; with other lines it is an invariant error.
  */
 export async function postJournal(tx: Queryable, input: JournalInput, actor: Actor): Promise<PostedJournal> {
-  assertBalanced(input.lines);
-  const journalId = newId('jrn');
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO ledger_journals (id, idempotency_key, kind, cause_type, cause_id, description, posted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [journalId, input.idempotencyKey, input.kind, input.cause.type, input.cause.id, input.description ?? null, input.postedAt],
-  );
-  if (inserted.rowCount === 0) {
-    const existing = await tx.query<{ id: string }>('SELECT id FROM ledger_journals WHERE idempotency_key = $1', [input.idempotencyKey]);
-    return { journalId: existing.rows[0]?.id ?? '', applied: false };
-  }
+  const [posted] = await postJournals(tx, [input], actor);
+  invariant(posted, 'one journal posted');
+  return posted;
+}
 
-  // Net the lines per account, then lock every account in code order.
-  const byCode = new Map<string, { ref: AccountRef; amountMinor: number }>();
-  for (const line of input.lines) {
+/** Lines netted per account, zero nets dropped: what a journal's postings are. */
+function netLines(lines: readonly JournalLine[]): Array<{ code: string; ref: AccountRef; amountMinor: number }> {
+  const byCode = new Map<string, { code: string; ref: AccountRef; amountMinor: number }>();
+  for (const line of lines) {
     const code = accountCode(line.account);
-    const entry = byCode.get(code) ?? { ref: line.account, amountMinor: 0 };
+    const entry = byCode.get(code) ?? { code, ref: line.account, amountMinor: 0 };
     entry.amountMinor += line.amountMinor;
     byCode.set(code, entry);
   }
-  const codes = [...byCode.keys()].sort();
-  for (const code of codes) {
-    const { ref } = byCode.get(code) ?? { ref: null };
-    invariant(ref, 'account ref');
-    await tx.query(
-      `INSERT INTO ledger_accounts (id, code, kind, owner_id, currency, allow_negative) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (code) DO NOTHING`,
-      [newId('acct'), code, ref.kind, ref.ownerId ?? null, ref.currency, ref.kind !== 'wallet'],
-    );
-  }
-  const locked = await tx.query<{ id: string; code: string; balance_minor: number; allow_negative: boolean; currency: string }>(
-    'SELECT id, code, balance_minor, allow_negative, currency FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE',
-    [codes],
-  );
-  invariant(locked.rowCount === codes.length, 'every account exists after upsert');
+  return [...byCode.values()].filter((e) => e.amountMinor !== 0);
+}
 
-  const accountIds: string[] = [];
-  const currencies: string[] = [];
-  const amounts: number[] = [];
-  const balancesAfter: number[] = [];
-  for (const account of locked.rows) {
-    const delta = byCode.get(account.code)?.amountMinor ?? 0;
-    if (delta === 0) continue;
-    const after = account.balance_minor + delta;
-    if (after < 0 && !account.allow_negative) {
-      throw new DomainError('payment_required', 'insufficient_funds', 'the wallet balance does not cover this', {
-        balance: { amount: account.balance_minor, currency: account.currency },
-      });
-    }
-    accountIds.push(account.id);
-    currencies.push(account.currency);
-    amounts.push(delta);
-    balancesAfter.push(after);
+/** SQLSTATEs raised by ledger_post_journals (migration 0013). */
+const LEDGER_OVERDRAWN = 'LJ402';
+const LEDGER_REPLAY_MISMATCH = 'LJ409';
+
+/**
+ * Posts many journals in one transaction and two statements (ledger_post_journals, then the audit
+ * entries) — the same as postJournal for each in order, as one round trip. Accounts of the whole
+ * batch are locked together in code order. Keys must be distinct within a batch.
+ */
+export async function postJournals(tx: Queryable, inputs: readonly JournalInput[], actor: Actor): Promise<PostedJournal[]> {
+  if (inputs.length === 0) return [];
+  invariant(new Set(inputs.map((j) => j.idempotencyKey)).size === inputs.length, 'a batch posts each idempotency key once');
+  const ids = inputs.map(() => newId('jrn'));
+  const lines = inputs.flatMap((input, i) => {
+    assertBalanced(input.lines);
+    return netLines(input.lines).map((l) => ({ ...l, journal: i + 1 }));
+  });
+  let rows: Array<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>;
+  try {
+    ({ rows } = await tx.query<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>(
+      `SELECT out_n, out_journal_id, out_applied FROM ledger_post_journals(
+         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+         $8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])`,
+      [ids, inputs.map((j) => j.idempotencyKey), inputs.map((j) => j.kind), inputs.map((j) => j.cause.type), inputs.map((j) => j.cause.id),
+        inputs.map((j) => j.description ?? null), inputs.map((j) => j.postedAt),
+        lines.map((l) => l.journal), lines.map((l) => l.code), lines.map((l) => l.ref.kind), lines.map((l) => l.ref.ownerId ?? null),
+        lines.map((l) => l.ref.currency), lines.map((l) => l.amountMinor), lines.map(() => newId('acct'))],
+    ));
+  } catch (error) {
+    throw ledgerError(error);
   }
-  await tx.query(
-    `UPDATE ledger_accounts a SET balance_minor = v.after
-       FROM unnest($1::text[], $2::bigint[]) AS v(id, after) WHERE a.id = v.id`,
-    [accountIds, balancesAfter],
-  );
-  await tx.query(
-    `INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])`,
-    [journalId, accountIds, currencies, amounts, balancesAfter],
-  );
-  await recordAudit(tx, actor, {
+  const posted = inputs.map((_, i) => {
+    const row = rows[i];
+    invariant(row && row.out_n === i + 1 && row.out_journal_id, 'every journal has an id');
+    return { journalId: row.out_journal_id, applied: row.out_applied };
+  });
+  await recordAudits(tx, actor, inputs.flatMap((input, i) => posted[i]?.applied ? [{
     action: `ledger.${input.kind}`,
     targetType: input.cause.type,
     targetId: input.cause.id,
     at: input.postedAt,
-    details: { journalId, lines: input.lines.map((l) => ({ account: accountCode(l.account), amountMinor: l.amountMinor })) },
+    details: { journalId: posted[i]?.journalId, lines: input.lines.map((l) => ({ account: accountCode(l.account), amountMinor: l.amountMinor })) },
+  }] : []));
+  return posted;
+}
+
+/** The function's refusals as the errors callers expect; anything else unchanged. */
+function ledgerError(error: unknown): unknown {
+  const code = pgErrorCode(error);
+  if (code === LEDGER_REPLAY_MISMATCH) return new InvariantError(error instanceof Error ? error.message : 'journal replayed with other lines');
+  if (code !== LEDGER_OVERDRAWN) return error;
+  const detail = typeof error === 'object' && error !== null && 'detail' in error ? String((error as { detail: unknown }).detail) : '{}';
+  const { balanceMinor, currency } = JSON.parse(detail) as { balanceMinor: number; currency: string };
+  return new DomainError('payment_required', 'insufficient_funds', 'the wallet balance does not cover this', {
+    balance: { amount: balanceMinor, currency },
   });
-  return { journalId, applied: true };
 }
 
 export async function walletBalance(db: Queryable, userId: string, currency: string): Promise<Money> {
