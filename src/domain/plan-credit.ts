@@ -20,7 +20,8 @@
 import { invariant } from './invariant.ts';
 import { fail, ok, type Result } from './result.ts';
 
-export type BucketUnit = 'data' | 'voice' | 'sms';
+export const BUCKET_UNITS = ['data', 'voice', 'sms'] as const;
+export type BucketUnit = (typeof BUCKET_UNITS)[number];
 export type PlanKind = 'base' | 'addon' | 'topup' | 'bundle';
 export type ExpiryPolicy = 'extend' | 'stack' | 'reset';
 

@@ -15,9 +15,10 @@ import { resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '..
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newTokenSecret } from './tokens.ts';
 
-export type Role = 'customer' | 'operator' | 'admin' | 'carrier';
-export type Locale = 'en' | 'zh-CN';
-export const LOCALES: readonly Locale[] = ['en', 'zh-CN'];
+export const USER_ROLES = ['customer', 'operator', 'admin', 'carrier'] as const;
+export type Role = (typeof USER_ROLES)[number];
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
 
 export const SESSION_TTL_DAYS = 30;
 export const LOGIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 5, windowSeconds: 15 * 60 };

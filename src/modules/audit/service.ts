@@ -4,6 +4,8 @@
 // application clock (the sandbox clock in sandbox mode), like every other time the change wrote —
 // not the database's now(), which would disagree with the rows it describes.
 import type { Queryable } from '../../db/types.ts';
+import type { z } from 'zod';
+import type { auditEntrySchema } from './schemas.ts';
 
 export interface Actor {
   userId: string | null;
@@ -35,17 +37,8 @@ export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry
   );
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  targetType: string;
-  targetId: string;
-  requestId: string | null;
-  details: Record<string, unknown>;
-}
+/** One audit entry as the API answers it (schemas.ts). */
+export type AuditRow = z.infer<typeof auditEntrySchema>;
 
 export const AUDIT_PAGE_MAX = 500;
 

@@ -11,25 +11,25 @@ import { newId } from '../../domain/ids.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { invariant } from '../../domain/invariant.ts';
 import {
-  advanceLifecycle, initialLineState, type LifecycleEvent, type LifecycleOutcome, type LineLifecycleState,
+  advanceLifecycle, initialLineState, type LifecycleEvent, type StoredLineStatus, type LifecycleOutcome, type LineLifecycleState,
 } from '../../domain/lifecycle.ts';
 import { addDays, planCredit, type BucketUnit, type ExpiryPolicy, type PlanKind } from '../../domain/plan-credit.ts';
 import type { Allowances } from '../../domain/pricing.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { hashesEqual, keyedHash } from '../secrets/service.ts';
+import type { SimForm } from '../../domain/sim-form.ts';
 import { normaliseNickname } from './nickname.ts';
 import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
 
-export type LineStatus = 'bound' | 'active' | 'grace' | 'suspended' | 'recycled' | 'terminated';
-export const LINE_STATUSES: readonly LineStatus[] = ['bound', 'active', 'grace', 'suspended', 'recycled', 'terminated'];
+export type LineStatus = StoredLineStatus;
 
 export interface OwnedLine {
   id: string;
   userId: string;
   iccid: string;
   msisdn: string | null;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrierCode: string;
   /** The carrier's country (ISO 3166 alpha-2): the region plans must cover. */
   region: string;
@@ -60,7 +60,7 @@ export interface LineRow {
   iccid: string;
   msisdn: string | null;
   carrier_code: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   nickname: string | null;
   status: LineStatus;
   operator_suspended: boolean;
@@ -347,7 +347,7 @@ interface SimRow {
   iccid: string;
   msisdn: string | null;
   pin_hash: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrier_code: string;
   status: 'available' | 'bound' | 'retired';
 }
