@@ -22,8 +22,13 @@ import { fail, ok, type Result } from './result.ts';
 
 export const BUCKET_UNITS = ['data', 'voice', 'sms'] as const;
 export type BucketUnit = (typeof BUCKET_UNITS)[number];
-export type PlanKind = 'base' | 'addon' | 'topup' | 'bundle';
-export type ExpiryPolicy = 'extend' | 'stack' | 'reset';
+export const PLAN_KINDS = ['base', 'addon', 'topup', 'bundle'] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
+export const EXPIRY_POLICIES = ['extend', 'stack', 'reset'] as const;
+export type ExpiryPolicy = (typeof EXPIRY_POLICIES)[number];
+/** Where a bucket's credit came from: a plan, a promotion's bonus, or an add-on plan. */
+export const BUCKET_SOURCES = ['plan', 'bonus', 'addon'] as const;
+export type BucketSource = (typeof BUCKET_SOURCES)[number];
 
 export const BYTES_PER_MB = 1_048_576;
 export const SECONDS_PER_MINUTE = 60;

@@ -23,6 +23,12 @@ import { normaliseNickname } from './nickname.ts';
 import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
 
 export type LineStatus = StoredLineStatus;
+/** A card in stock, bound to a line, or taken out of stock. */
+export const SIM_STATUSES = ['available', 'bound', 'retired'] as const;
+export type SimStatus = (typeof SIM_STATUSES)[number];
+/** What credited a line once per order (line_credits): a plan's buckets, or a wallet recharge. */
+export const LINE_CREDIT_KINDS = ['plan', 'recharge'] as const;
+export type LineCreditKind = (typeof LINE_CREDIT_KINDS)[number];
 
 export interface OwnedLine {
   id: string;
@@ -349,7 +355,7 @@ interface SimRow {
   pin_hash: string;
   form: SimForm;
   carrier_code: string;
-  status: 'available' | 'bound' | 'retired';
+  status: SimStatus;
 }
 
 /**
@@ -578,7 +584,7 @@ export async function getLineCreditState(db: Queryable, lineId: string, now: Dat
 }
 
 /** Records that `orderId` credited the line; false when it already had (the caller then changes nothing). */
-async function claimCredit(tx: Queryable, orderId: string, lineId: string, kind: 'plan' | 'recharge', now: Date): Promise<boolean> {
+async function claimCredit(tx: Queryable, orderId: string, lineId: string, kind: LineCreditKind, now: Date): Promise<boolean> {
   const { rowCount } = await tx.query(
     `INSERT INTO line_credits (order_id, line_id, kind, applied_at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
     [orderId, lineId, kind, now],
