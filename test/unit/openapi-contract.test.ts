@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ResponseContract, type OpenApiDocument } from '../support/openapi-contract.ts';
 
 const problem = { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] };
-const document: OpenApiDocument = {
+const document: OpenApiDocument & { components: object } = {
   openapi: '3.1.0',
+  components: { schemas: { Problem: problem } },
   paths: {
     '/things/{id}': {
       get: {
         responses: {
           200: { content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' } }, required: ['id'], additionalProperties: false } } } },
-          404: { content: { 'application/problem+json': { schema: problem } } },
+          404: { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       },
     },
@@ -34,6 +35,12 @@ describe('checking answers against the OpenAPI document', () => {
   it('refuses a status the operation does not declare, and an undeclared media type', () => {
     expect(() => contract.check({ method: 'GET', url: '/things/t1', status: 409, headers: json, body: '{}' })).toThrow(/409, which its OpenAPI responses do not declare/);
     expect(() => contract.check({ method: 'GET', url: '/things/t1', status: 404, headers: json, body: '{"code":"x"}' })).toThrow(/declared: application\/problem\+json/);
+  });
+
+  it('follows references into the components', () => {
+    const problemJson = { 'content-type': 'application/problem+json; charset=utf-8' };
+    expect(() => contract.check({ method: 'GET', url: '/things/t1', status: 404, headers: problemJson, body: '{"code":"x"}' })).not.toThrow();
+    expect(() => contract.check({ method: 'GET', url: '/things/t1', status: 404, headers: problemJson, body: '{}' })).toThrow(/must have required property 'code'/);
   });
 
   it('prefers a literal path segment over a parameter, and wants no body where none is declared', () => {
