@@ -37,5 +37,5 @@ describe('the web client types', () => {
     if (document !== committed.document || types !== committed.types) {
       throw new Error('web/src/api/openapi.json or schema.d.ts is out of date with the server: run npm run api:types and commit the result');
     }
-  });
+  }, 180_000); // builds a whole app on a fresh embedded database
 });
