@@ -5,7 +5,8 @@ import { invariant } from './invariant.ts';
 import { isKnownCurrency } from './money.ts';
 import { fail, ok, type Result } from './result.ts';
 
-export type KeepAliveRule = 'recharge' | 'activity';
+export const KEEP_ALIVE_RULES = ['recharge', 'activity'] as const;
+export type KeepAliveRule = (typeof KEEP_ALIVE_RULES)[number];
 
 export interface PaygRates {
   readonly dataPerMbMinor: number;

@@ -41,7 +41,12 @@
 import type { CarrierProfile } from './carrier-profile.ts';
 import { invariant } from './invariant.ts';
 
-export type LineStatus = 'inventory' | 'bound' | 'active' | 'grace' | 'suspended' | 'recycled' | 'terminated';
+/** Every lifecycle state, in lifecycle order; `inventory` is the card's before any line exists. */
+export const LINE_STATUSES = ['inventory', 'bound', 'active', 'grace', 'suspended', 'recycled', 'terminated'] as const;
+export type LineStatus = (typeof LINE_STATUSES)[number];
+/** The states a stored line can be in: a line is created bound, so `inventory` is never a line's. */
+export const STORED_LINE_STATUSES = ['bound', 'active', 'grace', 'suspended', 'recycled', 'terminated'] as const satisfies readonly LineStatus[];
+export type StoredLineStatus = (typeof STORED_LINE_STATUSES)[number];
 
 export interface LineLifecycleState {
   readonly status: LineStatus;
@@ -99,7 +104,8 @@ export interface LifecycleOutcome {
   readonly deadlines: LifecycleDeadlines;
 }
 
-export type KeepAliveAction = 'recharge' | 'use_the_line';
+export const KEEP_ALIVE_ACTIONS = ['recharge', 'use_the_line'] as const;
+export type KeepAliveAction = (typeof KEEP_ALIVE_ACTIONS)[number];
 
 export interface KeepAliveAdvice {
   /** The number is kept until (strictly before) this instant if nothing is done (recycleAt). */

@@ -29,6 +29,9 @@ export type PlanKind = (typeof PLAN_KINDS)[number];
 /** How a plan's validity meets the line's current one (see planCredit). */
 export const EXPIRY_POLICIES = ['extend', 'stack', 'reset'] as const;
 export type ExpiryPolicy = (typeof EXPIRY_POLICIES)[number];
+/** Where a bucket's credit came from: a plan, a promotion's bonus, or an add-on plan. */
+export const BUCKET_SOURCES = ['plan', 'bonus', 'addon'] as const;
+export type BucketSource = (typeof BUCKET_SOURCES)[number];
 
 export const BYTES_PER_MB = 1_048_576;
 export const SECONDS_PER_MINUTE = 60;

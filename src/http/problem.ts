@@ -33,7 +33,9 @@ export const problemSchema = z
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
-  .loose();
+  .loose()
+  // Registered by id: the OpenAPI document holds it once, in components, and every error answer refers to it.
+  .meta({ id: 'Problem' });
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

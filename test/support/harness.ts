@@ -1,7 +1,9 @@
 // Integration-test harness: every suite runs against embedded PGlite and, when TEST_DATABASE_URL is
 // set, against a fresh database on that PostgreSQL server too. With CI=true a missing PostgreSQL is
 // a failing test, never a quiet skip. Requests go through Fastify's inject (the full HTTP stack,
-// no socket); `listen()` gives a real port where a test needs one.
+// no socket); `listen()` gives a real port where a test needs one. Every answer `call` returns is
+// checked against the app's own OpenAPI document (openapi-contract.ts): an undeclared status or a
+// body its schema refuses fails the test.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -13,6 +15,7 @@ import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
 import { SimulatedCarrier } from '../../src/adapters/carriers/simulated.ts';
 import { CarrierSwitch, ProviderSwitch } from './provider-stand-ins.ts';
+import { ResponseContract, type OpenApiDocument } from './openapi-contract.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -128,6 +131,8 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
 }
 
 function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderSwitch, carrier: CarrierSwitch): TestContext {
+  // Compiled on the first call, once every route is registered; schemas compile as operations are met.
+  let contract: ResponseContract | null = null;
   const call = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -144,6 +149,8 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderS
     } catch {
       /* not JSON */
     }
+    contract ??= new ResponseContract(app.http.swagger() as unknown as OpenApiDocument);
+    contract.check({ method, url: path, status: res.statusCode, headers: res.headers as Response['headers'], body: res.body });
     return { status: res.statusCode, json, text: res.body, headers: res.headers as Response['headers'] };
   };
   const ctx: TestContext = {

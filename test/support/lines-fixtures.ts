@@ -2,6 +2,7 @@
 // bind helper. Every call to `nextCard` gives a card no other test in the file uses.
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
 import { creditPlan } from '../../src/modules/lines/service.ts';
+import type { SimForm } from '../../src/domain/sim-form.ts';
 import type { TestContext } from './harness.ts';
 
 export interface TestCard {
@@ -9,7 +10,7 @@ export interface TestCard {
   imsi: string;
   msisdn: string;
   pin: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrier: string;
   activationCode: string;
 }

@@ -34,7 +34,7 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
 
   // Sessions only: an API token answers 400 not_a_session (an admin revokes those).
   app.post('/api/v1/auth/logout', {
-    schema: { tags, description: 'Ends the current login session (bearer or cookie); refused for API tokens', response: { 204: noContent, ...problemResponses(400, 401, 403) } },
+    schema: { tags, description: 'Ends the current login session (bearer or cookie); refused for API tokens', response: { 204: noContent, ...problemResponses(400, 401, 403, 413, 415) } },
     onRequest: guard('authenticated'),
   }, async (request, reply) => {
     await logout(db, clock, principalOf(request));
@@ -47,11 +47,11 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
   );
 
   app.patch('/api/v1/me', {
-    schema: { tags, body: updateMeBody, response: { 200: userSchema, ...problemResponses(400, 401, 403) } }, onRequest: guard('authenticated'),
+    schema: { tags, body: updateMeBody, response: { 200: userSchema, ...problemResponses(400, 401, 403, 413, 415) } }, onRequest: guard('authenticated'),
   }, async (request) => updateProfile(db, principalOf(request).userId, request.body));
 
   app.post('/api/v1/admin/users', {
-    schema: { tags: adminTags, body: createStaffBody, response: { 201: userSchema, ...problemResponses(400, 401, 403, 409, 422) } }, onRequest: guard(ADMINS),
+    schema: { tags: adminTags, body: createStaffBody, response: { 201: userSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422) } }, onRequest: guard(ADMINS),
   }, async (request, reply) => reply.code(201).send(await createStaffUser(db, clock, actorOf(request), request.body)));
 
   app.get('/api/v1/admin/api-tokens', {
@@ -59,7 +59,7 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
   }, async () => ({ items: await listApiTokens(db), nextCursor: null }));
 
   app.post('/api/v1/admin/api-tokens', {
-    schema: { tags: adminTags, body: createApiTokenBody, response: { 201: createdApiTokenSchema, ...problemResponses(400, 401, 403) } }, onRequest: guard(ADMINS),
+    schema: { tags: adminTags, body: createApiTokenBody, response: { 201: createdApiTokenSchema, ...problemResponses(400, 401, 403, 413, 415) } }, onRequest: guard(ADMINS),
   }, async (request, reply) => reply.code(201).send(await createApiToken(db, clock, actorOf(request), request.body)));
 
   app.delete('/api/v1/admin/api-tokens/:id', {

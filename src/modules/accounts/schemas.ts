@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { LOCALES } from './service.ts';
+import { LOCALES, USER_ROLES } from './service.ts';
 
-export const localeSchema = z.enum(LOCALES as [string, ...string[]]).transform((v) => v as (typeof LOCALES)[number]);
+export const localeSchema = z.enum(LOCALES);
 
 export const userSchema = z.object({
   id: z.string(),
   email: z.string(),
   name: z.string().nullable(),
-  locale: z.string(),
-  role: z.enum(['customer', 'operator', 'admin', 'carrier']),
+  locale: localeSchema,
+  role: z.enum(USER_ROLES),
 });
 
 export const registerBody = z.object({
@@ -48,7 +48,7 @@ export const sessionResponse = z.object({ user: userSchema, token: z.string().de
 export const apiTokenSchema = z.object({
   id: z.string(),
   name: z.string(),
-  role: z.enum(['customer', 'operator', 'admin', 'carrier']),
+  role: z.enum(USER_ROLES),
   userId: z.string(),
   expiresAt: z.string().nullable(),
   revokedAt: z.string().nullable(),

@@ -15,9 +15,13 @@ import { resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '..
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newTokenSecret } from './tokens.ts';
 
-export type Role = 'customer' | 'operator' | 'admin' | 'carrier';
-export type Locale = 'en' | 'zh-CN';
-export const LOCALES: readonly Locale[] = ['en', 'zh-CN'];
+export const USER_ROLES = ['customer', 'operator', 'admin', 'carrier'] as const;
+export type Role = (typeof USER_ROLES)[number];
+/** A login session, or a named API token an admin issued. */
+export const TOKEN_KINDS = ['session', 'api'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+export const LOCALES = ['en', 'zh-CN'] as const;
+export type Locale = (typeof LOCALES)[number];
 
 export const SESSION_TTL_DAYS = 30;
 export const LOGIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 5, windowSeconds: 15 * 60 };
@@ -39,7 +43,7 @@ export interface Principal {
   role: Role;
   locale: Locale;
   tokenId: string;
-  tokenKind: 'session' | 'api';
+  tokenKind: TokenKind;
 }
 
 interface UserRow {
@@ -56,7 +60,7 @@ const DAY_MS = 86_400_000;
 
 async function issueToken(
   db: Queryable,
-  input: { userId: string; kind: 'session' | 'api'; now: Date; expiresAt: Date | null; name?: string; createdBy?: string },
+  input: { userId: string; kind: TokenKind; now: Date; expiresAt: Date | null; name?: string; createdBy?: string },
 ): Promise<{ id: string; token: string }> {
   const token = newTokenSecret(input.kind);
   const id = newId('tok');
@@ -166,7 +170,7 @@ export async function logout(db: Queryable, clock: Clock, principal: Pick<Princi
 export async function authenticate(db: Queryable, clock: Clock, token: string): Promise<Principal | null> {
   if (token.length > 200) return null;
   const now = clock.now();
-  const { rows } = await db.query<{ token_id: string; kind: 'session' | 'api'; user_id: string; role: Role; locale: Locale; last_used_at: Date | null }>(
+  const { rows } = await db.query<{ token_id: string; kind: TokenKind; user_id: string; role: Role; locale: Locale; last_used_at: Date | null }>(
     `SELECT t.id AS token_id, t.kind, u.id AS user_id, u.role, u.locale, t.last_used_at
        FROM auth_tokens t JOIN users u ON u.id = t.user_id
       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,

@@ -5,6 +5,8 @@
 // not the database's now(), which would disagree with the rows it describes.
 import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Queryable } from '../../db/types.ts';
+import type { z } from 'zod';
+import type { auditEntrySchema } from './schemas.ts';
 
 export interface Actor {
   userId: string | null;
@@ -49,17 +51,8 @@ export async function recordAudits(tx: Queryable, actor: Actor, entries: readonl
   );
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  targetType: string;
-  targetId: string;
-  requestId: string | null;
-  details: Record<string, unknown>;
-}
+/** One audit entry as the API answers it (schemas.ts). */
+export type AuditRow = z.infer<typeof auditEntrySchema>;
 
 export async function listAudit(
   db: Queryable,

@@ -18,6 +18,9 @@ import { isActivationCode, LPA_PREFIX } from '../../domain/activation-code.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { newId } from '../../domain/ids.ts';
 import { invariant } from '../../domain/invariant.ts';
+import { isSimForm, type SimForm } from '../../domain/sim-form.ts';
+import type { z } from 'zod';
+import type { simImportResultSchema } from './schemas.ts';
 import { parseImsi } from '../../domain/imsi.ts';
 import { parseMsisdn } from '../../domain/msisdn.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
@@ -37,22 +40,15 @@ export const REQUIRED_COLUMNS = ['iccid', 'imsi', 'msisdn', 'pin', 'form', 'carr
 const OPTIONAL_COLUMNS = ['activation_code'] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
-export type ImportRejectCode =
-  | 'missing_column' | 'invalid_iccid' | 'invalid_imsi' | 'invalid_msisdn' | 'invalid_pin' | 'invalid_form'
-  | 'unknown_carrier' | 'invalid_activation_code' | 'duplicate_iccid' | 'duplicate_imsi' | 'duplicate_msisdn';
+export const IMPORT_REJECT_CODES = [
+  'missing_column', 'invalid_iccid', 'invalid_imsi', 'invalid_msisdn', 'invalid_pin', 'invalid_form',
+  'unknown_carrier', 'invalid_activation_code', 'duplicate_iccid', 'duplicate_imsi', 'duplicate_msisdn',
+] as const;
+export type ImportRejectCode = (typeof IMPORT_REJECT_CODES)[number];
 
-export interface ImportRejection {
-  line: number;
-  code: ImportRejectCode;
-}
-
-export interface SimImportResult {
-  imported: number;
-  rejected: ImportRejection[];
-  rejectedCount: number;
-  /** Data rows read (the header not counted). */
-  rows: number;
-}
+/** The import's answer, as declared for the API (schemas.ts). */
+export type SimImportResult = z.infer<typeof simImportResultSchema>;
+export type ImportRejection = SimImportResult['rejected'][number];
 
 export interface ImportProgress {
   rows: number;
@@ -73,7 +69,7 @@ interface SimInsert {
   imsi: string;
   msisdn: string | null;
   pinHash: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrier: string;
   activationCodeEnc: string | null;
 }
@@ -145,7 +141,7 @@ class RowReader {
     if (msisdn !== null && !msisdn.ok) return 'invalid_msisdn';
     if (!PIN_SHAPE.test(pin)) return 'invalid_pin';
     const form = formRaw.toLowerCase();
-    if (form !== 'esim' && form !== 'physical') return 'invalid_form';
+    if (!isSimForm(form)) return 'invalid_form';
     if (!this.carriers.has(carrier)) return 'unknown_carrier';
     const activation = this.activationCode(record, form, iccid.value);
     if (typeof activation !== 'object') return activation;
@@ -156,7 +152,7 @@ class RowReader {
   }
 
   /** eSIMs need a valid code (stored encrypted, canonical form); a physical card must not carry one. */
-  private activationCode(record: readonly string[], form: 'esim' | 'physical', iccid: string): { enc: string | null } | ImportRejectCode {
+  private activationCode(record: readonly string[], form: SimForm, iccid: string): { enc: string | null } | ImportRejectCode {
     const raw = this.field(record, 'activation_code');
     if (raw === undefined) return form === 'esim' ? 'missing_column' : { enc: null };
     if (form === 'physical') return raw === '' ? { enc: null } : 'invalid_activation_code';

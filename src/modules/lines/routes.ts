@@ -3,12 +3,16 @@
 // for another customer's line (the use cases filter by owner).
 import type { FastifyRequest } from 'fastify';
 import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
+import { problemResponses } from '../../http/problem.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { CSV_BODY_LIMIT_BYTES } from '../../http/server.ts';
 import type { App, AppDeps } from '../../http/types.ts';
 import { esimActivation } from './esim.ts';
 import { importSims } from './import.ts';
-import { bindBody, lineIdParams, operateBody, ownLinesQuery, simsCsvBody, staffLinesQuery, updateLineBody } from './schemas.ts';
+import {
+  bindBody, carrierListSchema, esimActivationSchema, lineIdParams, lineListSchema, lineViewSchema, operateBody, ownLinesQuery, simImportResultSchema, simsCsvBody,
+  staffLineListSchema, staffLinesQuery, updateLineBody,
+} from './schemas.ts';
 import {
   availableSimsByCarrier, bindCard, type AutoRenewPlanLookup, listCarriers, listLinesForStaff, loadLineRow, pageUserLines, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
 } from './service.ts';
@@ -32,12 +36,13 @@ export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRe
     return lineView(db, await loadLineRow(db, lineId, { userId }), clock.now(), locale);
   };
 
-  app.post('/api/v1/lines/bind', { schema: { tags, body: bindBody }, onRequest: customer }, async (request, reply) => {
+  const bindResponses = { 201: lineViewSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 423) };
+  app.post('/api/v1/lines/bind', { schema: { tags, body: bindBody, response: bindResponses }, onRequest: customer }, async (request, reply) => {
     const lineId = await bindCard(db, clock, secretKey, { userId: principalOf(request).userId, ...request.body });
     return reply.code(201).send(await ownView(request, lineId));
   });
 
-  app.get('/api/v1/lines', { schema: { tags, querystring: ownLinesQuery }, onRequest: customer }, async (request) => {
+  app.get('/api/v1/lines', { schema: { tags, querystring: ownLinesQuery, response: { 200: lineListSchema, ...problemResponses(400, 401) } }, onRequest: customer }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     const page = await pageUserLines(db, userId, request.query);
@@ -47,46 +52,56 @@ export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRe
     return { items, nextCursor: page.nextCursor };
   });
 
-  app.get('/api/v1/lines/:id', { schema: { tags, params: lineIdParams }, onRequest: customer }, async (request) =>
+  app.get('/api/v1/lines/:id', { schema: { tags, params: lineIdParams, response: { 200: lineViewSchema, ...problemResponses(400, 401, 404) } }, onRequest: customer }, async (request) =>
     ownView(request, request.params.id),
   );
 
-  app.patch('/api/v1/lines/:id', { schema: { tags, params: lineIdParams, body: updateLineBody }, onRequest: customer }, async (request) => {
+  const patchResponses = { 200: lineViewSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) };
+  app.patch('/api/v1/lines/:id', { schema: { tags, params: lineIdParams, body: updateLineBody, response: patchResponses }, onRequest: customer }, async (request) => {
     const body = request.body;
     const autoRenew = body.autoRenew ? { ...body.autoRenew, planId: body.autoRenew.planId ?? null } : undefined;
     await updateLineSettings(db, principalOf(request).userId, request.params.id, { nickname: body.nickname, autoRenew }, lookupAutoRenewPlan, clock.now());
     return ownView(request, request.params.id);
   });
 
-  app.get('/api/v1/lines/:id/esim', { schema: { tags, params: lineIdParams }, onRequest: customer }, async (request, reply) => {
+  const esimResponses = { 200: esimActivationSchema, ...problemResponses(400, 401, 404, 409) };
+  app.get('/api/v1/lines/:id/esim', { schema: { tags, params: lineIdParams, response: esimResponses }, onRequest: customer }, async (request, reply) => {
     const activation = await esimActivation(db, secretKey, principalOf(request).userId, request.params.id, clock.now());
     // The activation code is a credential: no cache (browser, proxy) may keep it.
     return reply.header('cache-control', 'no-store').send(activation);
   });
 
-  const importSchema = { tags: adminTags, consumes: ['text/csv'], body: simsCsvBody };
+  const importSchema = {
+    tags: adminTags, consumes: ['text/csv'], body: simsCsvBody,
+    response: { 200: simImportResultSchema, ...problemResponses(400, 401, 403, 413, 415, 422) },
+  };
   app.post('/api/v1/admin/sims/import', { schema: importSchema, onRequest: staff, bodyLimit: CSV_BODY_LIMIT_BYTES }, async (request) =>
     importSims(db, secretKey, actorOf(request), request.body, { now: clock.now() }),
   );
 
-  app.get('/api/v1/admin/carriers', { schema: { tags: adminTags }, onRequest: staff }, async () => {
+  app.get('/api/v1/admin/carriers', { schema: { tags: adminTags, response: { 200: carrierListSchema, ...problemResponses(401, 403) } }, onRequest: staff }, async () => {
     const stock = await availableSimsByCarrier(db);
     // Every carrier profile on one page: a handful per deployment.
     return { items: (await listCarriers(db)).map((c) => ({ ...c, simsAvailable: stock.get(c.code) ?? 0 })), nextCursor: null };
   });
 
-  app.get('/api/v1/admin/lines', { schema: { tags: adminTags, querystring: staffLinesQuery }, onRequest: staff }, async (request) => {
+  const staffListResponses = { 200: staffLineListSchema, ...problemResponses(400, 401, 403) };
+  app.get('/api/v1/admin/lines', { schema: { tags: adminTags, querystring: staffLinesQuery, response: staffListResponses }, onRequest: staff }, async (request) => {
     const { status, ...rest } = request.query;
     const page = await listLinesForStaff(db, clock.now(), { ...rest, status: status as LineStatus | undefined });
     return { items: page.items.map(staffLineSummary), nextCursor: page.nextCursor };
   });
 
-  app.get('/api/v1/admin/lines/:id', { schema: { tags: adminTags, params: lineIdParams }, onRequest: staff }, async (request) =>
+  const staffLineResponses = { 200: lineViewSchema, ...problemResponses(400, 401, 403, 404) };
+  app.get('/api/v1/admin/lines/:id', { schema: { tags: adminTags, params: lineIdParams, response: staffLineResponses }, onRequest: staff }, async (request) =>
     lineView(db, await loadLineRow(db, request.params.id), clock.now(), 'en'),
   );
 
   for (const action of OPERATOR_ACTIONS) {
-    const schema = { tags: adminTags, params: lineIdParams, body: operateBody };
+    const schema = {
+      tags: adminTags, params: lineIdParams, body: operateBody,
+      response: { 200: lineViewSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415) },
+    };
     app.post(`/api/v1/admin/lines/:id/${action}`, { schema, onRequest: staff }, async (request) => {
       await operateLine(db, clock, actorOf(request), { lineId: request.params.id, action, reason: request.body?.reason });
       return lineView(db, await loadLineRow(db, request.params.id), clock.now(), 'en');

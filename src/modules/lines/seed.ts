@@ -14,6 +14,7 @@ import { withLuhnCheckDigit } from '../../domain/luhn.ts';
 import type { SeedContext } from '../../seed/demo.ts';
 import { DEMO_CUSTOMER } from '../accounts/seed.ts';
 import { encryptActivationCode } from './esim.ts';
+import type { SimForm } from '../../domain/sim-form.ts';
 import { claimSim, creditPlan, ensureCarrier, hashPin, type Carrier } from './service.ts';
 
 export const DEMO_PIN = '1234';
@@ -68,7 +69,7 @@ export function demoIccid(carrier: string, n: number): string {
 }
 
 interface DemoSim {
-  id: string; iccid: string; imsi: string; msisdn: string | null; pinHash: string; form: 'esim' | 'physical'; carrier: string; enc: string | null;
+  id: string; iccid: string; imsi: string; msisdn: string | null; pinHash: string; form: SimForm; carrier: string; enc: string | null;
 }
 
 function demoSims(secretKey: Buffer): DemoSim[] {

@@ -12,25 +12,31 @@ import { newId } from '../../domain/ids.ts';
 import { parseIccid } from '../../domain/iccid.ts';
 import { invariant } from '../../domain/invariant.ts';
 import {
-  advanceLifecycle, initialLineState, type LifecycleEvent, type LifecycleOutcome, type LineLifecycleState,
+  advanceLifecycle, initialLineState, type LifecycleEvent, type StoredLineStatus, type LifecycleOutcome, type LineLifecycleState,
 } from '../../domain/lifecycle.ts';
 import { addDays, planCredit, type BucketUnit, type ExpiryPolicy, type PlanKind } from '../../domain/plan-credit.ts';
 import type { Allowances } from '../../domain/pricing.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { hashesEqual, keyedHash } from '../secrets/service.ts';
+import type { SimForm } from '../../domain/sim-form.ts';
 import { normaliseNickname } from './nickname.ts';
 import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
 
-export type LineStatus = 'bound' | 'active' | 'grace' | 'suspended' | 'recycled' | 'terminated';
-export const LINE_STATUSES: readonly LineStatus[] = ['bound', 'active', 'grace', 'suspended', 'recycled', 'terminated'];
+export type LineStatus = StoredLineStatus;
+/** A card in stock, bound to a line, or taken out of stock. */
+export const SIM_STATUSES = ['available', 'bound', 'retired'] as const;
+export type SimStatus = (typeof SIM_STATUSES)[number];
+/** What credited a line once per order (line_credits): a plan's buckets, or a wallet recharge. */
+export const LINE_CREDIT_KINDS = ['plan', 'recharge'] as const;
+export type LineCreditKind = (typeof LINE_CREDIT_KINDS)[number];
 
 export interface OwnedLine {
   id: string;
   userId: string;
   iccid: string;
   msisdn: string | null;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrierCode: string;
   /** The carrier's country (ISO 3166 alpha-2): the region plans must cover. */
   region: string;
@@ -59,7 +65,7 @@ export interface LineRow {
   iccid: string;
   msisdn: string | null;
   carrier_code: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   nickname: string | null;
   status: LineStatus;
   operator_suspended: boolean;
@@ -352,9 +358,9 @@ interface SimRow {
   iccid: string;
   msisdn: string | null;
   pin_hash: string;
-  form: 'esim' | 'physical';
+  form: SimForm;
   carrier_code: string;
-  status: 'available' | 'bound' | 'retired';
+  status: SimStatus;
 }
 
 /**
@@ -579,7 +585,7 @@ export async function getLineCreditState(db: Queryable, lineId: string, now: Dat
 }
 
 /** Records that `orderId` credited the line; false when it already had (the caller then changes nothing). */
-async function claimCredit(tx: Queryable, orderId: string, lineId: string, kind: 'plan' | 'recharge', now: Date): Promise<boolean> {
+async function claimCredit(tx: Queryable, orderId: string, lineId: string, kind: LineCreditKind, now: Date): Promise<boolean> {
   const { rowCount } = await tx.query(
     `INSERT INTO line_credits (order_id, line_id, kind, applied_at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING`,
     [orderId, lineId, kind, now],

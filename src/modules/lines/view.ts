@@ -2,54 +2,18 @@
 // its live buckets and the owner's wallet. Status and deadlines are computed as of `now` with the
 // pure lifecycle function, so the answer is right even before the lifecycle sweep has persisted a
 // transition that just became due.
+import type { z } from 'zod';
 import { pickLocalized } from '../../domain/localized-text.ts';
-import { advanceLifecycle, keepAliveAdvice, type KeepAliveAction } from '../../domain/lifecycle.ts';
-import { toJson, type MoneyJson } from '../../domain/money.ts';
+import { advanceLifecycle, keepAliveAdvice } from '../../domain/lifecycle.ts';
+import { toJson } from '../../domain/money.ts';
 import { toWholeUnits, type BucketUnit } from '../../domain/plan-credit.ts';
 import type { Queryable } from '../../db/types.ts';
 import { walletBalance } from '../ledger/service.ts';
-import { getCarrier, getLineCreditState, lifecycleStateOf, type LineRow, type LineStatus } from './service.ts';
+import type { bucketViewSchema, lineViewSchema, staffLineSummarySchema } from './schemas.ts';
+import { getCarrier, getLineCreditState, lifecycleStateOf, type LineRow } from './service.ts';
 
-export interface BucketView {
-  unit: BucketUnit;
-  /** Whole MB, minutes or messages, rounded down. */
-  remaining: number;
-  total: number;
-  expiresAt: string;
-  source: string;
-}
-
-export interface LineView {
-  id: string;
-  iccid: string;
-  msisdn: string | null;
-  form: 'esim' | 'physical';
-  nickname: string | null;
-  status: LineStatus;
-  carrier: string;
-  carrierName: string;
-  region: string;
-  plan: { id: string; name: string } | null;
-  expiresAt: string | null;
-  /**
-   * API.md's keep-alive deadline, as the subscriber needs it: the instant by which they must act
-   * so the line does not lapse — L = max(expiresAt, keep-alive window) while active, the recycling
-   * instant while in grace or suspended (only a recharge saves the number then); null when no
-   * action of theirs applies (not yet recharged, operator-suspended, recycled, terminated).
-   * Equal to `actionBy`.
-   */
-  keepAliveBy: string | null;
-  /** "Number safe until X — do Y by Z": X (the recycling instant), Y and Z. */
-  safeUntil: string | null;
-  keepAliveAction: KeepAliveAction | null;
-  actionBy: string | null;
-  autoRenew: { enabled: boolean; planId: string | null; monthlyCap: MoneyJson | null };
-  balances: { wallet: MoneyJson; dataMb: number; voiceMin: number; sms: number };
-  buckets: BucketView[];
-  operatorSuspended: boolean;
-  flagged: boolean;
-  createdAt: string;
-}
+export type BucketView = z.infer<typeof bucketViewSchema>;
+export type LineView = z.infer<typeof lineViewSchema>;
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -89,22 +53,7 @@ export async function lineView(db: Queryable, row: LineRow, now: Date, locale: s
 }
 
 /** The console's list row: no wallet or bucket reads, so a page of 500 stays one query. */
-export interface StaffLineSummary {
-  id: string;
-  userId: string;
-  iccid: string;
-  msisdn: string | null;
-  form: 'esim' | 'physical';
-  carrier: string;
-  status: LineStatus;
-  operatorSuspended: boolean;
-  expiresAt: string | null;
-  /** When an active line lapses: the later of its validity and its keep-alive deadline (what `expiringWithinDays` filters on). */
-  lapsesAt: string | null;
-  plan: { id: string; name: string } | null;
-  flagged: boolean;
-  createdAt: string;
-}
+export type StaffLineSummary = z.infer<typeof staffLineSummarySchema>;
 
 export function staffLineSummary(row: LineRow): StaffLineSummary {
   return {
