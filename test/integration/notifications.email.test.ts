@@ -54,4 +54,15 @@ forEachDatabase('notifications by email', (get) => {
     const list = await ctx.get('/api/v1/notifications', { token: customer.token });
     expect(list.json.items).toHaveLength(1);
   });
+
+  it('sends no email queued before the subscriber turned email off', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    const raised = await raise(ctx, { userId: customer.user.id });
+    expect((await ctx.patch('/api/v1/me/notification-settings', { email: false }, { token: customer.token })).status).toBe(200);
+    await ctx.drain();
+    expect(sink.received.filter((m) => m.to.includes(customer.email))).toEqual([]);
+    const { rows } = await ctx.db.query<{ status: string }>('SELECT status FROM notification_deliveries WHERE notification_id = $1', [raised.id]);
+    expect(rows).toEqual([{ status: 'cancelled' }]);
+  });
 }, { SMTP_URL: sink.url, SIMKEEP_MAIL_FROM: MAIL_FROM });

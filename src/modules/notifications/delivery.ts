@@ -82,6 +82,12 @@ export async function deliverEmail(deps: DeliveryDeps, payload: JobPayload): Pro
   const deliveryId = String(payload.deliveryId);
   const d = await startAttempt(deps.db, deliveryId);
   if (!d) return;
+  // Email as it is now: a subscriber who turned it off since the notification was raised gets none.
+  const { rows } = await deps.db.query<{ email_enabled: boolean }>('SELECT email_enabled FROM notification_settings WHERE user_id = $1', [d.user_id]);
+  if (rows[0]?.email_enabled === false) {
+    await finish(deps.db, deliveryId, 'cancelled', 'email was turned off before delivery');
+    return;
+  }
   await attempt(deps.db, deliveryId, async () => {
     const user = await getUser(deps.db, d.user_id);
     const publicUrl = deps.publicUrl();
