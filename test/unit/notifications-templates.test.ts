@@ -24,6 +24,7 @@ describe('notification templates', () => {
       expect(title.length).toBeGreaterThan(0);
       expect(body.length).toBeGreaterThan(0);
       expect(`${title} ${body}`).not.toMatch(/undefined|null|NaN|\[object/);
+      expect(`${title} ${body}`).not.toMatch(/ {2}| [.,]/);
     }
   });
 

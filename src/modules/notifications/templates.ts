@@ -28,6 +28,12 @@ class Vars {
     return typeof value === 'string' && value.trim() !== '' ? value : typeof value === 'number' ? String(value) : fallback;
   }
 
+  /** The value after a space, or nothing at all when the data lacks it. */
+  spaced(key: string): string {
+    const value = this.text(key, '');
+    return value ? ` ${value}` : '';
+  }
+
   /** The line as people know it: its number, else its nickname, else "your line". */
   get line(): string {
     return this.text('msisdn', this.text('nickname', this.locale === 'zh-CN' ? '您的号码' : 'your line'));
@@ -99,11 +105,11 @@ const EN: Record<NotificationKind, Template> = {
   }),
   order_completed: (v) => ({
     title: 'Your order is complete',
-    body: `Order ${v.text('orderNumber', '')} for ${v.line} is complete${v.money('amount', '') ? ` (${v.money('amount', '')})` : ''}.`,
+    body: `Order${v.spaced('orderNumber')} for ${v.line} is complete${v.money('amount', '') ? ` (${v.money('amount', '')})` : ''}.`,
   }),
   order_failed: (v) => ({
     title: 'Your order failed',
-    body: `Order ${v.text('orderNumber', '')} for ${v.line} could not be completed${v.text('reason', '') ? `: ${v.text('reason', '')}` : ''}. Any payment is refunded.`,
+    body: `Order${v.spaced('orderNumber')} for ${v.line} could not be completed${v.text('reason', '') ? `: ${v.text('reason', '')}` : ''}. Any payment is refunded.`,
   }),
   refund_issued: (v) => ({
     title: 'Refund issued',
@@ -154,11 +160,11 @@ const ZH_CN: Record<NotificationKind, Template> = {
   }),
   order_completed: (v) => ({
     title: '订单已完成',
-    body: `${v.line} 的订单 ${v.text('orderNumber', '')} 已完成${v.money('amount', '') ? `（${v.money('amount', '')}）` : ''}。`,
+    body: `${v.line} 的订单${v.spaced('orderNumber')} 已完成${v.money('amount', '') ? `（${v.money('amount', '')}）` : ''}。`,
   }),
   order_failed: (v) => ({
     title: '订单失败',
-    body: `${v.line} 的订单 ${v.text('orderNumber', '')} 未能完成${v.text('reason', '') ? `：${v.text('reason', '')}` : ''}。已付款项将退回。`,
+    body: `${v.line} 的订单${v.spaced('orderNumber')} 未能完成${v.text('reason', '') ? `：${v.text('reason', '')}` : ''}。已付款项将退回。`,
   }),
   refund_issued: (v) => ({
     title: '退款已发放',
