@@ -27,6 +27,8 @@ import { AppClock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
 import { linesRoutes } from './modules/lines/routes.ts';
+import { notificationsJobs } from './modules/notifications/jobs.ts';
+import { notificationsRoutes } from './modules/notifications/routes.ts';
 import { ordersAdminRoutes } from './modules/orders/admin-routes.ts';
 import { ordersJobs } from './modules/orders/jobs.ts';
 import { ORDER_PAYMENT_OUTCOMES } from './modules/orders/payment-outcomes.ts';
@@ -42,10 +44,10 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, notificationsRoutes];
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs];
 
 export interface RunningApp {
   http: App;

@@ -102,6 +102,7 @@ const envSchema = z.object({
   PAYPAL_WEBHOOK_ID: z.string().min(1).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SIMKEEP_MAIL_FROM: z.string().min(3).optional(),
+  SIMKEEP_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -139,6 +140,8 @@ export interface Config {
   readonly simulatedCarrier: Readonly<{ latencyMs: number; failureRate: number }>;
   readonly providers: Readonly<ProviderCredentials>;
   readonly smtp: Readonly<{ url: string; from: string }> | null;
+  /** Subscriber webhooks may target loopback and private addresses (SIMKEEP_WEBHOOK_ALLOW_PRIVATE; tests, closed networks). */
+  readonly webhookAllowPrivate: boolean;
 }
 
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
@@ -282,5 +285,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       })),
     },
     smtp,
+    webhookAllowPrivate: env.SIMKEEP_WEBHOOK_ALLOW_PRIVATE,
   };
 }

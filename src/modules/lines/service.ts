@@ -20,6 +20,7 @@ import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { hashesEqual, keyedHash } from '../secrets/service.ts';
 import type { SimForm } from '../../domain/sim-form.ts';
+import { notify } from '../notifications/service.ts';
 import { normaliseNickname } from './nickname.ts';
 import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
 
@@ -310,10 +311,23 @@ export async function advanceDueLines(db: Db, now: Date): Promise<number> {
     for (const row of rows) {
       const profile = profiles.get(row.carrier_code) ?? (await getCarrier(tx, row.carrier_code));
       profiles.set(row.carrier_code, profile);
-      await applyLifecycle(tx, row, profile, [], now);
+      await notifyLapses(tx, row, await applyLifecycle(tx, row, profile, [], now), now);
     }
     return rows.length;
   });
+}
+
+/** The subscriber hears of suspension and recycling once per transition: its instant is in the key. */
+async function notifyLapses(tx: Queryable, row: LineRow, outcome: LifecycleOutcome, now: Date): Promise<void> {
+  for (const t of outcome.transitions) {
+    if (t.to !== 'suspended' && t.to !== 'recycled') continue;
+    const kind = t.to === 'suspended' ? 'line_suspended' : 'line_recycled';
+    const data = {
+      ...(row.msisdn ? { msisdn: row.msisdn } : {}), ...(row.nickname ? { nickname: row.nickname } : {}),
+      at: t.at.toISOString(), recycleAt: outcome.deadlines.recycleAt?.toISOString() ?? null,
+    };
+    await notify(tx, { now, userId: row.user_id, kind, lineId: row.id, data, dedupeKey: `${kind}:${row.id}:${t.at.toISOString()}` });
+  }
 }
 
 /** Expired buckets settled per sweep; more wait for the next one. */

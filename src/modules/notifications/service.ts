@@ -1,0 +1,303 @@
+// Notifications: the one way simkeep tells a subscriber something. Owns `notifications` (the in-app
+// copy of every message), `notification_settings` and `notification_deliveries`. Invariants: a
+// notification exists at most once per dedupe key (UNIQUE; "each reminder once per line, period and
+// threshold" is the caller's key); its email and webhook are outbox jobs written in the caller's
+// transaction, one per notification and channel, so nothing is sent for a change that rolled back
+// and nothing twice for one that did not; a muted kind is kept in-app but sent nowhere else; the
+// webhook secret is stored only encrypted and shown once; a user sees only their own notifications.
+import { randomBytes } from 'node:crypto';
+import { checkWebhookUrl, WebhookUrlNotAllowedError } from '../../adapters/notify/webhook.ts';
+import type { Db, Queryable } from '../../db/types.ts';
+import { DomainError, notFound, validation } from '../../domain/errors.ts';
+import { newId } from '../../domain/ids.ts';
+import { enqueue, type JobPayload } from '../../jobs/queue.ts';
+import { getUser } from '../accounts/service.ts';
+import { encryptSecret } from '../secrets/service.ts';
+import { NOTIFICATION_KINDS, type DeliveryStatus, type NotificationChannel, type NotificationKind } from './kinds.ts';
+import { renderNotification } from './templates.ts';
+
+export { NOTIFICATION_KINDS, type NotificationKind } from './kinds.ts';
+
+export const NOTIFICATIONS_PAGE_DEFAULT = 50;
+export const NOTIFICATIONS_PAGE_MAX = 500;
+export const DEDUPE_KEY_LENGTH_MAX = 200;
+/** Attempts per channel before a delivery is dead (the queue's backoff: 2, 4, 8, … seconds apart). */
+export const EMAIL_ATTEMPTS_MAX = 8;
+export const WEBHOOK_ATTEMPTS_MAX = 5;
+export const EMAIL_QUEUE = 'notifications.email';
+export const WEBHOOK_QUEUE = 'notifications.webhook';
+/** What a delivery job carries: the delivery row to send (its notification and channel are on the row). */
+export interface DeliveryJob { deliveryId: string }
+declare module '../../jobs/queue.ts' {
+  interface JobPayloads {
+    'notifications.email': DeliveryJob;
+    'notifications.webhook': DeliveryJob;
+  }
+}
+/** Associated data of the encrypted webhook secret: a secret copied to another user's row fails to decrypt. */
+export const webhookSecretContext = (userId: string): string => `notification-webhook:${userId}`;
+
+export interface NotifyInput {
+  /** Application-clock time (the sandbox clock in development and tests). */
+  now: Date;
+  userId: string;
+  kind: NotificationKind;
+  lineId?: string | null;
+  orderId?: string | null;
+  daysBefore?: number | null;
+  percent?: number | null;
+  /** What the templates and the webhook receiver read: msisdn, amount ({amount, currency}), dates (RFC 3339), … */
+  data: JobPayload;
+  /** The cause, once: e.g. `expiry_reminder:<lineId>:<expiresAt>:7`. A repeat changes nothing. */
+  dedupeKey: string;
+}
+
+export interface NotifyResult {
+  created: boolean;
+  /** The new notification's id; null for a repeat. */
+  id: string | null;
+}
+
+interface SettingsRow {
+  email_enabled: boolean;
+  webhook_url: string | null;
+  webhook_secret_enc: string | null;
+  webhook_enabled: boolean;
+  muted: string[];
+}
+
+async function settingsRow(db: Queryable, userId: string): Promise<SettingsRow | null> {
+  const { rows } = await db.query<SettingsRow>(
+    'SELECT email_enabled, webhook_url, webhook_secret_enc, webhook_enabled, muted FROM notification_settings WHERE user_id = $1',
+    [userId],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Raises a notification inside the caller's transaction. Idempotent by `dedupeKey` (INSERT … ON
+ * CONFLICT DO NOTHING): a repeat returns {created: false} and enqueues nothing. The title and body
+ * are rendered now, in the user's language; email and webhook are queued unless the kind is muted.
+ */
+export async function notify(tx: Queryable, input: NotifyInput): Promise<NotifyResult> {
+  if (input.dedupeKey.length === 0 || input.dedupeKey.length > DEDUPE_KEY_LENGTH_MAX) {
+    throw validation('validation', `a notification's dedupe key must be 1..${DEDUPE_KEY_LENGTH_MAX} characters`);
+  }
+  const user = await getUser(tx, input.userId);
+  const rendered = renderNotification(input.kind, user.locale, { data: input.data, daysBefore: input.daysBefore ?? null, percent: input.percent ?? null });
+  const id = newId('ntf');
+  const inserted = await tx.query(
+    `INSERT INTO notifications (id, user_id, kind, line_id, order_id, days_before, percent, title, body, data, dedupe_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (dedupe_key) DO NOTHING`,
+    [id, input.userId, input.kind, input.lineId ?? null, input.orderId ?? null, input.daysBefore ?? null, input.percent ?? null,
+      rendered.title, rendered.body, JSON.stringify(input.data), input.dedupeKey, input.now],
+  );
+  if (inserted.rowCount === 0) return { created: false, id: null };
+
+  const settings = await settingsRow(tx, input.userId);
+  if (settings?.muted.includes(input.kind)) return { created: true, id };
+  if (settings?.email_enabled ?? true) await queueDelivery(tx, id, 'email', input.now);
+  if (settings?.webhook_url && settings.webhook_enabled) await queueDelivery(tx, id, 'webhook', input.now);
+  return { created: true, id };
+}
+
+async function queueDelivery(tx: Queryable, notificationId: string, channel: NotificationChannel, now: Date): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>(
+    'INSERT INTO notification_deliveries (notification_id, channel) VALUES ($1, $2) RETURNING id::text AS id',
+    [notificationId, channel],
+  );
+  const deliveryId = rows[0]?.id ?? '';
+  await enqueue(tx, {
+    queue: channel === 'email' ? EMAIL_QUEUE : WEBHOOK_QUEUE,
+    payload: { deliveryId } satisfies DeliveryJob,
+    runAt: now,
+    dedupeKey: `notification:${notificationId}:${channel}`,
+    maxAttempts: channel === 'email' ? EMAIL_ATTEMPTS_MAX : WEBHOOK_ATTEMPTS_MAX,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The in-app list
+
+export interface NotificationView {
+  id: string;
+  kind: NotificationKind;
+  lineId?: string;
+  orderId?: string;
+  daysBefore?: number;
+  percent?: number;
+  title: string;
+  body: string;
+  createdAt: string;
+  readAt: string | null;
+}
+
+interface NotificationRow {
+  id: string;
+  kind: NotificationKind;
+  line_id: string | null;
+  order_id: string | null;
+  days_before: number | null;
+  percent: number | null;
+  title: string;
+  body: string;
+  created_at: Date;
+  read_at: Date | null;
+}
+
+function toView(r: NotificationRow): NotificationView {
+  return {
+    id: r.id,
+    kind: r.kind,
+    ...(r.line_id !== null ? { lineId: r.line_id } : {}),
+    ...(r.order_id !== null ? { orderId: r.order_id } : {}),
+    ...(r.days_before !== null ? { daysBefore: r.days_before } : {}),
+    ...(r.percent !== null ? { percent: r.percent } : {}),
+    title: r.title,
+    body: r.body,
+    createdAt: r.created_at.toISOString(),
+    readAt: r.read_at?.toISOString() ?? null,
+  };
+}
+
+/** Newest first, keyset-paged on (created_at, id); the cursor is the last item's id. */
+export async function listNotifications(
+  db: Queryable, userId: string, page: { lineId?: string; limit: number; cursor?: string },
+): Promise<{ items: NotificationView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(page.limit, 1), NOTIFICATIONS_PAGE_MAX);
+  const { rows } = await db.query<NotificationRow>(
+    `SELECT id, kind, line_id, order_id, days_before, percent, title, body, created_at, read_at FROM notifications n
+      WHERE user_id = $1 AND ($2::text IS NULL OR line_id = $2)
+        AND ($3::text IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.id = $3 AND c.user_id = $1))
+      ORDER BY created_at DESC, id DESC LIMIT $4`,
+    [userId, page.lineId ?? null, page.cursor ?? null, limit + 1],
+  );
+  const items = rows.slice(0, limit).map(toView);
+  return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+}
+
+/** Marks the user's notification read (the first time counts); another user's id is not found. */
+export async function markRead(db: Queryable, userId: string, id: string, now: Date): Promise<void> {
+  const { rowCount } = await db.query('UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND user_id = $2', [id, userId, now]);
+  if (rowCount === 0) throw notFound('notification_not_found', 'no such notification');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+export interface NotificationSettings {
+  email: boolean;
+  webhook: { url: string; enabled: boolean } | null;
+  muted: NotificationKind[];
+}
+
+export interface SettingsPatch {
+  email?: boolean;
+  /** null removes the webhook; a new URL gets a new secret (answered once). */
+  webhook?: { url?: string; enabled?: boolean } | null;
+  muted?: NotificationKind[];
+}
+
+function settingsOf(row: SettingsRow | null): NotificationSettings {
+  return {
+    email: row?.email_enabled ?? true,
+    webhook: row?.webhook_url ? { url: row.webhook_url, enabled: row.webhook_enabled } : null,
+    // In the order of NOTIFICATION_KINDS: the answer does not depend on how the list was sent.
+    muted: NOTIFICATION_KINDS.filter((k) => row?.muted.includes(k)),
+  };
+}
+
+export async function getSettings(db: Queryable, userId: string): Promise<NotificationSettings> {
+  return settingsOf(await settingsRow(db, userId));
+}
+
+/**
+ * Changes what the patch names. A webhook URL is checked (syntax and, unless `allowPrivate`, that
+ * it resolves to public addresses only) before anything is written; setting a URL other than the
+ * current one makes a new secret, returned here and never again.
+ */
+export async function updateSettings(
+  db: Db, secretKey: Buffer, userId: string, patch: SettingsPatch, allowPrivate: boolean,
+): Promise<NotificationSettings & { webhook: ({ url: string; enabled: boolean; secret?: string }) | null }> {
+  const newUrl = patch.webhook?.url;
+  if (newUrl !== undefined) {
+    try {
+      await checkWebhookUrl(newUrl, allowPrivate);
+    } catch (error) {
+      if (error instanceof WebhookUrlNotAllowedError) {
+        throw new DomainError('validation', 'webhook_url_not_allowed', error.message, { errors: [{ path: 'webhook.url', message: error.message }] });
+      }
+      throw error;
+    }
+  }
+  return db.transaction(async (tx) => {
+    await tx.query('INSERT INTO notification_settings (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING', [userId]);
+    const { rows } = await tx.query<SettingsRow>(
+      'SELECT email_enabled, webhook_url, webhook_secret_enc, webhook_enabled, muted FROM notification_settings WHERE user_id = $1 FOR UPDATE',
+      [userId],
+    );
+    const current = rows[0];
+    if (!current) throw notFound('not_found', 'user not found');
+    const next = { ...current };
+    let shownSecret: string | undefined;
+    if (patch.email !== undefined) next.email_enabled = patch.email;
+    if (patch.muted !== undefined) next.muted = [...new Set(patch.muted)];
+    if (patch.webhook === null) Object.assign(next, { webhook_url: null, webhook_secret_enc: null, webhook_enabled: false });
+    else if (patch.webhook !== undefined) {
+      if (newUrl === undefined && current.webhook_url === null) {
+        throw validation('validation', 'set webhook.url before enabling or disabling the webhook', [{ path: 'webhook.url', message: 'required' }]);
+      }
+      if (newUrl !== undefined && newUrl !== current.webhook_url) {
+        shownSecret = `whsec_${randomBytes(32).toString('base64url')}`;
+        next.webhook_url = newUrl;
+        next.webhook_secret_enc = encryptSecret(secretKey, shownSecret, webhookSecretContext(userId));
+      }
+      next.webhook_enabled = patch.webhook.enabled ?? (shownSecret !== undefined ? true : current.webhook_enabled);
+    }
+    await tx.query(
+      `UPDATE notification_settings SET email_enabled = $2, webhook_url = $3, webhook_secret_enc = $4, webhook_enabled = $5, muted = $6, updated_at = now()
+        WHERE user_id = $1`,
+      [userId, next.email_enabled, next.webhook_url, next.webhook_secret_enc, next.webhook_enabled, next.muted],
+    );
+    const settings = settingsOf(next);
+    return { ...settings, webhook: settings.webhook && shownSecret ? { ...settings.webhook, secret: shownSecret } : settings.webhook };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deliveries, for operators
+
+export interface DeliveryView {
+  id: string;
+  notificationId: string;
+  userId: string;
+  kind: NotificationKind;
+  channel: NotificationChannel;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Newest first; the cursor is the last delivery's id. */
+export async function listDeliveries(
+  db: Queryable, filter: { status?: DeliveryStatus; limit: number; cursor?: string },
+): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(filter.limit, 1), NOTIFICATIONS_PAGE_MAX);
+  const { rows } = await db.query<{
+    id: string; notification_id: string; user_id: string; kind: NotificationKind; channel: NotificationChannel; status: DeliveryStatus;
+    attempts: number; last_error: string | null; created_at: Date; updated_at: Date;
+  }>(
+    `SELECT d.id::text AS id, d.notification_id, n.user_id, n.kind, d.channel, d.status, d.attempts, d.last_error, d.created_at, d.updated_at
+       FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+      WHERE ($1::text IS NULL OR d.status = $1) AND ($2::bigint IS NULL OR d.id < $2)
+      ORDER BY d.id DESC LIMIT $3`,
+    [filter.status ?? null, filter.cursor ?? null, limit + 1],
+  );
+  const items = rows.slice(0, limit).map((r) => ({
+    id: r.id, notificationId: r.notification_id, userId: r.user_id, kind: r.kind, channel: r.channel, status: r.status,
+    attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  }));
+  return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+}
