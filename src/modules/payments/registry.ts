@@ -27,19 +27,20 @@ export function isExternalMethod(method: PaymentMethod): method is ExternalMetho
 /** Keys arrive as PEM text: loadConfig resolved (path, bare base64) and parsed them at start. */
 export function providersConfig(config: Config): PaymentProvidersConfig {
   const p = config.providers;
+  const at = config.providerEndpoints;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
-    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey } } : {}),
+    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl } } : {}),
     ...(p.wechatPay
       ? {
           wechatPay: {
             mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl,
             ...(p.wechatPay.appId === null ? {} : { appId: p.wechatPay.appId }),
           },
         }
       : {}),
-    ...(p.paypal ? { paypal: { clientId: p.paypal.clientId, clientSecret: p.paypal.clientSecret, webhookId: p.paypal.webhookId } } : {}),
+    ...(p.paypal ? { paypal: { clientId: p.paypal.clientId, clientSecret: p.paypal.clientSecret, webhookId: p.paypal.webhookId, baseUrl: at.paypalBaseUrl } } : {}),
   };
 }
 
