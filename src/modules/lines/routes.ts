@@ -40,7 +40,7 @@ export function linesRoutes(app: App, deps: AppDeps): void {
   };
 
   app.post('/api/v1/lines/bind', { schema: { tags, body: bindBody }, onRequest: customer }, async (request, reply) => {
-    const lineId = await bindCard(db, clock, secretKey, { userId: principalOf(request).userId, ...request.body });
+    const lineId = await bindCard(db, clock, secretKey, { userId: principalOf(request).userId, ...request.body, ip: request.ip });
     return reply.code(201).send(await ownView(request, lineId));
   });
 

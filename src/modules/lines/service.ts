@@ -19,7 +19,7 @@ import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { hashesEqual, keyedHash } from '../secrets/service.ts';
 import { normaliseNickname } from './nickname.ts';
-import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
+import { hitThrottle, peekThrottle, resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '../throttle/service.ts';
 
 export type LineStatus = 'bound' | 'active' | 'grace' | 'suspended' | 'recycled' | 'terminated';
 export const LINE_STATUSES: readonly LineStatus[] = ['bound', 'active', 'grace', 'suspended', 'recycled', 'terminated'];
@@ -46,6 +46,13 @@ export const PIN_MAX_FAILURES = 5;
 export const PIN_LOCK_SECONDS = 15 * 60;
 const PIN_ATTEMPT_WINDOW: ThrottleRule = { maxAttempts: PIN_MAX_FAILURES, windowSeconds: PIN_LOCK_SECONDS };
 const PIN_LOCK: ThrottleRule = { maxAttempts: 1, windowSeconds: PIN_LOCK_SECONDS };
+/**
+ * Wrong PINs one account may try across all cards, and one client address across all accounts: the
+ * per-card lock alone let one account guess on card after card, and lock cards others bought. An
+ * account can lock at most two cards an hour; an address is capped well above a household's typos.
+ */
+export const PIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 10, windowSeconds: 3600 };
+export const PIN_LIMIT_PER_IP: ThrottleRule = { maxAttempts: 100, windowSeconds: 3600 };
 /** The largest page of a subscriber's own lines (`GET /api/v1/lines?limit=`); an account holds a handful. */
 export const LINES_PER_USER_LIST_MAX = 500;
 const PIN_HASH_PURPOSE = 'simkeep/sim-pin/v1';
@@ -339,6 +346,8 @@ export function hashPin(secretKey: Buffer, iccid: string, pin: string): string {
 const DUMMY_PIN_HASH = '0'.repeat(64);
 const cardNotFound = (): DomainError =>
   notFound('card_not_found_or_wrong_pin', 'no card with this number and PIN is available to bind');
+const tooManyPins = (retryAfterSeconds: number): DomainError =>
+  new DomainError('rate_limited', 'too_many_attempts', `too many wrong PINs; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
 const cardLocked = (retryAfterSeconds: number): DomainError =>
   new DomainError('locked', 'card_locked', `too many wrong PINs for this card; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
 
@@ -355,13 +364,23 @@ interface SimRow {
 /**
  * Attempts are counted per card number whether or not the card exists, so an unknown card locks
  * like a real one and locking reveals nothing. The attempt is counted before the PIN is checked,
- * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock.
+ * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock. Before
+ * the card's count, the guesser's: per account and per client address (429), given back on success.
  */
-async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: string, now: Date): Promise<SimRow> {
+async function checkPin(
+  db: Queryable, secretKey: Buffer, input: { iccid: string; pin: string; userId: string; ip: string }, now: Date,
+): Promise<SimRow> {
+  const { iccid, pin } = input;
   const lockKey = `sim-pin:lock:${iccid}`;
   const attemptKey = `sim-pin:attempts:${iccid}`;
   const lock = await peekThrottle(db, lockKey, PIN_LOCK, now);
   if (lock.blocked) throw cardLocked(lock.retryAfterSeconds);
+  const accountKey = `sim-pin:user:${input.userId}`;
+  const ipKey = `sim-pin:ip:${input.ip}`;
+  const byAccount = await takeAttempt(db, accountKey, PIN_LIMIT_PER_ACCOUNT, now);
+  if (!byAccount.allowed) throw tooManyPins(byAccount.retryAfterSeconds);
+  const byIp = await takeAttempt(db, ipKey, PIN_LIMIT_PER_IP, now);
+  if (!byIp.allowed) throw tooManyPins(byIp.retryAfterSeconds);
   const attempts = await hitThrottle(db, attemptKey, PIN_ATTEMPT_WINDOW, now);
   if (attempts.count > PIN_MAX_FAILURES) {
     // Only concurrent guesses get here (a sequential 6th meets the lock above): the 5th is being
@@ -380,18 +399,20 @@ async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: st
     throw cardNotFound();
   }
   await resetThrottle(db, attemptKey);
+  await returnAttempt(db, accountKey);
+  await returnAttempt(db, ipKey);
   return sim;
 }
 
 export async function bindCard(
-  db: Db, clock: Clock, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string },
+  db: Db, clock: Clock, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string; ip: string },
 ): Promise<string> {
   const parsed = parseIccid(input.iccid);
   if (!parsed.ok) throw validation('invalid_iccid', parsed.message, [{ path: 'iccid', message: parsed.message }]);
   // Checked before the PIN: a bad nickname must not cost the subscriber one of their 5 attempts.
   const nickname = normaliseNickname(input.nickname);
   const now = clock.now();
-  const sim = await checkPin(db, secretKey, parsed.value, input.pin, now);
+  const sim = await checkPin(db, secretKey, { iccid: parsed.value, pin: input.pin, userId: input.userId, ip: input.ip }, now);
   return db.transaction((tx) => claimSim(tx, sim, input.userId, now, nickname));
 }
 
