@@ -25,7 +25,8 @@ describe('seeding demo data on a new embedded database', () => {
   });
 
   it('seeds in production when SIMKEEP_DEMO=1 is set explicitly, and in development by default', async () => {
-    for (const env of [{ NODE_ENV: 'production', SIMKEEP_SANDBOX: '0', SIMKEEP_DEMO: '1' }, { NODE_ENV: 'development' }]) {
+    const envs: Array<Record<string, string>> = [{ NODE_ENV: 'production', SIMKEEP_SANDBOX: '0', SIMKEEP_DEMO: '1' }, { NODE_ENV: 'development' }];
+    for (const env of envs) {
       const { ctx, stop } = await startOnNewEmbeddedDatabase(env);
       try {
         expect(ctx.app.startup.seeded, JSON.stringify(env)).toBe(true);
