@@ -1,13 +1,14 @@
 // Provider environments (API.md "Configuration"): ALIPAY_GATEWAY_URL, WECHATPAY_BASE_URL and
 // PAYPAL_BASE_URL default to the live endpoints, are validated at start (https, plain http only to
-// loopback), and reach the adapters — a stand-in on loopback named by the variable gets the calls.
+// loopback), and reach the adapters — a stand-in on loopback named by the variable gets the calls
+// of an order placed over HTTP.
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfiguredProviders } from '../../src/adapters/payments/index.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { providersConfig } from '../../src/modules/payments/registry.ts';
+import { startTestApp } from '../support/harness.ts';
 import { closeServer, listenOnLoopback } from '../support/loopback.ts';
+import { buyer, order, plainPlan } from '../support/orders-fixtures.ts';
 
 const BASE = { NODE_ENV: 'test', SIMKEEP_LOG_LEVEL: 'silent' };
 const VARIABLES = ['ALIPAY_GATEWAY_URL', 'WECHATPAY_BASE_URL', 'PAYPAL_BASE_URL'] as const;
@@ -51,10 +52,11 @@ describe('provider endpoint variables', () => {
   });
 });
 
-describe('an adapter talks to a stand-in named by the variable', () => {
+describe('orders reach a stand-in named by the variable', () => {
   const seen: string[] = [];
   let standIn: Server;
   let url = '';
+  let app: Awaited<ReturnType<typeof startTestApp>> | null = null;
   beforeAll(async () => {
     standIn = createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
@@ -70,31 +72,39 @@ describe('an adapter talks to a stand-in named by the variable', () => {
       });
     });
     url = await listenOnLoopback(standIn);
+    // Through the real start path: environment → loadConfig → the registry → the adapters.
+    app = await startTestApp('pglite', {
+      ...CREDENTIALS, PAYPAL_BASE_URL: url, WECHATPAY_BASE_URL: url, ALIPAY_GATEWAY_URL: `${url}/gateway.do`,
+    });
   });
-  afterAll(() => closeServer(standIn));
+  afterAll(async () => {
+    await app?.stop();
+    await closeServer(standIn);
+  });
 
-  const input = { paymentId: 'pay_1', orderId: 'ord_1', amount: { amountMinor: 500, currency: 'USD' }, description: 'plan', returnUrl: 'https://simkeep.example/r', notifyUrl: 'https://simkeep.example/n' };
-
-  it('PAYPAL_BASE_URL: the token and the order go to the stand-in', async () => {
-    const config = loadConfig({ ...BASE, ...CREDENTIALS, PAYPAL_BASE_URL: url });
-    const paypal = createConfiguredProviders(providersConfig(config)).paypal;
-    const created = await paypal?.createPayment(input);
-    expect(created?.action).toEqual({ type: 'redirect', url: `${url}/checkoutnow?token=PP-1` });
+  it('PAYPAL_BASE_URL: the token and the order go to the stand-in, whose approval link the payer gets', async () => {
+    const ctx = app?.ctx;
+    if (!ctx) throw new Error('app not started');
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500);
+    const created = await order(ctx, b, { planId: plan.id, paymentMethod: 'paypal' });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json.payment.action.url).toBe(`${url}/checkoutnow?token=PP-1`);
     expect(seen).toEqual(expect.arrayContaining(['POST /v1/oauth2/token', 'POST /v2/checkout/orders']));
   });
 
-  it('WECHATPAY_BASE_URL: the Native order goes to the stand-in', async () => {
-    const config = loadConfig({ ...BASE, ...CREDENTIALS, WECHATPAY_BASE_URL: url });
-    const wechat = createConfiguredProviders(providersConfig(config)).wechat_pay;
-    await expect(wechat?.createPayment({ ...input, amount: { amountMinor: 500, currency: 'CNY' } })).rejects.toThrow();
+  it('WECHATPAY_BASE_URL and ALIPAY_GATEWAY_URL: the Native order and the payer\'s gateway are the stand-in', async () => {
+    const ctx = app?.ctx;
+    if (!ctx) throw new Error('app not started');
+    const b = await buyer(ctx);
+    const plan = await plainPlan(ctx, 500, { price: { amount: 500, currency: 'CNY' } });
+    // The stand-in answers WeChat Pay 503: the order is refused as the provider being unavailable.
+    const wechat = await order(ctx, b, { planId: plan.id, paymentMethod: 'wechat_pay' });
+    expect(wechat.status, wechat.text).toBe(503);
     expect(seen.some((s) => s.startsWith('POST /v3/pay/transactions/native'))).toBe(true);
-  });
-
-  it('ALIPAY_GATEWAY_URL: the payer is sent to the configured gateway', async () => {
-    const config = loadConfig({ ...BASE, ...CREDENTIALS, ALIPAY_GATEWAY_URL: `${url}/gateway.do` });
-    const alipay = createConfiguredProviders(providersConfig(config)).alipay;
-    const created = await alipay?.createPayment({ ...input, amount: { amountMinor: 500, currency: 'CNY' } });
-    const target = created?.action.type === 'redirect' ? created.action.url : created?.action.type === 'qr' ? created.action.qrData : '';
-    expect(target?.startsWith(`${url}/gateway.do`), JSON.stringify(created)).toBe(true);
+    const alipay = await order(ctx, b, { planId: plan.id, paymentMethod: 'alipay' });
+    expect(alipay.status, alipay.text).toBe(201);
+    const action = alipay.json.payment.action as { url?: string; qrData?: string };
+    expect((action.url ?? action.qrData ?? '').startsWith(`${url}/gateway.do`), JSON.stringify(action)).toBe(true);
   });
 });
