@@ -364,8 +364,8 @@ interface SimRow {
 /**
  * Attempts are counted per card number whether or not the card exists, so an unknown card locks
  * like a real one and locking reveals nothing. The attempt is counted before the PIN is checked,
- * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock. Before
- * the card's count, the guesser's: per account and per client address (429), given back on success.
+ * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock. Then
+ * the guesser's: per account and per client address (429), given back on success.
  */
 async function checkPin(
   db: Queryable, secretKey: Buffer, input: { iccid: string; pin: string; userId: string; ip: string }, now: Date,
@@ -375,12 +375,6 @@ async function checkPin(
   const attemptKey = `sim-pin:attempts:${iccid}`;
   const lock = await peekThrottle(db, lockKey, PIN_LOCK, now);
   if (lock.blocked) throw cardLocked(lock.retryAfterSeconds);
-  const accountKey = `sim-pin:user:${input.userId}`;
-  const ipKey = `sim-pin:ip:${input.ip}`;
-  const byAccount = await takeAttempt(db, accountKey, PIN_LIMIT_PER_ACCOUNT, now);
-  if (!byAccount.allowed) throw tooManyPins(byAccount.retryAfterSeconds);
-  const byIp = await takeAttempt(db, ipKey, PIN_LIMIT_PER_IP, now);
-  if (!byIp.allowed) throw tooManyPins(byIp.retryAfterSeconds);
   const attempts = await hitThrottle(db, attemptKey, PIN_ATTEMPT_WINDOW, now);
   if (attempts.count > PIN_MAX_FAILURES) {
     // Only concurrent guesses get here (a sequential 6th meets the lock above): the 5th is being
@@ -388,6 +382,17 @@ async function checkPin(
     // attempt window, which started at the first guess. Retry-After names the lock's end.
     const lockNow = await peekThrottle(db, lockKey, PIN_LOCK, now);
     throw cardLocked(lockNow.blocked ? lockNow.retryAfterSeconds : PIN_LOCK_SECONDS);
+  }
+  // The guesser's budgets count only PINs actually checked: a guess refused here gives the card its
+  // attempt back, so it neither locks the card nor counts twice.
+  const accountKey = `sim-pin:user:${input.userId}`;
+  const ipKey = `sim-pin:ip:${input.ip}`;
+  const byAccount = await takeAttempt(db, accountKey, PIN_LIMIT_PER_ACCOUNT, now);
+  const byIp = byAccount.allowed ? await takeAttempt(db, ipKey, PIN_LIMIT_PER_IP, now) : byAccount;
+  if (!byAccount.allowed || !byIp.allowed) {
+    if (byAccount.allowed) await returnAttempt(db, accountKey);
+    await returnAttempt(db, attemptKey);
+    throw tooManyPins(Math.max(byAccount.retryAfterSeconds, byIp.retryAfterSeconds));
   }
 
   const { rows } = await db.query<SimRow>('SELECT id, iccid, msisdn, pin_hash, form, carrier_code, status FROM sims WHERE iccid = $1', [iccid]);
