@@ -131,9 +131,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const clock = new AppClock(config.sandbox);
   await clock.refresh(db);
 
-  // The embedded database seeds itself when new, so `npm start` shows a working product at once.
+  // The embedded database seeds itself when new, so `npm start` shows a working product at once —
+  // never in production, where the demo's public account and coupons need SIMKEEP_DEMO=1.
   const usersBefore = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
-  const seed = config.demo ?? (config.database.kind === 'pglite' && (usersBefore.rows[0]?.n ?? 0) === 0);
+  const seed = config.demo ?? (config.env !== 'production' && config.database.kind === 'pglite' && (usersBefore.rows[0]?.n ?? 0) === 0);
   if (seed) await seedDemo({ db, clock, secretKey });
   if (config.admin) await ensureAdmin(db, clock, config.admin);
   await hashingReady;

@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { z } from 'zod';
+import { ALIPAY_GATEWAY_URL } from './adapters/payments/alipay.ts';
+import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
+import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -58,6 +61,27 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** Whether a URL's host is this machine's loopback (localhost, 127.0.0.0/8, ::1). */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/**
+ * A payment provider's endpoint: https, or plain http only to a stand-in on loopback (tests, local
+ * fakes) — an http URL elsewhere would send credentials and payment data in clear.
+ */
+export function isProviderEndpoint(value: string): boolean {
+  if (!isHttpUrl(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+}
+
+const providerEndpoint = z
+  .string()
+  .refine(isProviderEndpoint, 'must be an https:// URL (plain http:// only for a loopback host), without credentials, query or fragment');
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: decimalInt(0, 65_535).default(3000),
@@ -100,6 +124,10 @@ const envSchema = z.object({
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
   PAYPAL_WEBHOOK_ID: z.string().min(1).optional(),
+  ALIPAY_GATEWAY_URL: providerEndpoint.default(ALIPAY_GATEWAY_URL),
+  WECHATPAY_BASE_URL: providerEndpoint.default(WECHAT_PAY_BASE_URL),
+  PAYPAL_BASE_URL: providerEndpoint.default(PAYPAL_BASE_URL),
+  SIMKEEP_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16–512 printable characters without spaces').optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SIMKEEP_MAIL_FROM: z.string().min(3).optional(),
   SIMKEEP_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
@@ -142,6 +170,10 @@ export interface Config {
   readonly smtp: Readonly<{ url: string; from: string }> | null;
   /** Subscriber webhooks may target loopback and private addresses (SIMKEEP_WEBHOOK_ALLOW_PRIVATE; tests, closed networks). */
   readonly webhookAllowPrivate: boolean;
+  /** Where each provider's API is (ALIPAY_GATEWAY_URL, WECHATPAY_BASE_URL, PAYPAL_BASE_URL): live by default. */
+  readonly providerEndpoints: Readonly<{ alipayGatewayUrl: string; wechatPayBaseUrl: string; paypalBaseUrl: string }>;
+  /** SIMKEEP_METRICS_TOKEN: the bearer token GET /metrics requires, or null (open in development, 404 in production). */
+  readonly metricsToken: string | null;
 }
 
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
@@ -284,6 +316,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         clientId: v.PAYPAL_CLIENT_ID, clientSecret: v.PAYPAL_CLIENT_SECRET, webhookId: v.PAYPAL_WEBHOOK_ID,
       })),
     },
+    providerEndpoints: { alipayGatewayUrl: env.ALIPAY_GATEWAY_URL, wechatPayBaseUrl: env.WECHATPAY_BASE_URL, paypalBaseUrl: env.PAYPAL_BASE_URL },
+    metricsToken: env.SIMKEEP_METRICS_TOKEN ?? null,
     smtp,
     webhookAllowPrivate: env.SIMKEEP_WEBHOOK_ALLOW_PRIVATE,
   };

@@ -4,6 +4,7 @@
 import { createServer } from 'node:net';
 import { ConfigError, httpUrlOf, loadConfig, type Config } from './config.ts';
 import { ListenError, createApp } from './app.ts';
+import { DatabaseInUseError } from './db/data-dir-lock.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     await probeListen(config.host, config.port);
     app = await createApp(config, { listen: { port: config.port, host: config.host } });
   } catch (error) {
-    if (error instanceof ListenError) {
+    if (error instanceof ListenError || error instanceof DatabaseInUseError) {
       console.error(`simkeep: ${error.message}`);
       process.exit(1);
     }

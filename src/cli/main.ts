@@ -1,6 +1,7 @@
 // `simkeep <noun> <verb>`: operator commands on the same database and key as the server (the same
 // environment variables, the same migrations). Add a noun with `program.addCommand(nounCommand())`.
-// With the embedded database, stop the server first: PGlite opens its data directory in one process.
+// With the embedded database, stop the server first: PGlite opens its data directory in one process,
+// and a command run while the server holds it exits 1 naming that process (db/data-dir-lock.ts).
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { simsCommand } from './sims.ts';

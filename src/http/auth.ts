@@ -15,10 +15,19 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const STAFF: readonly Role[] = ['operator', 'admin'];
 export const PARTNERS: readonly Role[] = ['carrier', 'operator', 'admin'];
 export const ADMINS: readonly Role[] = ['admin'];
+/**
+ * Who may act as a subscriber (lines, binding, quotes, orders, wallet, profile): everyone but a
+ * partner. A `carrier` token is a partner system's credential and reaches only the partner interface.
+ */
+export const SUBSCRIBERS: readonly Role[] = ['customer', 'operator', 'admin'];
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The route checks its own credential (GET /metrics: SIMKEEP_METRICS_TOKEN), not a user's token. */
+    ownCredential?: boolean;
   }
 }
 
@@ -39,7 +48,7 @@ function bearerToken(request: FastifyRequest): string | null {
 export function registerAuthentication(app: App, deps: AppDeps): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.is404) return;
+    if (request.is404 || request.routeOptions.config.ownCredential === true) return;
     const bearer = bearerToken(request);
     if (request.headers.authorization !== undefined && !bearer) {
       throw new DomainError('unauthenticated', 'unauthenticated', 'the Authorization header must be "Bearer <token>"');
@@ -76,16 +85,18 @@ export function clearSessionCookies(reply: FastifyReply): void {
 }
 
 /**
- * The one authorization guard: `'authenticated'` admits any logged-in principal, a list admits those
- * roles only (403 for others). Routes attach it as their `onRequest` hook: it runs after the
- * authentication hook and before the body is parsed or validated. Object-level checks (is this line
- * yours?) live in the use cases, which answer 404 for other users' objects.
+ * The one authorization guard: `'authenticated'` admits any logged-in subscriber (SUBSCRIBERS: not
+ * a partner's `carrier` token), `'anyone'` every authenticated principal (who am I, logout), a list
+ * those roles only; others get 403 `forbidden`. Routes attach it as their `onRequest` hook: it runs
+ * after the authentication hook and before the body is parsed or validated. Object-level checks (is
+ * this line yours?) live in the use cases, which answer 404 for other users' objects.
  */
-export function guard(allowed: readonly Role[] | 'authenticated'): onRequestAsyncHookHandler {
+export function guard(allowed: readonly Role[] | 'authenticated' | 'anyone'): onRequestAsyncHookHandler {
+  const roles = allowed === 'authenticated' ? SUBSCRIBERS : allowed;
   return async (request: FastifyRequest) => {
     const principal = request.principal;
     if (!principal) throw new DomainError('unauthenticated', 'unauthenticated', 'log in or send a bearer token');
-    if (allowed !== 'authenticated' && !allowed.includes(principal.role)) {
+    if (roles !== 'anyone' && !roles.includes(principal.role)) {
       throw new DomainError('forbidden', 'forbidden', 'your role may not do this');
     }
   };

@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { safeEqual } from '../modules/accounts/tokens.ts';
 import { z } from 'zod';
 import { errorHandler, frameworkErrorHandler, problem, problemResponses, sendProblem } from './problem.ts';
 import { registerAuthentication } from './auth.ts';
@@ -26,6 +27,8 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 export const CSV_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const opsTags = ['ops'];
+/** Routes under this tag exist for sandbox mode only; production's OpenAPI document leaves them out. */
+const SANDBOX_TAG = 'sandbox';
 
 /** The OpenAPI document's outline; the validator test checks the rest against the OpenAPI 3.1 schema. */
 const openApiDocumentSchema = z.object({
@@ -70,6 +73,7 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
 
   app.addHook('preValidation', refuseUnstorableText);
 
+
   // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body
   // where the route takes none: `POST /auth/logout` with a JSON content type and nothing in it is fine.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -90,14 +94,26 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   // Every route, so tests can prove the OpenAPI document lists them all.
   const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
   app.decorate('registeredRoutes', routes);
+  // In production (or with the sandbox off) the sandbox routes answer 404, so the document does not
+  // offer them (API.md "Configuration").
+  const hideSandbox = deps.config.env === 'production' || !deps.config.sandbox;
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const tags = (route.schema as { tags?: readonly string[] } | undefined)?.tags ?? [];
+    if (hideSandbox && tags.includes(SANDBOX_TAG)) route.schema = { ...route.schema, hide: true };
     const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
   });
 
   const metrics = registerMetrics(app);
   await app.register(cookie);
+  // What is answered to an authenticated caller, or what hands out a session (login, register), is
+  // theirs alone: no shared or browser cache may keep it. Added after the cookie plugin, whose own
+  // onSend writes the Set-Cookie header read here.
+  app.addHook('onSend', async (request, reply) => {
+    const personal = request.principal !== null || reply.hasHeader('set-cookie');
+    if (personal && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(swagger, {
     openapi: {
@@ -125,10 +141,23 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   });
   // Routes after swagger's registration: it documents only the routes added once it is there.
   const metricsSchema = {
-    tags: opsTags, security: [], description: 'Prometheus text exposition: request counts and latency per route, process metrics',
-    response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
+    tags: opsTags, security: [],
+    description: 'Prometheus text exposition: request counts and latency per route, process metrics. With SIMKEEP_METRICS_TOKEN it needs that bearer token; in production without it, 404',
+    response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } }, ...problemResponses(401, 404) },
   };
-  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
+  const metricsToken = deps.config.metricsToken;
+  const metricsOpen = metricsToken === null && deps.config.env !== 'production';
+  app.get('/metrics', { schema: metricsSchema, config: { ownCredential: true } }, async (request, reply) => {
+    if (metricsToken === null && !metricsOpen) {
+      return sendProblem(reply, problem(404, 'not_found', `no route ${request.method} /metrics`));
+    }
+    if (metricsToken !== null) {
+      const sent = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (sent === undefined || !safeEqual(sent, metricsToken)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        return sendProblem(reply, problem(401, 'unauthenticated', 'GET /metrics needs Authorization: Bearer <SIMKEEP_METRICS_TOKEN>'));
+      }
+    }
     reply.type(metrics.contentType);
     return metrics.metrics();
   });

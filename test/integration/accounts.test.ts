@@ -168,9 +168,49 @@ forEachDatabase('accounts', (get) => {
       const ip = randomClientAddress();
       const burst = await Promise.all(Array.from({ length: 25 }, (_, i) => loginFrom(ctx, ip, 'burst@example.test', `Wrong-${i}-password`)));
       expect(countStatuses(burst)).toEqual({ 401: 5, 429: 20 });
-      // Locked for the right password too, from any address.
-      expect((await loginFrom(ctx, randomClientAddress(), 'burst@example.test', strong)).status).toBe(429);
+      // Locked for the right password too from that address; the owner elsewhere is not locked out.
+      expect((await loginFrom(ctx, ip, 'burst@example.test', strong)).status).toBe(429);
+      expect((await loginFrom(ctx, randomClientAddress(), 'burst@example.test', strong)).status).toBe(200);
       await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+    });
+
+    it('counts every spelling of an email the database matches under one budget (U+0130)', async () => {
+      const ctx = get();
+      await ctx.post('/api/v1/auth/register', { email: 'ilse@example.test', password: strong });
+      const ip = randomClientAddress();
+      // JavaScript lower-cases U+0130 (İ) to "i̇", the database to "i": both spellings are the same account.
+      const spellings = ['ilse@example.test', 'İlse@example.test', 'ILSE@example.test', 'İLSE@EXAMPLE.TEST', 'ｉlse@example.test'];
+      for (const email of spellings) expect((await loginFrom(ctx, ip, email, 'Wrong-password-1')).status, email).toBe(401);
+      for (const email of ['İlse@example.test', 'ilse@example.test', 'İLSE@example.test']) {
+        expect((await loginFrom(ctx, ip, email, strong)).status, email).toBe(429);
+      }
+      await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+      expect((await loginFrom(ctx, ip, 'İlse@example.test', strong)).status).toBe(200);
+    });
+
+    it('does not let strangers lock the owner out, and holds guessing from many addresses to a crawl', async () => {
+      const ctx = get();
+      await ctx.post('/api/v1/auth/register', { email: 'owner@example.test', password: strong });
+      const home = randomClientAddress();
+      expect((await loginFrom(ctx, home, 'owner@example.test', strong)).status).toBe(200);
+      // Four strangers use up their own budgets (5 each) and the ceiling's 20 free attempts.
+      for (let s = 0; s < 4; s++) {
+        const stranger = randomClientAddress();
+        for (let i = 0; i < 5; i++) expect((await loginFrom(ctx, stranger, 'owner@example.test', `Wrong-${i}-password`)).status).toBe(401);
+        expect((await loginFrom(ctx, stranger, 'owner@example.test', strong)).status).toBe(429);
+      }
+      // A fifth address is held back by the ceiling, even with the right password (it cannot tell a guess from the owner)…
+      const fresh = await loginFrom(ctx, randomClientAddress(), 'owner@example.test', strong);
+      expect(fresh.status).toBe(429);
+      expect(Number(fresh.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(fresh.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // …while the owner's own address logs in.
+      expect((await loginFrom(ctx, home, 'owner@example.test', strong)).status).toBe(200);
+      // Backoff: one more guess a minute, not a lock.
+      await ctx.advance(61);
+      expect((await loginFrom(ctx, randomClientAddress(), 'owner@example.test', 'Wrong-9-password')).status).toBe(401);
+      expect((await loginFrom(ctx, randomClientAddress(), 'owner@example.test', 'Wrong-10-password')).status).toBe(429);
+      await ctx.advance(3600);
     });
 
     it('answers 30 of 40 simultaneous wrong logins from one IP across accounts with 401 and the rest with 429', async () => {

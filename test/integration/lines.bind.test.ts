@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { forEachDatabase } from '../support/harness.ts';
+import { forEachDatabase, randomClientAddress } from '../support/harness.ts';
 import { advanceClockOnly, bind, customerWithLine, nextCard, stock } from '../support/lines-fixtures.ts';
 
 forEachDatabase('binding a card', (get) => {
@@ -200,6 +200,44 @@ forEachDatabase('binding a card', (get) => {
     await stock(ctx, attacked, other);
     for (let i = 0; i < 6; i++) await bind(ctx, customer.token, { iccid: attacked.iccid, pin: '0000' });
     expect((await bind(ctx, customer.token, other)).status).toBe(201);
+  });
+
+  it('limits wrong PINs per account across cards: one account cannot guess on card after card and lock them', async () => {
+    const ctx = get();
+    const guesser = await ctx.customer();
+    const cards = [nextCard(), nextCard(), nextCard(), nextCard()];
+    await stock(ctx, ...cards);
+    // 4 + 4 + 2 wrong PINs on three cards: the account's 10 an hour.
+    for (const [card, tries] of [[cards[0], 4], [cards[1], 4], [cards[2], 2]] as const) {
+      for (let i = 0; i < tries; i++) expect((await bind(ctx, guesser.token, { iccid: card?.iccid ?? '', pin: '0000' })).status).toBe(404);
+    }
+    const refused = await bind(ctx, guesser.token, { iccid: cards[3]?.iccid ?? '', pin: '0000' });
+    expect(refused.status).toBe(429);
+    expect(refused.json.code).toBe('too_many_attempts');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // The refused guess was not counted on the card: its buyer binds it.
+    const owner = await ctx.customer();
+    for (const card of cards) expect((await bind(ctx, owner.token, card)).status).toBe(201);
+  });
+
+  it('limits wrong PINs per client address across accounts', async () => {
+    const ctx = get();
+    const ip = randomClientAddress();
+    const card = nextCard();
+    await stock(ctx, card);
+    const statuses: number[] = [];
+    for (let a = 0; a < 11; a++) {
+      const guesser = await ctx.customer();
+      for (let i = 0; i < 10; i++) {
+        const unknown = nextCard();
+        statuses.push((await ctx.post('/api/v1/lines/bind', { iccid: unknown.iccid, pin: '0000' }, { token: guesser.token, remoteAddress: ip })).status);
+      }
+    }
+    expect(statuses.filter((s) => s === 404)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    // Elsewhere, the card's buyer is not held back.
+    const owner = await ctx.customer();
+    expect((await ctx.post('/api/v1/lines/bind', card, { token: owner.token, remoteAddress: randomClientAddress() })).status).toBe(201);
   });
 
   it('answers 409 card_already_bound only to someone who knows the PIN', async () => {

@@ -73,8 +73,10 @@ describe.runIf(hasPostgres || mustRun)('several processes on one PostgreSQL serv
         method: 'POST', url: '/api/v1/auth/login', remoteAddress: `198.18.7.${i}`, payload: { email, password: `Wrong-${i}-password` },
       })));
     const statuses = burst.map((r) => r.statusCode);
-    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(19);
+    // 24 addresses, each within its own (account, IP) budget: the account's paced ceiling lets
+    // exactly its 20 free attempts reach the password check, whichever process takes them.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
   });
 
   it('holds the per-IP login limit for a parallel burst across accounts and processes', async () => {

@@ -8,7 +8,7 @@ import { PaypalProvider, paypalSignedString } from '../../src/adapters/payments/
 import { ProviderUnavailableError } from '../../src/adapters/payments/types.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paymentJournals, plainPlan, walletOf } from '../support/orders-fixtures.ts';
-import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
+import { TEST_CA_PEM, TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 const WEBHOOK_ID = '8PT597110X687430LKGECATA';
@@ -62,7 +62,7 @@ function usePaypal(ctx: TestContext): { certFetches: string[]; setCertDown: (dow
   const certFetches: string[] = [];
   let certDown = false;
   ctx.providers.override('paypal', new PaypalProvider({
-    clientId: 'client', clientSecret: 'secret', webhookId: WEBHOOK_ID, baseUrl: apiUrl, timeoutMs: 3_000,
+    clientId: 'client', clientSecret: 'secret', webhookId: WEBHOOK_ID, baseUrl: apiUrl, timeoutMs: 3_000, trustedCaPems: [TEST_CA_PEM],
     fetchCert: async (url) => {
       certFetches.push(url);
       if (certDown) throw new ProviderUnavailableError('paypal unreachable (TimeoutError)');

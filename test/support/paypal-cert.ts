@@ -1,8 +1,73 @@
-// PayPal's webhook signing certificate, as a local stand-in for tests (unit and integration).
-// A self-signed test certificate made locally with
-// `openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=messageverificationcerts.paypal.com`;
-// it stands for PayPal's signing certificate. Test material only.
+// PayPal's webhook signing certificate and its issuer, as local stand-ins for tests (unit and
+// integration). Test material only, made locally with openssl:
+//   TEST_CA_PEM      `openssl req -x509 -newkey rsa:2048 -days 36500 -subj "/CN=simkeep test PayPal CA"` (CA:TRUE)
+//   TEST_CERT_PEM    CN=messageverificationcerts.paypal.com, key TEST_CERT_KEY_PEM, issued by TEST_CA_PEM —
+//                    the shape of PayPal's real certificate (issued by a CA, not self-signed)
+//   OTHER_NAME_CERT_PEM  the same key, issued by the same CA, but CN=evil.example.com
+//   SELF_SIGNED_CERT_PEM the same key and PayPal's name, self-signed: what a forger can make
+// Adapters under test trust TEST_CA_PEM through `trustedCaPems`; in production they trust Node's roots.
+export const TEST_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIDNTCCAh2gAwIBAgIUCqwnUZ1ToUQGD0yBth8WxPQpXcAwDQYJKoZIhvcNAQEL
+BQAwITEfMB0GA1UEAwwWc2lta2VlcCB0ZXN0IFBheVBhbCBDQTAgFw0yNjEyMDYw
+OTA1MTJaGA8yMTI2MTExMjA5MDUxMlowITEfMB0GA1UEAwwWc2lta2VlcCB0ZXN0
+IFBheVBhbCBDQTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBALFHRFvB
+HlRT8vYPtHiakvNJ1lP+MgpU/S8LFIAebdHymztzqNd1x7+KUICfT1CSWCZpKnWR
+L9ooyW/AB7vj0q55WNXpPwfHumoUXdF0mX50klqm7fIgxrDgKxLXMdTFyQ6pUb1o
+QAuWCUw3iV6aeN+pcYGnT/Zr5JkFCnqUF/D8Ok82Umlrtc5Nc5GWl38ZZXqImv/2
+HokybSr9wnxocZbtXOsqywqD7eJSCNzg+zwJsAVScbtH2JDqaSZwwqpVImk8HyI+
+k3MRySg9FLeJoixeWchLPqS00+8o+r/1dIryWHyQg78Hsfa8WTDqznbuxQV2fKoi
+yENJzGtoLxbrIc0CAwEAAaNjMGEwHQYDVR0OBBYEFAQ6nYNtB9o4abbD8yzhu7w3
+zLdcMB8GA1UdIwQYMBaAFAQ6nYNtB9o4abbD8yzhu7w3zLdcMA8GA1UdEwEB/wQF
+MAMBAf8wDgYDVR0PAQH/BAQDAgIEMA0GCSqGSIb3DQEBCwUAA4IBAQBPg1G/giJY
+ROhVG9u/Uz9EY/6aCwS89FoyGQ47PEjPAbT+0jNSBKkmtSZozZoNWpQl9gaG9fuY
+tSOn28ngMHqAijnFZaVgvR1136GxentubjpICwignhOZ8GiiGZzId0QfZxy4CqU7
++fix0vdwE1b6iHIbi4yW3mmP+zRz4iE2fn/Fz7IenCLjfIrkCZAEqOMOG+toxrsL
+mqZKjosaxd2/k5hv+RxaJkAsMkcBd4T7UMxSB7zxuqX9keQj6WoTAFQke6mfYyBQ
+l3VZcK4NCSOxF0yIEl6cWEL+yWlAUTHOoE/Hh0IY49in8RP63hEPcK+3dqIqHohy
+MFwRfVoxR5zu
+-----END CERTIFICATE-----
+`;
 export const TEST_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIDLDCCAhSgAwIBAgIUUG+eLat83Gq3WKItB86pDVofpTgwDQYJKoZIhvcNAQEL
+BQAwITEfMB0GA1UEAwwWc2lta2VlcCB0ZXN0IFBheVBhbCBDQTAgFw0yNjEyMDYw
+OTA1MTJaGA8yMTI2MTExMjA5MDUxMlowLjEsMCoGA1UEAwwjbWVzc2FnZXZlcmlm
+aWNhdGlvbmNlcnRzLnBheXBhbC5jb20wggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAw
+ggEKAoIBAQDQZoOhBsFXWh+glV6QVX07oe6pCqcHYur3q6Qq+qQAixuZRMsPsIQI
+7jp4PXU1OY2ib8J/hzhauvCH8sFbGkYcHdxMsQHfEoV0OUN8rcaAY3NuSt32VRnX
+awNupq1bbxIZZjnhc2f8dAC1ABIrJ2jk4j6O0NU84TT+vOizESpSDOPjWYFn4ZQz
+kCiQaIIl/5KdDMmzrEJAFD+pusjQ4hcmYUtZ28lIdJVXXaRjEnjTOfMfLh1HLaj+
+3MBX/n14u7rrLK3ctkhIzxqg4mZAjvZS6q7R7Ez2dLPvNgiklYR5vq7NUqrqveDR
+ZVwFm8cRC76EeAc+3iAntPKTeTxdsJFlAgMBAAGjTTBLMAkGA1UdEwQCMAAwHQYD
+VR0OBBYEFLurO8zX7HyWfCG1MfY/Fzv3ynL/MB8GA1UdIwQYMBaAFAQ6nYNtB9o4
+abbD8yzhu7w3zLdcMA0GCSqGSIb3DQEBCwUAA4IBAQBdqKqevx9/Gtcnv4chWwBV
+EdOTY8fG9siXCCAbwBg2w0gbMhATdXKwyon677zzjisq+yWjP+vcM/Jm8G4ZcUwN
+rUuCRWVrmtyOlQretiFGA7KvQ3U1+LLzbpSvs1iGO+mJh/16Yhg/Eqr6Aak6TTwt
+/SyjuEt87im4PhNQGjI9zJ7T6xwtKMDlb6gJsOPQOeyBpHoRAN8hzdvHfP4XF4OO
+FqxfDo2F0Ab/OO1Key/IaxpE9FkuO2UT87bwcKQxeAnv67svmjAx3smbxHz2V+Jf
+NfBZlky1eujYRkjMVuiVGUUbRstiMznvRxP7W2+Vc5V5Oh2MoYhalEShmsIh+kdV
+-----END CERTIFICATE-----
+`;
+export const OTHER_NAME_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIDGTCCAgGgAwIBAgIUUG+eLat83Gq3WKItB86pDVofpTkwDQYJKoZIhvcNAQEL
+BQAwITEfMB0GA1UEAwwWc2lta2VlcCB0ZXN0IFBheVBhbCBDQTAgFw0yNjEyMDYw
+OTA1MTJaGA8yMTI2MTExMjA5MDUxMlowGzEZMBcGA1UEAwwQZXZpbC5leGFtcGxl
+LmNvbTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBANBmg6EGwVdaH6CV
+XpBVfTuh7qkKpwdi6verpCr6pACLG5lEyw+whAjuOng9dTU5jaJvwn+HOFq68Ify
+wVsaRhwd3EyxAd8ShXQ5Q3ytxoBjc25K3fZVGddrA26mrVtvEhlmOeFzZ/x0ALUA
+EisnaOTiPo7Q1TzhNP686LMRKlIM4+NZgWfhlDOQKJBogiX/kp0MybOsQkAUP6m6
+yNDiFyZhS1nbyUh0lVddpGMSeNM58x8uHUctqP7cwFf+fXi7uussrdy2SEjPGqDi
+ZkCO9lLqrtHsTPZ0s+82CKSVhHm+rs1Squq94NFlXAWbxxELvoR4Bz7eICe08pN5
+PF2wkWUCAwEAAaNNMEswCQYDVR0TBAIwADAdBgNVHQ4EFgQUu6s7zNfsfJZ8IbUx
+9j8XO/fKcv8wHwYDVR0jBBgwFoAUBDqdg20H2jhptsPzLOG7vDfMt1wwDQYJKoZI
+hvcNAQELBQADggEBAEmEYqP45+WdpC3ObeC4+Ravka0O9GKRqEVIA5ZCJrzZwlzx
+er0jHTzZMGrEJoIWvFMMaGT2D4JK//TIRUEbHF9QRrHyz5xT+w/DQn8s7ZfSRLoe
+ksX8yRHTWGzHvhBmaSXaLUI6YCWCtTKXGSZgHydCd0RGnIoUR0x8bL32CdYKw4wF
+LC7V25XzVcKPvtdcjGS8P37DcHJoTiigvPikrbYLMqhdvZoAwaBbkZLmSenlcxe3
+DISkx/ebsAmAG8IBn2XGF4ikzywY4eb92M/ZSmtiEIFBO4T8GFIAQj2Ro8TEMoAN
+M3Zp3nCSnxmtnSMoYq7r1bDdtDYSO8QVrjFSwHo=
+-----END CERTIFICATE-----
+`;
+export const SELF_SIGNED_CERT_PEM = `-----BEGIN CERTIFICATE-----
 MIIDPzCCAiegAwIBAgIUA1ClLbwb664Z3Xtw9uAri0RMg/8wDQYJKoZIhvcNAQEL
 BQAwLjEsMCoGA1UEAwwjbWVzc2FnZXZlcmlmaWNhdGlvbmNlcnRzLnBheXBhbC5j
 b20wIBcNMjYxMTIzMTkyMzA4WhgPMjEyNjEwMzAxOTIzMDhaMC4xLDAqBgNVBAMM
@@ -52,4 +117,3 @@ AZ3nRz69u4rkX3SrbGqtXgNFQ6sm56I3NPrdyEEElwi5iCDJGPLoEYGNcanPZ6An
 xiNkAe/vB7BNyWqVjUPGfYJ2
 -----END PRIVATE KEY-----
 `;
-

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { X509Certificate, createSign, generateKeyPairSync } from 'node:crypto';
-import { PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString } from '../../src/adapters/payments/paypal.ts';
+import {
+  PAYPAL_CERT_CACHE_TTL_MS, PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString,
+} from '../../src/adapters/payments/paypal.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
-import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
+import { OTHER_NAME_CERT_PEM, SELF_SIGNED_CERT_PEM, TEST_CA_PEM, TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
 
 function rsaPemPair(): { publicKey: string; privateKey: string } {
@@ -41,7 +43,7 @@ function headers(body: string, privateKey = TEST_CERT_KEY_PEM, url = certUrl, se
 function providerWithCert(certPem = TEST_CERT_PEM, baseUrl?: string): { provider: PaypalProvider; fetched: string[] } {
   const fetched: string[] = [];
   const provider = new PaypalProvider({
-    clientId: 'client', clientSecret: 'secret', webhookId, now: () => now,
+    clientId: 'client', clientSecret: 'secret', webhookId, now: () => now, trustedCaPems: [TEST_CA_PEM],
     fetchCert: async (url) => {
       fetched.push(url);
       return certPem;
@@ -70,11 +72,46 @@ describe('PayPal webhook signature', () => {
     expect(provider.acknowledge(event).status).toBe(200);
   });
 
-  it('also accepts a bare public key from the injected fetchCert', async () => {
+  it('refuses a bare public key, a self-signed certificate in PayPal\'s name and a certificate issued to another name', async () => {
     const keys = rsaPemPair();
-    const { provider } = providerWithCert(keys.publicKey);
     const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
-    await expect(provider.parseNotification({ headers: headers(body, keys.privateKey), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+    for (const [pem, privateKey] of [[keys.publicKey, keys.privateKey], [SELF_SIGNED_CERT_PEM, TEST_CERT_KEY_PEM], [OTHER_NAME_CERT_PEM, TEST_CERT_KEY_PEM]] as const) {
+      const { provider } = providerWithCert(pem);
+      await expect(provider.parseNotification({ headers: headers(body, privateKey), rawBody: body, now })).rejects.toThrow(SignatureError);
+    }
+    // The real signing certificate is trusted only through a root: with Node's bundled roots (the
+    // default) the test CA's certificate is refused too.
+    const untrusted = new PaypalProvider({ clientId: 'c', clientSecret: 's', webhookId, fetchCert: async () => TEST_CERT_PEM });
+    await expect(untrusted.parseNotification({ headers: headers(body), rawBody: body, now })).rejects.toThrow(SignatureError);
+  });
+
+  it('accepts the leaf followed by its issuer, as PayPal serves the chain', async () => {
+    const { provider } = providerWithCert(TEST_CERT_PEM + TEST_CA_PEM);
+    const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
+    await expect(provider.parseNotification({ headers: headers(body), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
+  });
+
+  it('keeps a verified certificate for an hour, then fetches and checks it again', async () => {
+    let clock = now;
+    const fetched: string[] = [];
+    const provider = new PaypalProvider({
+      clientId: 'c', clientSecret: 's', webhookId, trustedCaPems: [TEST_CA_PEM],
+      fetchCert: async (url) => {
+        fetched.push(url);
+        return TEST_CERT_PEM;
+      },
+    });
+    const deliver = async () => {
+      const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
+      return provider.parseNotification({ headers: headers(body, TEST_CERT_KEY_PEM, certUrl, clock), rawBody: body, now: clock });
+    };
+    await deliver();
+    clock = new Date(now.getTime() + PAYPAL_CERT_CACHE_TTL_MS - 1_000);
+    await deliver();
+    expect(fetched).toHaveLength(1);
+    clock = new Date(now.getTime() + PAYPAL_CERT_CACHE_TTL_MS + 1_000);
+    await deliver();
+    expect(fetched).toHaveLength(2);
   });
 
   it('rejects a tampered body, a wrong key, another webhook id and missing headers', async () => {
@@ -82,7 +119,7 @@ describe('PayPal webhook signature', () => {
     const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
     await expect(provider.parseNotification({ headers: headers(body), rawBody: body.replace('19.99', '99.99'), now })).rejects.toThrow(SignatureError);
     await expect(provider.parseNotification({ headers: headers(body, stranger.privateKey), rawBody: body, now })).rejects.toThrow(SignatureError);
-    const other = new PaypalProvider({ clientId: 'c', clientSecret: 's', webhookId: 'OTHERWEBHOOK', fetchCert: async () => TEST_CERT_PEM });
+    const other = new PaypalProvider({ clientId: 'c', clientSecret: 's', webhookId: 'OTHERWEBHOOK', trustedCaPems: [TEST_CA_PEM], fetchCert: async () => TEST_CERT_PEM });
     await expect(other.parseNotification({ headers: headers(body), rawBody: body, now })).rejects.toThrow(SignatureError);
     for (const name of Object.keys(headers(body))) {
       const partial: Record<string, string | undefined> = { ...headers(body), [name]: undefined };
@@ -91,18 +128,24 @@ describe('PayPal webhook signature', () => {
     await expect(provider.parseNotification({ headers: { ...headers(body), 'paypal-auth-algo': 'SHA1withRSA' }, rawBody: body, now })).rejects.toThrow(SignatureError);
   });
 
-  it('refuses cert URLs off paypal.com or without https, before fetching anything', async () => {
+  it("refuses cert URLs off PayPal's certificate hosts and path, or without https, before fetching anything", async () => {
     const { provider, fetched } = providerWithCert();
     const body = captureEvent('PAYMENT.CAPTURE.COMPLETED', capture);
     for (const url of [
       'http://api.paypal.com/v1/notifications/certs/CERT-1', 'https://paypal.com.evil.example/cert', 'https://evilpaypal.com/cert',
       'https://api.paypal.com:8443/cert', 'https://user@api.paypal.com/cert', 'file:///etc/passwd', 'not a url',
+      // Other PayPal hosts, or other paths on the right host, do not serve signing certificates.
+      'https://www.paypal.com/v1/notifications/certs/CERT-1', 'https://evil.paypal.com/v1/notifications/certs/CERT-1',
+      'https://api.paypal.com/v2/checkout/orders/CERT-1', 'https://api.paypal.com/v1/notifications/certs/',
+      'https://api.paypal.com/v1/notifications/certs/CERT-1?x=1',
     ]) {
       expect(isAllowedPaypalCertUrl(url), url).toBe(false);
       await expect(provider.parseNotification({ headers: headers(body, TEST_CERT_KEY_PEM, url), rawBody: body, now }), url).rejects.toThrow(SignatureError);
     }
     expect(fetched).toEqual([]);
-    expect(isAllowedPaypalCertUrl('https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1')).toBe(true);
+    for (const host of ['api.paypal.com', 'api-m.paypal.com', 'api.sandbox.paypal.com', 'api-m.sandbox.paypal.com']) {
+      expect(isAllowedPaypalCertUrl(`https://${host}/v1/notifications/certs/CERT-1`), host).toBe(true);
+    }
   });
 
   it('refuses a certificate outside its validity period', async () => {
@@ -132,7 +175,7 @@ describe('PayPal webhook signature', () => {
   it('passes the cert fetcher the operation deadline and lets its outage through as ProviderUnavailableError', async () => {
     const budgets: number[] = [];
     const provider = new PaypalProvider({
-      clientId: 'c', clientSecret: 's', webhookId, now: () => now,
+      clientId: 'c', clientSecret: 's', webhookId, now: () => now, trustedCaPems: [TEST_CA_PEM],
       fetchCert: async (_url, deadline) => {
         budgets.push(deadline.remainingMs());
         throw new ProviderUnavailableError('paypal unreachable (TimeoutError)');

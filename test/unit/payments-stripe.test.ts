@@ -56,6 +56,10 @@ describe('Stripe webhooks', () => {
     await expect(provider.parseNotification({ headers: signed(body, nowSeconds, 'whsec_other'), rawBody: body, now })).rejects.toThrow(SignatureError);
     await expect(provider.parseNotification({ headers: signed(body, nowSeconds - 301), rawBody: body, now })).rejects.toThrow(SignatureError);
     await expect(provider.parseNotification({ headers: {}, rawBody: body, now })).rejects.toThrow(SignatureError);
+    // Dated ahead of our clock by more than the tolerance: refused like a stale one.
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds + 301), rawBody: body, now })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds + 86_400), rawBody: body, now })).rejects.toThrow(SignatureError);
+    await expect(provider.parseNotification({ headers: signed(body, nowSeconds + 300), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
     // 300 s old is still inside the published tolerance.
     await expect(provider.parseNotification({ headers: signed(body, nowSeconds - 300), rawBody: body, now })).resolves.toMatchObject({ type: 'payment_succeeded' });
   });
@@ -97,6 +101,25 @@ describe('Stripe webhooks', () => {
     await expect(provider.parseNotification({ headers: signed(other), rawBody: other, now })).resolves.toMatchObject({ type: 'ignored', eventId: 'evt_6' });
     const foreign = eventBody('payment_intent.succeeded', { id: 'pi_9', metadata: {}, amount_received: 1, currency: 'usd' }, 'evt_7');
     await expect(provider.parseNotification({ headers: signed(foreign), rawBody: foreign, now })).resolves.toMatchObject({ type: 'ignored' });
+  });
+
+  it('acknowledges and ignores a signed event whose object lacks the amount, currency or metadata fields', async () => {
+    const bare: Array<[string, Record<string, unknown>]> = [
+      ['payment_intent.succeeded', { id: 'pi_1', object: 'payment_intent' }],
+      ['payment_intent.succeeded', { id: 'pi_1', metadata: { paymentId: 'pay_abc' } }],
+      ['payment_intent.succeeded', { id: 'pi_1', metadata: { paymentId: 'pay_abc' }, amount_received: '5', currency: 7 }],
+      ['charge.refunded', { id: 'ch_1', object: 'charge' }],
+      ['checkout.session.completed', { id: 'cs_1', payment_status: 'paid', client_reference_id: 'pay_abc' }],
+      ['checkout.session.expired', { id: 'cs_1' }],
+    ];
+    for (const [type, object] of bare) {
+      const body = eventBody(type, object, 'evt_bare');
+      await expect(provider.parseNotification({ headers: signed(body), rawBody: body, now }), `${type} ${JSON.stringify(object)}`).resolves.toMatchObject({ type: 'ignored', eventId: 'evt_bare' });
+    }
+    const noData = JSON.stringify({ id: 'evt_nodata', object: 'event', type: 'payment_intent.succeeded' });
+    await expect(provider.parseNotification({ headers: signed(noData), rawBody: noData, now })).resolves.toMatchObject({ type: 'ignored' });
+    const noId = JSON.stringify({ object: 'event', type: 'payment_intent.succeeded', data: { object: {} } });
+    await expect(provider.parseNotification({ headers: signed(noId), rawBody: noId, now })).rejects.toThrow(SignatureError);
   });
 });
 

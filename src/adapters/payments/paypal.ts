@@ -2,8 +2,12 @@
 // refunds, and webhooks verified offline as PayPal publishes it
 // (https://developer.paypal.com/api/rest/webhooks/rest/#link-eventheadervalidation): SHA256withRSA
 // over `${transmissionId}|${transmissionTime}|${webhookId}|${crc32(body) as unsigned decimal}`,
-// checked with the certificate at `paypal-cert-url`, which must be an https URL on a paypal.com host.
-import { X509Certificate, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+// checked with the certificate at `paypal-cert-url`. That URL names the key the signature is checked
+// with, so it is held to the rule PayPal's own SDKs apply: https on PayPal's API hosts under
+// `/v1/notifications/certs/`, and the certificate it serves must be issued to
+// `messageverificationcerts[.sandbox].paypal.com`, be valid now and chain to a trusted root.
+import { X509Certificate, createVerify, type KeyObject } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { crc32 } from 'node:zlib';
 import { isKnownCurrency, type Money } from '../../domain/money.ts';
 import { decimalToMinor, minorToDecimal } from './decimal-amount.ts';
@@ -37,6 +41,18 @@ export const PAYPAL_SANDBOX_BASE_URL = 'https://api-m.sandbox.paypal.com';
 const PAYPAL_AUTH_ALGO = 'SHA256withRSA';
 /** PayPal rotates few certificates; the cache only needs to hold the current ones. */
 const CERT_CACHE_ENTRIES_MAX = 16;
+/**
+ * A verified certificate is reused this long at most (and never past its notAfter): a certificate
+ * PayPal replaces or revokes stops being trusted within the hour, without a fetch per delivery.
+ */
+export const PAYPAL_CERT_CACHE_TTL_MS = 60 * 60 * 1000;
+/** The hosts PayPal serves webhook signing certificates from (live and sandbox), exactly. */
+const PAYPAL_CERT_HOSTS: ReadonlySet<string> = new Set(['api.paypal.com', 'api-m.paypal.com', 'api.sandbox.paypal.com', 'api-m.sandbox.paypal.com']);
+const PAYPAL_CERT_PATH_PREFIX = '/v1/notifications/certs/';
+/** The subject CN of PayPal's signing certificate: live `messageverificationcerts.paypal.com`, or the sandbox's. */
+const PAYPAL_SIGNING_CN = /^messageverificationcerts(\.sandbox)?\.paypal\.com$/;
+/** Certificates read from one download (leaf and intermediates); PayPal serves two or three. */
+const CERT_CHAIN_MAX = 5;
 /** Refresh the OAuth token this long before PayPal says it expires. */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
 /** PayPal limits custom_id, invoice_id and description to 127 characters. */
@@ -62,8 +78,10 @@ export interface PaypalProviderOptions {
   webhookId: string;
   /** Default live `https://api-m.paypal.com`; `PAYPAL_SANDBOX_BASE_URL` for the sandbox. */
   baseUrl?: string;
-  /** Returns the PEM at a (validated) cert URL; tests inject a local certificate or public key. */
+  /** Returns the PEM at a (validated) cert URL; tests inject a local certificate chain. */
   fetchCert?: FetchCert;
+  /** The roots a signing certificate must chain to; default Node's bundled roots (tests: a local CA). */
+  trustedCaPems?: readonly string[];
   /** Capture an order when CHECKOUT.ORDER.APPROVED arrives (default true); the capture event then settles. */
   captureOnApproval?: boolean;
   /** The time budget of one operation, all its calls together (token, cert, API); ≤ 14 000. */
@@ -71,7 +89,10 @@ export interface PaypalProviderOptions {
   now?: () => Date;
 }
 
-/** PayPal's cert URL must be https on paypal.com or a subdomain, default port, no credentials. */
+/**
+ * PayPal's cert URL: https on one of PayPal's API hosts (not any *.paypal.com host, some of which
+ * serve other people's content), under /v1/notifications/certs/, default port, nothing else.
+ */
 export function isAllowedPaypalCertUrl(certUrl: string): boolean {
   let url: URL;
   try {
@@ -79,14 +100,58 @@ export function isAllowedPaypalCertUrl(certUrl: string): boolean {
   } catch {
     return false;
   }
-  const host = url.hostname.toLowerCase();
   return (
     url.protocol === 'https:' &&
     url.port === '' &&
     url.username === '' &&
     url.password === '' &&
-    (host === 'paypal.com' || host.endsWith('.paypal.com'))
+    url.search === '' &&
+    url.hash === '' &&
+    PAYPAL_CERT_HOSTS.has(url.hostname.toLowerCase()) &&
+    url.pathname.startsWith(PAYPAL_CERT_PATH_PREFIX) &&
+    url.pathname.length > PAYPAL_CERT_PATH_PREFIX.length
   );
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function validAt(cert: X509Certificate, nowMs: number): boolean {
+  return Date.parse(cert.validFrom) <= nowMs && nowMs < Date.parse(cert.validTo);
+}
+
+function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
+  return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
+}
+
+/**
+ * The leaf of a downloaded chain once it is shown to be PayPal's signing certificate: issued to
+ * PayPal's signing name, valid now, and linked issuer by issuer (each a CA, each valid now) to one of
+ * `roots`. A bare public key or a self-made certificate proves nothing about who signed.
+ */
+export function verifyPaypalCertChain(pem: string, roots: readonly X509Certificate[], now: Date): X509Certificate {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new SignatureError('paypal cert url did not serve a certificate');
+  if (blocks.length > CERT_CHAIN_MAX) throw new SignatureError('paypal certificate chain too long');
+  let chain: X509Certificate[];
+  try {
+    chain = blocks.map((b) => new X509Certificate(b));
+  } catch {
+    throw new SignatureError('paypal certificate unreadable');
+  }
+  const [leaf, ...rest] = chain;
+  if (leaf === undefined) throw new SignatureError('paypal cert url did not serve a certificate');
+  const cn = /^CN=(.*)$/m.exec(leaf.subject)?.[1] ?? '';
+  if (!PAYPAL_SIGNING_CN.test(cn)) throw new SignatureError('paypal certificate is not issued to messageverificationcerts.paypal.com');
+  const nowMs = now.getTime();
+  let current = leaf;
+  for (let depth = 0; depth <= CERT_CHAIN_MAX; depth += 1) {
+    if (!validAt(current, nowMs)) throw new SignatureError('paypal certificate chain not valid now');
+    if (roots.some((root) => validAt(root, nowMs) && issued(root, current))) return leaf;
+    const next = rest.find((c) => c.ca && issued(c, current));
+    if (next === undefined) break;
+    current = next;
+  }
+  throw new SignatureError('paypal certificate does not chain to a trusted root');
 }
 
 /** The string PayPal signs for a webhook delivery. */
@@ -172,7 +237,8 @@ export class PaypalProvider implements PaymentProvider {
   private readonly baseUrl: string;
   private readonly budgetMs: number;
   private readonly fetchCert: FetchCert;
-  private readonly certCache = new Map<string, { key: KeyObject; notAfterMs: number }>();
+  private readonly certCache = new Map<string, { key: KeyObject; expiresAtMs: number }>();
+  private readonly roots: readonly X509Certificate[];
   private token: { value: string; expiresAtMs: number } | undefined;
   private readonly now: () => Date;
 
@@ -181,6 +247,7 @@ export class PaypalProvider implements PaymentProvider {
     this.baseUrl = (options.baseUrl ?? PAYPAL_BASE_URL).replace(/\/+$/, '');
     this.budgetMs = options.timeoutMs ?? PROVIDER_OPERATION_MS_DEFAULT;
     this.fetchCert = options.fetchCert ?? defaultFetchCert;
+    this.roots = (options.trustedCaPems ?? rootCertificates).map((pem) => new X509Certificate(pem));
     this.now = options.now ?? (() => new Date());
   }
 
@@ -332,7 +399,7 @@ export class PaypalProvider implements PaymentProvider {
     if (authAlgo !== PAYPAL_AUTH_ALGO) throw new SignatureError(`paypal auth algo ${authAlgo} not accepted`);
     // Every cheap check comes before the fetch: an attacker must not make us fetch arbitrary URLs,
     // nor make us fetch at all with a stale or malformed delivery.
-    if (!isAllowedPaypalCertUrl(certUrl)) throw new SignatureError('paypal cert url is not https on paypal.com');
+    if (!isAllowedPaypalCertUrl(certUrl)) throw new SignatureError("paypal cert url is not on PayPal's certificate hosts");
     const sentAtMs = transmissionTimeMs(transmissionTime);
     if (!Number.isFinite(sentAtMs)) throw new SignatureError('malformed paypal-transmission-time');
     if (Math.abs(n.now.getTime() - sentAtMs) > PAYPAL_TRANSMISSION_TOLERANCE_SECONDS * 1000) {
@@ -349,28 +416,17 @@ export class PaypalProvider implements PaymentProvider {
     if (!valid) throw new SignatureError('paypal signature invalid');
   }
 
+  /** The signing key at certUrl: verified once, then reused until the cache entry expires. */
   private async certKey(certUrl: string, now: Date, deadline: Deadline): Promise<KeyObject> {
+    const nowMs = now.getTime();
     const cached = this.certCache.get(certUrl);
-    if (cached !== undefined && cached.notAfterMs > now.getTime()) return cached.key;
-    const pem = await this.fetchCert(certUrl, deadline);
-    let entry: { key: KeyObject; notAfterMs: number };
-    try {
-      if (pem.includes('BEGIN CERTIFICATE')) {
-        const cert = new X509Certificate(pem);
-        const notBefore = Date.parse(cert.validFrom);
-        const notAfter = Date.parse(cert.validTo);
-        if (!(notBefore <= now.getTime() && now.getTime() < notAfter)) throw new SignatureError('paypal certificate not valid now');
-        entry = { key: cert.publicKey, notAfterMs: notAfter };
-      } else {
-        entry = { key: createPublicKey(pem), notAfterMs: Number.MAX_SAFE_INTEGER };
-      }
-    } catch (err) {
-      if (err instanceof SignatureError) throw err;
-      throw new SignatureError('paypal certificate unreadable');
-    }
+    if (cached !== undefined && cached.expiresAtMs > nowMs) return cached.key;
+    this.certCache.delete(certUrl);
+    const leaf = verifyPaypalCertChain(await this.fetchCert(certUrl, deadline), this.roots, now);
+    const expiresAtMs = Math.min(Date.parse(leaf.validTo), nowMs + PAYPAL_CERT_CACHE_TTL_MS);
     if (this.certCache.size >= CERT_CACHE_ENTRIES_MAX) this.certCache.clear();
-    this.certCache.set(certUrl, entry);
-    return entry.key;
+    this.certCache.set(certUrl, { key: leaf.publicKey, expiresAtMs });
+    return leaf.publicKey;
   }
 
   private captureIdOf(refund: Record<string, unknown> | undefined): string | undefined {

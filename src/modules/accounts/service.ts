@@ -1,17 +1,20 @@
 // Accounts: users, their roles, login sessions and API tokens. Owns `users` and `auth_tokens`.
 // Invariants: an email belongs to at most one user (unique index on lower(email) — registration
 // races resolve there, not in code); a token is usable only while unexpired and unrevoked; the
-// same 401 answers an unknown email and a wrong password, and login attempts are throttled per IP
-// and per account in the database (counted before the password is checked, so a parallel burst
-// gets no more checks than a sequential one), so limits hold across processes. Registrations are
-// limited per IP the same way. Logout ends sessions only: an API token is revoked by an admin.
+// same 401 answers an unknown email and a wrong password. Login attempts are throttled in the
+// database (counted before the password is checked, so a parallel burst gets no more checks than a
+// sequential one, and limits hold across processes) under one identity per account — the account
+// the database matches, whatever spelling of its email was typed: per IP, per (account, IP), and by
+// a paced per-account ceiling that addresses the owner logged in from are exempt from, so strangers
+// can neither guess on nor lock the owner out. Registrations are limited per IP the same way.
+// Logout ends sessions only: an API token is revoked by an admin.
 import type { Db, Queryable } from '../../db/types.ts';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/types.ts';
 import { DomainError, conflict, notFound, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { SYSTEM_ACTOR, recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '../throttle/service.ts';
+import { resetThrottle, returnAttempt, takeAttempt, takePacedAttempt, type PacedRule, type ThrottleRule } from '../throttle/service.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import { hashToken, newTokenSecret } from './tokens.ts';
 
@@ -24,8 +27,17 @@ export const LOCALES = ['en', 'zh-CN'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 export const SESSION_TTL_DAYS = 30;
-export const LOGIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 5, windowSeconds: 15 * 60 };
+/** Failed logins on one account from one address (SPEC: 5 in 15 minutes), then 429 to that address only. */
+export const LOGIN_LIMIT_PER_ACCOUNT_AND_IP: ThrottleRule = { maxAttempts: 5, windowSeconds: 15 * 60 };
 export const LOGIN_LIMIT_PER_IP: ThrottleRule = { maxAttempts: 30, windowSeconds: 15 * 60 };
+/**
+ * Failed logins on one account from addresses it never logged in from, all together: 20 at once,
+ * then one a minute, at most 60 an hour — guessing from many addresses stays at a crawl, while the
+ * owner's known addresses are not held back by it.
+ */
+export const LOGIN_CEILING_PER_ACCOUNT: PacedRule = { freeAttempts: 20, paceSeconds: 60, maxAttempts: 60, windowSeconds: 3600 };
+/** An address the account logged in from this recently counts as the owner's own. */
+export const LOGIN_SOURCE_KNOWN_DAYS = 90;
 export const REGISTER_WINDOW_SECONDS = 3600;
 /** A token's last use is written at most this often: one cheap guarded UPDATE a minute per token. */
 export const LAST_USED_RESOLUTION_SECONDS = 60;
@@ -125,32 +137,65 @@ function tooManyAttempts(retryAfterSeconds: number): DomainError {
   });
 }
 
+/**
+ * The email as both sides compare it: NFKC, trimmed, lower-cased. The account lookup compares
+ * `lower(email)` with `lower()` of this text, so every spelling the database matches to an account
+ * lands on that account (whose id is then the identity); this is only the key for emails that match
+ * no account.
+ */
+export function canonicalEmail(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
+async function isKnownSource(db: Queryable, userId: string, ip: string, now: Date): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM login_sources WHERE user_id = $1 AND ip = $2 AND last_success_at > $3',
+    [userId, ip, new Date(now.getTime() - LOGIN_SOURCE_KNOWN_DAYS * DAY_MS)],
+  );
+  return (rows[0]?.n ?? 0) > 0;
+}
+
 export async function login(
   db: Db,
   clock: Clock,
   input: { email: string; password: string; ip: string },
 ): Promise<{ user: User; token: string; tokenId: string }> {
   const now = clock.now();
-  const accountKey = `login:account:${input.email.trim().toLowerCase()}`;
+  const email = input.email.normalize('NFKC').trim();
+  const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [email]);
+  const row = rows[0];
+  // One budget per account, however its email is spelled (U+0130 and friends).
+  const identity = row ? `user:${row.id}` : `email:${canonicalEmail(email)}`;
   const ipKey = `login:ip:${input.ip}`;
+  const sourceKey = `login:source:${identity}:${input.ip}`;
+  const ceilingKey = `login:account:${identity}`;
   // Count first, check the password after: each attempt takes its number in one atomic upsert, so
-  // of 25 simultaneous tries on one account exactly 5 reach the password check.
+  // of 25 simultaneous tries on one account from one address exactly 5 reach the password check.
   const byIp = await takeAttempt(db, ipKey, LOGIN_LIMIT_PER_IP, now);
   if (!byIp.allowed) throw tooManyAttempts(byIp.retryAfterSeconds);
-  const byAccount = await takeAttempt(db, accountKey, LOGIN_LIMIT_PER_ACCOUNT, now);
-  if (!byAccount.allowed) throw tooManyAttempts(byAccount.retryAfterSeconds);
+  const bySource = await takeAttempt(db, sourceKey, LOGIN_LIMIT_PER_ACCOUNT_AND_IP, now);
+  if (!bySource.allowed) throw tooManyAttempts(bySource.retryAfterSeconds);
+  const known = row !== undefined && (await isKnownSource(db, row.id, input.ip, now));
+  if (!known) {
+    const byAccount = await takePacedAttempt(db, ceilingKey, LOGIN_CEILING_PER_ACCOUNT, now);
+    if (!byAccount.allowed) throw tooManyAttempts(byAccount.retryAfterSeconds);
+  }
 
-  const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [input.email.trim()]);
-  const row = rows[0];
   let valid = false;
   if (row?.password_hash) valid = await verifyPassword(row.password_hash, input.password);
   else await burnVerification(input.password);
 
   if (!row || !valid) throw new DomainError('unauthenticated', 'invalid_credentials', 'the email or password is not correct');
-  // A success clears the account's failures and gives its own attempt back to the IP, so the IP
-  // limit counts failures only (an office behind one address keeps logging in).
-  await resetThrottle(db, accountKey);
+  // A success clears this address's failures on the account and gives its attempt back to the IP
+  // and the ceiling, so those count failures only (an office behind one address keeps logging in).
+  await resetThrottle(db, sourceKey);
   await returnAttempt(db, ipKey);
+  if (!known) await returnAttempt(db, ceilingKey);
+  await db.query(
+    `INSERT INTO login_sources (user_id, ip, last_success_at) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id, ip) DO UPDATE SET last_success_at = EXCLUDED.last_success_at`,
+    [row.id, input.ip, now],
+  );
   const issued = await issueToken(db, { userId: row.id, kind: 'session', now, expiresAt: new Date(now.getTime() + SESSION_TTL_DAYS * DAY_MS) });
   return { user: toUser(row), token: issued.token, tokenId: issued.id };
 }

@@ -22,7 +22,7 @@ import { hashesEqual, keyedHash } from '../secrets/service.ts';
 import type { SimForm } from '../../domain/sim-form.ts';
 import { notify } from '../notifications/service.ts';
 import { normaliseNickname } from './nickname.ts';
-import { hitThrottle, peekThrottle, resetThrottle, type ThrottleRule } from '../throttle/service.ts';
+import { hitThrottle, peekThrottle, resetThrottle, returnAttempt, takeAttempt, type ThrottleRule } from '../throttle/service.ts';
 
 export type LineStatus = StoredLineStatus;
 /** A card in stock, bound to a line, or taken out of stock. */
@@ -54,6 +54,13 @@ export const PIN_MAX_FAILURES = 5;
 export const PIN_LOCK_SECONDS = 15 * 60;
 const PIN_ATTEMPT_WINDOW: ThrottleRule = { maxAttempts: PIN_MAX_FAILURES, windowSeconds: PIN_LOCK_SECONDS };
 const PIN_LOCK: ThrottleRule = { maxAttempts: 1, windowSeconds: PIN_LOCK_SECONDS };
+/**
+ * Wrong PINs one account may try across all cards, and one client address across all accounts: the
+ * per-card lock alone let one account guess on card after card, and lock cards others bought. An
+ * account can lock at most two cards an hour; an address is capped well above a household's typos.
+ */
+export const PIN_LIMIT_PER_ACCOUNT: ThrottleRule = { maxAttempts: 10, windowSeconds: 3600 };
+export const PIN_LIMIT_PER_IP: ThrottleRule = { maxAttempts: 100, windowSeconds: 3600 };
 const PIN_HASH_PURPOSE = 'simkeep/sim-pin/v1';
 
 // ---------------------------------------------------------------------------------------------
@@ -364,6 +371,8 @@ export function hashPin(secretKey: Buffer, iccid: string, pin: string): string {
 const DUMMY_PIN_HASH = '0'.repeat(64);
 const cardNotFound = (): DomainError =>
   notFound('card_not_found_or_wrong_pin', 'no card with this number and PIN is available to bind');
+const tooManyPins = (retryAfterSeconds: number): DomainError =>
+  new DomainError('rate_limited', 'too_many_attempts', `too many wrong PINs; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
 const cardLocked = (retryAfterSeconds: number): DomainError =>
   new DomainError('locked', 'card_locked', `too many wrong PINs for this card; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
 
@@ -380,9 +389,13 @@ interface SimRow {
 /**
  * Attempts are counted per card number whether or not the card exists, so an unknown card locks
  * like a real one and locking reveals nothing. The attempt is counted before the PIN is checked,
- * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock.
+ * so concurrent guesses cannot exceed the limit; the 5th wrong PIN starts a 15-minute lock. Then
+ * the guesser's: per account and per client address (429), given back on success.
  */
-async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: string, now: Date): Promise<SimRow> {
+async function checkPin(
+  db: Queryable, secretKey: Buffer, input: { iccid: string; pin: string; userId: string; ip: string }, now: Date,
+): Promise<SimRow> {
+  const { iccid, pin } = input;
   const lockKey = `sim-pin:lock:${iccid}`;
   const attemptKey = `sim-pin:attempts:${iccid}`;
   const lock = await peekThrottle(db, lockKey, PIN_LOCK, now);
@@ -395,6 +408,17 @@ async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: st
     const lockNow = await peekThrottle(db, lockKey, PIN_LOCK, now);
     throw cardLocked(lockNow.blocked ? lockNow.retryAfterSeconds : PIN_LOCK_SECONDS);
   }
+  // The guesser's budgets count only PINs actually checked: a guess refused here gives the card its
+  // attempt back, so it neither locks the card nor counts twice.
+  const accountKey = `sim-pin:user:${input.userId}`;
+  const ipKey = `sim-pin:ip:${input.ip}`;
+  const byAccount = await takeAttempt(db, accountKey, PIN_LIMIT_PER_ACCOUNT, now);
+  const byIp = byAccount.allowed ? await takeAttempt(db, ipKey, PIN_LIMIT_PER_IP, now) : byAccount;
+  if (!byAccount.allowed || !byIp.allowed) {
+    if (byAccount.allowed) await returnAttempt(db, accountKey);
+    await returnAttempt(db, attemptKey);
+    throw tooManyPins(Math.max(byAccount.retryAfterSeconds, byIp.retryAfterSeconds));
+  }
 
   const { rows } = await db.query<SimRow>('SELECT id, iccid, msisdn, pin_hash, form, carrier_code, status FROM sims WHERE iccid = $1', [iccid]);
   const sim = rows[0];
@@ -405,18 +429,20 @@ async function checkPin(db: Queryable, secretKey: Buffer, iccid: string, pin: st
     throw cardNotFound();
   }
   await resetThrottle(db, attemptKey);
+  await returnAttempt(db, accountKey);
+  await returnAttempt(db, ipKey);
   return sim;
 }
 
 export async function bindCard(
-  db: Db, clock: Clock, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string },
+  db: Db, clock: Clock, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string; ip: string },
 ): Promise<string> {
   const parsed = parseIccid(input.iccid);
   if (!parsed.ok) throw validation('invalid_iccid', parsed.message, [{ path: 'iccid', message: parsed.message }]);
   // Checked before the PIN: a bad nickname must not cost the subscriber one of their 5 attempts.
   const nickname = normaliseNickname(input.nickname);
   const now = clock.now();
-  const sim = await checkPin(db, secretKey, parsed.value, input.pin, now);
+  const sim = await checkPin(db, secretKey, { iccid: parsed.value, pin: input.pin, userId: input.userId, ip: input.ip }, now);
   return db.transaction((tx) => claimSim(tx, sim, input.userId, now, nickname));
 }
 

@@ -27,21 +27,22 @@ export function isExternalMethod(method: PaymentMethod): method is ExternalMetho
 }
 
 /** Keys arrive as PEM text: loadConfig resolved (path, bare base64) and parsed them at start. */
-export function providersConfig(config: Pick<Config, 'providers'>): PaymentProvidersConfig {
+export function providersConfig(config: Pick<Config, 'providers' | 'providerEndpoints'>): PaymentProvidersConfig {
   const p = config.providers;
+  const at = config.providerEndpoints;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
-    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey } } : {}),
+    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl } } : {}),
     ...(p.wechatPay
       ? {
           wechatPay: {
             mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl,
             ...(p.wechatPay.appId === null ? {} : { appId: p.wechatPay.appId }),
           },
         }
       : {}),
-    ...(p.paypal ? { paypal: { clientId: p.paypal.clientId, clientSecret: p.paypal.clientSecret, webhookId: p.paypal.webhookId } } : {}),
+    ...(p.paypal ? { paypal: { clientId: p.paypal.clientId, clientSecret: p.paypal.clientSecret, webhookId: p.paypal.webhookId, baseUrl: at.paypalBaseUrl } } : {}),
   };
 }
 
@@ -70,7 +71,7 @@ export class PaymentProviders {
 export type ProviderAdapters = Partial<Record<ProviderName, PaymentProvider>>;
 
 export interface ProvidersInput {
-  config: Pick<Config, 'providers' | 'sandbox'>;
+  config: Pick<Config, 'providers' | 'providerEndpoints' | 'sandbox'>;
   /** The sandbox provider keeps its own books and signs its webhooks with a key derived from this. */
   db: Db;
   clock: Clock;

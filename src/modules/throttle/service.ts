@@ -1,6 +1,6 @@
 // Fixed-window attempt counters kept in the database, so a limit holds across every API process
-// sharing a PostgreSQL server. Used for login attempts (per IP, per account), registrations (per IP)
-// and card PIN attempts. Windows are measured on the application clock, so the sandbox clock can
+// sharing a PostgreSQL server. Used for login attempts (per IP, per account and address, a paced
+// per-account ceiling), registrations (per IP) and card PIN attempts (per card, account and IP). Windows are measured on the application clock, so the sandbox clock can
 // move a lockout along. A limit that guards expensive work (a password check) counts the attempt
 // first with `takeAttempt` — one atomic upsert — and only then does the work: reading the counter
 // and counting afterwards lets a parallel burst through before any failure is counted.
@@ -82,4 +82,30 @@ export async function takeAttempt(db: Queryable, key: string, rule: ThrottleRule
 /** Gives one counted attempt back (it turned out not to be one the limit is about, e.g. a login that succeeded). */
 export async function returnAttempt(db: Queryable, key: string): Promise<void> {
   await db.query('UPDATE rate_limit_counters SET count = count - 1 WHERE key = $1 AND count > 0', [key]);
+}
+
+/**
+ * A ceiling that slows down before it stops: the first `freeAttempts` of a window go at once, then
+ * one more every `paceSeconds`, and never more than `maxAttempts` in the window. Guessing is held to
+ * a crawl without a lock that a few failures could trip.
+ */
+export interface PacedRule extends ThrottleRule {
+  freeAttempts: number;
+  paceSeconds: number;
+}
+
+/**
+ * Counts this attempt against a paced rule (atomically) and answers whether it may go ahead. A
+ * refused attempt is given back at once, so refusals never use up the slots that open later.
+ */
+export async function takePacedAttempt(db: Queryable, key: string, rule: PacedRule, now: Date): Promise<Attempt> {
+  const row = await countOne(db, key, rule, now);
+  const elapsedSeconds = Math.max(0, (now.getTime() - row.window_start.getTime()) / 1000);
+  const allowance = Math.min(rule.maxAttempts, rule.freeAttempts + Math.floor(elapsedSeconds / rule.paceSeconds));
+  if (row.count <= allowance) return { allowed: true, count: row.count, retryAfterSeconds: 0 };
+  await returnAttempt(db, key);
+  const windowLeftSeconds = rule.windowSeconds - elapsedSeconds;
+  const nextSlotSeconds = (row.count - rule.freeAttempts) * rule.paceSeconds - elapsedSeconds;
+  const waitSeconds = row.count > rule.maxAttempts ? windowLeftSeconds : Math.min(nextSlotSeconds, windowLeftSeconds);
+  return { allowed: false, count: row.count - 1, retryAfterSeconds: Math.max(1, Math.ceil(waitSeconds)) };
 }
