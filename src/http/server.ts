@@ -72,38 +72,8 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   });
 
   app.addHook('preValidation', refuseUnstorableText);
-
-
-  // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body
-  // where the route takes none: `POST /auth/logout` with a JSON content type and nothing in it is fine.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text === '' && !routeTakesBody(request)) {
-      done(null, undefined);
-      return;
-    }
-    parseJson(request, text, done);
-  });
-  // CSV bodies (SIM import, usage feeds) arrive as text, within the server's 1 MiB unless the route
-  // sets a larger `bodyLimit` — so an unauthenticated route never buffers more than that.
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-
-  // Every route, so tests can prove the OpenAPI document lists them all.
-  const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
-  app.decorate('registeredRoutes', routes);
-  // In production (or with the sandbox off) the sandbox routes answer 404, so the document does not
-  // offer them (API.md "Configuration").
-  const hideSandbox = deps.config.env === 'production' || !deps.config.sandbox;
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const tags = (route.schema as { tags?: readonly string[] } | undefined)?.tags ?? [];
-    if (hideSandbox && tags.includes(SANDBOX_TAG)) route.schema = { ...route.schema, hide: true };
-    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
-    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
-  });
+  registerBodyParsers(app);
+  recordRoutes(app, deps.config.env === 'production' || !deps.config.sandbox);
 
   const metrics = registerMetrics(app);
   await app.register(cookie);
@@ -127,6 +97,49 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   });
   registerAuthentication(app, deps);
 
+  registerOpsRoutes(app, deps, metrics);
+  for (const register of modules) register(app, deps);
+  return app;
+}
+
+/** JSON, CSV and form bodies as the routes expect them. */
+function registerBodyParsers(app: App): void {
+  // JSON as Fastify parses it (prototype poisoning refused), except that an empty body is no body
+  // where the route takes none: `POST /auth/logout` with a JSON content type and nothing in it is fine.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '' && !routeTakesBody(request)) {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+  // CSV bodies (SIM import, usage feeds) arrive as text, within the server's 1 MiB unless the route
+  // sets a larger `bodyLimit` — so an unauthenticated route never buffers more than that.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+}
+
+/**
+ * Every route, so tests can prove the OpenAPI document lists them all. `hideSandbox`: in production
+ * (or with the sandbox off) the sandbox routes answer 404, so the document does not offer them.
+ */
+function recordRoutes(app: App, hideSandbox: boolean): void {
+  const routes: Array<{ method: string; url: string; hidden: boolean }> = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const tags = (route.schema as { tags?: readonly string[] } | undefined)?.tags ?? [];
+    if (hideSandbox && tags.includes(SANDBOX_TAG)) route.schema = { ...route.schema, hide: true };
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
+  });
+}
+
+/** /healthz, /metrics and this document. After swagger's registration: it documents only the routes added once it is there. */
+function registerOpsRoutes(app: App, deps: AppDeps, metrics: Registry): void {
   const healthSchema = {
     tags: opsTags, security: [], description: '200 when the database answers',
     response: { 200: z.object({ status: z.literal('ok') }), ...problemResponses(503) },
@@ -139,7 +152,6 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
       return sendProblem(reply, problem(503, 'database_unavailable', 'the database does not answer'));
     }
   });
-  // Routes after swagger's registration: it documents only the routes added once it is there.
   const metricsSchema = {
     tags: opsTags, security: [],
     description: 'Prometheus text exposition: request counts and latency per route, process metrics. With SIMKEEP_METRICS_TOKEN it needs that bearer token; in production without it, 404',
@@ -164,9 +176,6 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   const openapiSchema = { tags: opsTags, security: [], description: 'This document (OpenAPI 3.1)', response: { 200: openApiDocumentSchema } };
   // swagger() is typed for OpenAPI 2 and 3 alike; this server only builds 3.1, which the outline confirms.
   app.get('/api/v1/openapi.json', { schema: openapiSchema }, async () => openApiDocumentSchema.parse(app.swagger()));
-
-  for (const register of modules) register(app, deps);
-  return app;
 }
 
 /** Request counters and latency per route pattern; the registry is served at GET /metrics. */

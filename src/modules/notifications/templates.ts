@@ -3,6 +3,7 @@
 // and an email is that title and body plus a link, as text and as escaped HTML. Data comes from
 // the raising module and may miss a field: every template reads it through `Vars`, which falls
 // back to neutral wording instead of printing "undefined".
+import { escapeHtml } from '../../domain/html-escape.ts';
 import type { Locale } from '../accounts/service.ts';
 import { format as formatMoney, isKnownCurrency, money } from '../../domain/money.ts';
 import type { JobPayload, JsonValue } from '../../jobs/queue.ts';
@@ -194,9 +195,6 @@ export interface EmailContent {
   text: string;
   html: string;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** The email of a stored notification: its title and body, a link to it and to the settings. */
 export function renderEmail(input: { title: string; body: string; locale: string; linkUrl: string; settingsUrl: string }): EmailContent {

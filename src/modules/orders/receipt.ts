@@ -6,7 +6,7 @@ import type { Queryable } from '../../db/types.ts';
 import { conflict } from '../../domain/errors.ts';
 import { format, money } from '../../domain/money.ts';
 import { getLineById } from '../lines/service.ts';
-import { escapeHtml } from '../payments/html.ts';
+import { escapeHtml } from '../../domain/html-escape.ts';
 import { loadOrder } from './records.ts';
 import { listRefunds, type RefundView } from './refunds.ts';
 

@@ -3,7 +3,7 @@
 // own backend), then show the result and a link back to the order. Self-contained, no scripts
 // from elsewhere; every value escaped; the payment id goes to the script as JSON, not markup.
 import { format, money } from '../../domain/money.ts';
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from '../../domain/html-escape.ts';
 import type { SandboxPaymentRow } from './sandbox-service.ts';
 
 export function sandboxPaymentPage(row: SandboxPaymentRow): string {

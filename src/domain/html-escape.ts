@@ -1,5 +1,5 @@
-// HTML escaping for the few server-rendered pages (sandbox payment page, receipts): every value
-// that reaches markup passes through here.
+// HTML escaping for the few server-rendered texts (sandbox payment page, receipts, notification
+// emails): every value that reaches markup passes through here. Pure, so it lives with the rules.
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(value: string): string {
