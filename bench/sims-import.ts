@@ -9,7 +9,7 @@ import { withLuhnCheckDigit } from '../src/domain/luhn.ts';
 import { importSims } from '../src/modules/lines/import.ts';
 import { startBenchServer } from './support.ts';
 
-export const SIMS_IMPORT_BENCH_ROWS = 100_000;
+const SIMS_IMPORT_BENCH_ROWS = 100_000;
 
 export interface ImportFigures {
   rows: number;

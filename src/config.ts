@@ -31,7 +31,7 @@ const decimalFraction = z
   .pipe(z.number().min(0, 'must be 0..1').max(1, 'must be 0..1'));
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-export function isHostSyntax(value: string): boolean {
+function isHostSyntax(value: string): boolean {
   return isIP(value) !== 0 || HOSTNAME.test(value);
 }
 
@@ -45,7 +45,7 @@ function isProxyAddress(item: string): boolean {
 }
 
 /** SIMKEEP_TRUST_PROXY → the trusted-proxy list: '' = none, undefined = invalid. `1` trusts a proxy on loopback. */
-export function trustProxyOf(value: string): string | undefined {
+function trustProxyOf(value: string): string | undefined {
   if (value === '0' || value === 'false') return '';
   if (value === '1' || value === 'true') return 'loopback';
   const items = value.split(',').map((v) => v.trim());
@@ -72,7 +72,7 @@ function isLoopbackHost(hostname: string): boolean {
  * A payment provider's endpoint: https, or plain http only to a stand-in on loopback (tests, local
  * fakes) — an http URL elsewhere would send credentials and payment data in clear.
  */
-export function isProviderEndpoint(value: string): boolean {
+function isProviderEndpoint(value: string): boolean {
   if (!isHttpUrl(value)) return false;
   const url = new URL(value);
   return url.protocol === 'https:' || isLoopbackHost(url.hostname);
@@ -133,7 +133,7 @@ const envSchema = z.object({
   SIMKEEP_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
 });
 
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -177,7 +177,7 @@ export interface Config {
 }
 
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
-export interface ProviderCredentials {
+interface ProviderCredentials {
   readonly stripe?: Readonly<{ secretKey: string; webhookSecret: string }>;
   readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string }>;
   readonly wechatPay?: Readonly<{ mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string }>;
@@ -185,7 +185,7 @@ export interface ProviderCredentials {
 }
 
 /** Registrations per client IP per hour when SIMKEEP_REGISTER_LIMIT_PER_HOUR is unset outside sandbox mode. */
-export const REGISTER_LIMIT_PER_HOUR_DEFAULT = 20;
+const REGISTER_LIMIT_PER_HOUR_DEFAULT = 20;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -213,7 +213,7 @@ const looksLikePath = (value: string): boolean => /^[./~]/.test(value) || /\.(pe
  * one — how Alipay's console hands them out) or a path to a PEM file, parsed with node:crypto and
  * returned as PEM text. Only RSA keys: both Alipay (RSA2) and WeChat Pay v3 sign with RSA-SHA256.
  */
-export function resolveKey(variable: string, value: string, kind: 'private' | 'public'): string {
+function resolveKey(variable: string, value: string, kind: 'private' | 'public'): string {
   let text = value;
   if (!value.includes('-----BEGIN') && looksLikePath(value.trim())) {
     const path = value.trim().replace(/^~(?=\/)/, homedir());

@@ -8,7 +8,7 @@ import { DomainError } from '../domain/errors.ts';
 import { importSims, type ImportProgress, type SimImportResult } from '../modules/lines/import.ts';
 
 /** Rejected rows printed after an import; the full count is always printed. */
-export const CLI_REJECTED_SHOWN_MAX = 20;
+const CLI_REJECTED_SHOWN_MAX = 20;
 
 export function simsCommand(config: () => Config): Command {
   const sims = new Command('sims').description('SIM and eSIM inventory');

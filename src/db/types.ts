@@ -1,7 +1,7 @@
 // One small interface over both databases: embedded PGlite and a PostgreSQL server run the same SQL.
 // Use cases take a `Queryable` (either the database or an open transaction) so they compose.
 
-export type Row = Record<string, unknown>;
+type Row = Record<string, unknown>;
 
 export interface QueryResult<R> {
   rows: R[];
@@ -14,7 +14,7 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-export type Tx = Queryable;
+type Tx = Queryable;
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
@@ -39,7 +39,6 @@ export interface Db extends Queryable {
 /** PostgreSQL error codes we map to expected outcomes. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_CHECK_VIOLATION = '23514';
-export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_SERIALIZATION_FAILURE = '40001';
 export const PG_DEADLOCK_DETECTED = '40P01';
 
@@ -47,14 +46,6 @@ export function pgErrorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code: unknown }).code;
     return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}
-
-export function pgConstraint(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'constraint' in error) {
-    const c = (error as { constraint: unknown }).constraint;
-    return typeof c === 'string' ? c : undefined;
   }
   return undefined;
 }

@@ -47,8 +47,8 @@ export interface FormatOptions {
 }
 
 export const LPA_PREFIX = 'LPA:';
-export const ACTIVATION_CODE_MAX_CHARS = 1024;
-export const IOS_INSTALL_URL_BASE = 'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=';
+const ACTIVATION_CODE_MAX_CHARS = 1024;
+const IOS_INSTALL_URL_BASE = 'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=';
 
 const MIN_FIELDS = 3;
 const MAX_FIELDS = 7;

@@ -6,7 +6,7 @@ import { isKnownCurrency } from './money.ts';
 import { fail, ok, type Result } from './result.ts';
 
 export const KEEP_ALIVE_RULES = ['recharge', 'activity'] as const;
-export type KeepAliveRule = (typeof KEEP_ALIVE_RULES)[number];
+type KeepAliveRule = (typeof KEEP_ALIVE_RULES)[number];
 
 export interface PaygRates {
   readonly dataPerMbMinor: number;
@@ -36,12 +36,12 @@ export interface CarrierProfile {
   readonly paygRates: Readonly<Record<string, PaygRates>>;
 }
 
-export const DEFAULT_ZONE = 'default';
+const DEFAULT_ZONE = 'default';
 /** Ten years: longer periods are typos (days entered as hours, minutes…), not carrier rules. */
-export const PROFILE_DAYS_MAX = 3650;
-export const PROFILE_ZONES_MAX = 100;
+const PROFILE_DAYS_MAX = 3650;
+const PROFILE_ZONES_MAX = 100;
 /** One unit rate above 1,000,000 minor units is a typo, not a tariff. */
-export const PAYG_RATE_MINOR_MAX = 1_000_000;
+const PAYG_RATE_MINOR_MAX = 1_000_000;
 
 const RATE_FIELDS = ['dataPerMbMinor', 'voicePerMinuteMinor', 'smsPerMessageMinor'] as const;
 const CODE_SHAPE = /^[a-z0-9][a-z0-9_-]{0,63}$/;

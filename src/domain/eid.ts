@@ -2,7 +2,7 @@
 // whole number mod 97 equal to 1 (ISO 7064 MOD 97-10, the IBAN check).
 import { fail, ok, type Result } from './result.ts';
 
-export const EID_INPUT_MAX_CHARS = 64;
+const EID_INPUT_MAX_CHARS = 64;
 
 const EID_SHAPE = /^89[0-9]{30}$/;
 

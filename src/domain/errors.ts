@@ -54,7 +54,6 @@ export const notFound = (code: string, message: string): DomainError => new Doma
 export const conflict = (code: string, message: string): DomainError => new DomainError('conflict', code, message);
 export const validation = (code: string, message: string, errors?: FieldError[]): DomainError =>
   new DomainError('validation', code, message, errors ? { errors } : {});
-export const forbidden = (code: string, message: string): DomainError => new DomainError('forbidden', code, message);
 
 /**
  * A zod rule's issues as field errors (API.md's 422 `errors`): the path dotted (`bundleModules.0.unit`),

@@ -4,7 +4,7 @@ import { isLuhnValid } from './luhn.ts';
 import { fail, ok, type Result } from './result.ts';
 
 /** Longest raw input looked at; a spaced-out 20-digit ICCID is far shorter. */
-export const ICCID_INPUT_MAX_CHARS = 64;
+const ICCID_INPUT_MAX_CHARS = 64;
 
 const ICCID_SHAPE = /^89[0-9]{17,18}$/;
 

@@ -14,11 +14,11 @@ export interface Imsi {
 }
 
 /** MCC 3 + MNC at least 2 + MSIN at least 1 digit. */
-export const IMSI_MIN_DIGITS = 6;
-export const IMSI_MAX_DIGITS = 15;
-export const TEST_NETWORK_MCC = '001';
+const IMSI_MIN_DIGITS = 6;
+const IMSI_MAX_DIGITS = 15;
+const TEST_NETWORK_MCC = '001';
 
-export function isAssignableMcc(mcc: string): boolean {
+function isAssignableMcc(mcc: string): boolean {
   if (!/^[0-9]{3}$/.test(mcc)) return false;
   if (mcc === TEST_NETWORK_MCC) return true;
   const region = mcc[0];

@@ -69,7 +69,7 @@ export type LifecycleEvent =
   | { readonly type: 'operator_resume'; readonly at: Date }
   | { readonly type: 'operator_terminate'; readonly at: Date };
 
-export type TransitionReason =
+type TransitionReason =
   | 'bound'
   | 'recharged'
   | 'validity_expired'
@@ -105,7 +105,7 @@ export interface LifecycleOutcome {
 }
 
 export const KEEP_ALIVE_ACTIONS = ['recharge', 'use_the_line'] as const;
-export type KeepAliveAction = (typeof KEEP_ALIVE_ACTIONS)[number];
+type KeepAliveAction = (typeof KEEP_ALIVE_ACTIONS)[number];
 
 export interface KeepAliveAdvice {
   /** The number is kept until (strictly before) this instant if nothing is done (recycleAt). */
@@ -121,9 +121,9 @@ export interface KeepAliveAdvice {
 /** The part of a carrier profile the lifecycle reads. */
 export type LifecycleProfile = Pick<CarrierProfile, 'graceDays' | 'suspendDays' | 'keepAlive'>;
 
-export const DAY_MS = 86_400_000;
+const DAY_MS = 86_400_000;
 /** Events applied in one call; a line never has more between two lifecycle runs. */
-export const LIFECYCLE_EVENTS_MAX = 10_000;
+const LIFECYCLE_EVENTS_MAX = 10_000;
 
 type LapsedStatus = 'grace' | 'suspended' | 'recycled';
 type Working = { -readonly [K in keyof LineLifecycleState]: LineLifecycleState[K] };
@@ -142,7 +142,7 @@ export function initialLineState(): LineLifecycleState {
   return { status: 'inventory', expiresAt: null, lastRechargeAt: null, lastActivityAt: null, lapsedAt: null, operatorSuspended: false };
 }
 
-export function isTerminalStatus(status: LineStatus): boolean {
+function isTerminalStatus(status: LineStatus): boolean {
   return TERMINAL.has(status);
 }
 

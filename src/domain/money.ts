@@ -53,17 +53,12 @@ export function subtract(a: Money, b: Money): Money {
   return money(a.amountMinor - b.amountMinor, a.currency);
 }
 
-export function negate(a: Money): Money {
-  return money(-a.amountMinor, a.currency);
-}
-
 export function sum(items: readonly Money[], currency: string): Money {
   return items.reduce((acc, m) => add(acc, m), zero(currency));
 }
 
-export const isNegative = (a: Money): boolean => a.amountMinor < 0;
 export const isZero = (a: Money): boolean => a.amountMinor === 0;
-export const compare = (a: Money, b: Money): number => (sameCurrency(a, b), Math.sign(a.amountMinor - b.amountMinor));
+const compare = (a: Money, b: Money): number => (sameCurrency(a, b), Math.sign(a.amountMinor - b.amountMinor));
 export const min = (a: Money, b: Money): Money => (compare(a, b) <= 0 ? a : b);
 export const max = (a: Money, b: Money): Money => (compare(a, b) >= 0 ? a : b);
 

@@ -8,9 +8,9 @@
 // and a rejected real number strands a paying customer.
 import { fail, ok, type Result } from './result.ts';
 
-export const MSISDN_INPUT_MAX_CHARS = 64;
-export const MSISDN_MIN_DIGITS = 7;
-export const MSISDN_MAX_DIGITS = 15;
+const MSISDN_INPUT_MAX_CHARS = 64;
+const MSISDN_MIN_DIGITS = 7;
+const MSISDN_MAX_DIGITS = 15;
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 // `+44 (0) 7700 900001`: the national trunk prefix, written in brackets for callers at home. Dialled

@@ -31,10 +31,9 @@ export const EXPIRY_POLICIES = ['extend', 'stack', 'reset'] as const;
 export type ExpiryPolicy = (typeof EXPIRY_POLICIES)[number];
 /** Where a bucket's credit came from: a plan, a promotion's bonus, or an add-on plan. */
 export const BUCKET_SOURCES = ['plan', 'bonus', 'addon'] as const;
-export type BucketSource = (typeof BUCKET_SOURCES)[number];
 
 export const BYTES_PER_MB = 1_048_576;
-export const SECONDS_PER_MINUTE = 60;
+const SECONDS_PER_MINUTE = 60;
 export const MS_PER_DAY = 86_400_000;
 /** Longest validity one purchase may carry (plan + bonus); a bound, not a business rule. */
 export const CREDIT_MAX_VALIDITY_DAYS = 3_650;
@@ -61,7 +60,7 @@ export interface PlanCreditInput {
   readonly bonus: { readonly dataMb: number; readonly validityDays: number };
 }
 
-export interface NewBucket {
+interface NewBucket {
   readonly unit: BucketUnit;
   /** Base units. */
   readonly quantity: number;

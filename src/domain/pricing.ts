@@ -40,7 +40,7 @@ export interface QuoteInput {
   readonly isFirstRecharge: boolean;
 }
 
-export interface QuoteDiscount {
+interface QuoteDiscount {
   readonly promotionId: string;
   readonly title: Readonly<Record<string, string>>;
   readonly amount: Money;
@@ -78,7 +78,7 @@ function canonicalOrder(a: Promotion, b: Promotion): number {
 }
 
 /** `percent` % of `quantity`, rounded half-up to a whole unit; integer math in bigint. */
-export function percentOfQuantityHalfUp(quantity: number, percent: number): number {
+function percentOfQuantityHalfUp(quantity: number, percent: number): number {
   invariant(Number.isSafeInteger(quantity) && quantity >= 0, `bad quantity ${quantity}`);
   invariant(Number.isSafeInteger(percent) && percent >= 0, `bad percent ${percent}`);
   return Number((BigInt(quantity) * BigInt(percent) * 2n + 100n) / 200n);
@@ -186,7 +186,7 @@ export interface BundleModule {
   readonly blockPriceMinor: number;
 }
 
-export interface BundleBlock {
+interface BundleBlock {
   readonly unit: AllowanceUnit;
   readonly blockSize: number;
   readonly blockCount: number;

@@ -41,16 +41,16 @@ export interface Promotion {
 }
 
 // Limits on what an operator can define; generous, but every field has one.
-export const PROMOTION_TITLE_MAX_LENGTH = 120;
-export const PROMOTION_TITLE_MAX_LOCALES = 20;
-export const COUPON_CODE_MIN_LENGTH = 3;
-export const COUPON_CODE_MAX_LENGTH = 32;
-export const PROMOTION_MAX_PLAN_IDS = 200;
-export const PROMOTION_AMOUNT_OFF_MAX_MINOR = 100_000_000;
-export const BONUS_DATA_PCT_MAX = 1000;
-export const BONUS_VALIDITY_DAYS_MAX = 365;
-export const PROMOTION_MAX_REDEMPTIONS_MAX = 100_000_000;
-export const BASIS_POINTS_PER_PERCENT = 100;
+const PROMOTION_TITLE_MAX_LENGTH = 120;
+const PROMOTION_TITLE_MAX_LOCALES = 20;
+const COUPON_CODE_MIN_LENGTH = 3;
+const COUPON_CODE_MAX_LENGTH = 32;
+const PROMOTION_MAX_PLAN_IDS = 200;
+const PROMOTION_AMOUNT_OFF_MAX_MINOR = 100_000_000;
+const BONUS_DATA_PCT_MAX = 1000;
+const BONUS_VALIDITY_DAYS_MAX = 365;
+const PROMOTION_MAX_REDEMPTIONS_MAX = 100_000_000;
+const BASIS_POINTS_PER_PERCENT = 100;
 
 const COUPON_CODE_PATTERN = /^[A-Z0-9][A-Z0-9_-]*$/;
 // A percent with at most 2 decimals times 100 lands within float noise of an integer; anything
@@ -90,7 +90,7 @@ export interface PromotionInput {
   readonly currency?: string | null;
 }
 
-export type PromotionDraft = Omit<Promotion, 'id'>;
+type PromotionDraft = Omit<Promotion, 'id'>;
 
 export type PromotionValidation =
   | { readonly ok: true; readonly value: PromotionDraft }

@@ -8,9 +8,9 @@ import { authenticate, type Principal, type Role } from '../modules/accounts/ser
 import { csrfTokenFor, safeEqual } from '../modules/accounts/tokens.ts';
 import type { App, AppDeps } from './types.ts';
 
-export const SESSION_COOKIE = 'simkeep_session';
-export const CSRF_COOKIE = 'simkeep_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const SESSION_COOKIE = 'simkeep_session';
+const CSRF_COOKIE = 'simkeep_csrf';
+const CSRF_HEADER = 'x-csrf-token';
 
 export const STAFF: readonly Role[] = ['operator', 'admin'];
 export const PARTNERS: readonly Role[] = ['carrier', 'operator', 'admin'];
@@ -19,7 +19,7 @@ export const ADMINS: readonly Role[] = ['admin'];
  * Who may act as a subscriber (lines, binding, quotes, orders, wallet, profile): everyone but a
  * partner. A `carrier` token is a partner system's credential and reaches only the partner interface.
  */
-export const SUBSCRIBERS: readonly Role[] = ['customer', 'operator', 'admin'];
+const SUBSCRIBERS: readonly Role[] = ['customer', 'operator', 'admin'];
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -6,7 +6,7 @@ import { LOCALES, type Locale } from '../modules/accounts/service.ts';
 import { principalOf } from './auth.ts';
 
 /** Longest header we look at; anything beyond is ignored, not parsed. */
-export const ACCEPT_LANGUAGE_MAX_LENGTH = 512;
+const ACCEPT_LANGUAGE_MAX_LENGTH = 512;
 const ACCEPT_LANGUAGE_MAX_ENTRIES = 20;
 
 // Simplified Chinese in its usual spellings. zh-TW / zh-HK / zh-Hant are Traditional: not served.

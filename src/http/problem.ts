@@ -37,7 +37,7 @@ export const problemSchema = z
   // Registered by id: the OpenAPI document holds it once, in components, and every error answer refers to it.
   .meta({ id: 'Problem' });
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** `response` entries for a route's error statuses, each a problem+json body. */
 export function problemResponses(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: typeof problemSchema }> }> {
@@ -58,7 +58,7 @@ const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 const PG_UNTRANSLATABLE_CHARACTER = '22P05';
 
 /** Maps any thrown value to a problem. Returns null for unexpected errors (bugs). */
-export function toProblem(error: unknown): Problem | null {
+function toProblem(error: unknown): Problem | null {
   if (error instanceof DomainError) {
     const { errors, retryAfterSeconds: _retry, ...rest } = error.extra;
     return problem(HTTP_STATUS_OF_KIND[error.kind], error.code, error.message, { ...(errors ? { errors } : {}), ...rest });

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
-export const REQUEST_ID_MAX_LENGTH = 128;
+const REQUEST_ID_MAX_LENGTH = 128;
 const SAFE_REQUEST_ID = /^[\w.:-]+$/;
 
-export function isSafeRequestId(value: string): boolean {
+function isSafeRequestId(value: string): boolean {
   return value.length > 0 && value.length <= REQUEST_ID_MAX_LENGTH && SAFE_REQUEST_ID.test(value);
 }
 

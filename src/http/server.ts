@@ -22,7 +22,7 @@ declare module 'fastify' {
 }
 
 /** Every body, JSON or text, unless its route says otherwise. */
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 /** For the routes that take bulk CSV (SIM import); they set it as their route-level `bodyLimit`. */
 export const CSV_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 

@@ -10,7 +10,7 @@ import type { Db } from '../db/types.ts';
 import type { AppClock } from '../modules/clock/service.ts';
 import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, retryJob, type ClaimedJob, type JobPayload, type JobPayloads, type QueueName } from './queue.ts';
 
-export const POLL_INTERVAL_MS = 500;
+const POLL_INTERVAL_MS = 500;
 const CLAIM_BATCH_MAX = 20;
 const JOB_CONCURRENCY = 4;
 const LEASE_SECONDS = 120;

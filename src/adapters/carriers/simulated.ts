@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { CarrierAdapter, ProvisionRequest, ProvisionResult } from './types.ts';
 
-export const SIM_CARRIER_LATENCY_MS_DEFAULT = 50;
-export const SIM_CARRIER_LATENCY_MS_MAX = 10_000;
+const SIM_CARRIER_LATENCY_MS_DEFAULT = 50;
+const SIM_CARRIER_LATENCY_MS_MAX = 10_000;
 /** Remembered completed requests; bounded so a long-running demo does not grow without limit. */
 const DONE_REMEMBERED_MAX = 10_000;
 

@@ -4,9 +4,9 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 
-export const SMTP_TIMEOUT_MS = 10_000;
+const SMTP_TIMEOUT_MS = 10_000;
 
-export interface Email {
+interface Email {
   to: string;
   subject: string;
   text: string;

@@ -11,9 +11,9 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { isPublicAddress } from './address-policy.ts';
 
-export const SIGNATURE_HEADER = 'Simkeep-Signature';
+const SIGNATURE_HEADER = 'Simkeep-Signature';
 export const WEBHOOK_URL_LENGTH_MAX = 2_048;
-export const WEBHOOK_TIMEOUT_MS = 5_000;
+const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Bytes of a receiver's answer kept for the delivery's error (the rest is drained unread). */
 const ERROR_BODY_BYTES_MAX = 200;
 
@@ -22,7 +22,7 @@ export class WebhookUrlNotAllowedError extends Error {
   override name = 'WebhookUrlNotAllowedError';
 }
 
-export class WebhookDeliveryError extends Error {
+class WebhookDeliveryError extends Error {
   override name = 'WebhookDeliveryError';
 }
 
@@ -32,7 +32,7 @@ export function signatureHeaderValue(secret: string, timestampSeconds: number, b
 }
 
 /** The URL's syntax: http or https, a host, no credentials. Throws WebhookUrlNotAllowedError. */
-export function parseWebhookUrl(value: string): URL {
+function parseWebhookUrl(value: string): URL {
   if (value.length > WEBHOOK_URL_LENGTH_MAX) throw new WebhookUrlNotAllowedError(`the URL is longer than ${WEBHOOK_URL_LENGTH_MAX} characters`);
   let url: URL;
   try {

@@ -30,7 +30,6 @@ import {
 } from './types.ts';
 
 export const ALIPAY_GATEWAY_URL = 'https://openapi.alipay.com/gateway.do';
-export const ALIPAY_SANDBOX_GATEWAY_URL = 'https://openapi-sandbox.dl.alipaydev.com/gateway.do';
 /** Alipay's domestic acquiring settles in yuan only. */
 const ALIPAY_CURRENCY = 'CNY';
 /** Alipay's gateway `timestamp` is Beijing time (UTC+8, no DST). */

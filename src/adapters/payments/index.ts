@@ -33,9 +33,4 @@ export function createConfiguredProviders(config: PaymentProvidersConfig): Parti
   return providers;
 }
 
-export { AlipayProvider, type AlipayProviderOptions } from './alipay.ts';
-export { PaypalProvider, type PaypalProviderOptions, type FetchCert } from './paypal.ts';
-export { StripeProvider, type StripeProviderOptions } from './stripe.ts';
-export { WechatPayProvider, type WechatPayProviderOptions } from './wechat-pay.ts';
-export { signSandboxPayload, verifySandboxSignature, SANDBOX_SIGNATURE_HEADER } from './sandbox-signature.ts';
 export * from './types.ts';

@@ -37,7 +37,6 @@ import {
 } from './types.ts';
 
 export const PAYPAL_BASE_URL = 'https://api-m.paypal.com';
-export const PAYPAL_SANDBOX_BASE_URL = 'https://api-m.sandbox.paypal.com';
 const PAYPAL_AUTH_ALGO = 'SHA256withRSA';
 /** PayPal rotates few certificates; the cache only needs to hold the current ones. */
 const CERT_CACHE_ENTRIES_MAX = 16;
@@ -128,7 +127,7 @@ function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
  * PayPal's signing name, valid now, and linked issuer by issuer (each a CA, each valid now) to one of
  * `roots`. A bare public key or a self-made certificate proves nothing about who signed.
  */
-export function verifyPaypalCertChain(pem: string, roots: readonly X509Certificate[], now: Date): X509Certificate {
+function verifyPaypalCertChain(pem: string, roots: readonly X509Certificate[], now: Date): X509Certificate {
   const blocks = pem.match(PEM_CERTIFICATE) ?? [];
   if (blocks.length === 0) throw new SignatureError('paypal cert url did not serve a certificate');
   if (blocks.length > CERT_CHAIN_MAX) throw new SignatureError('paypal certificate chain too long');
@@ -210,7 +209,7 @@ function sumMoney(items: Record<string, unknown>[], currency: string): Money {
  * An Orders v2 order (GET /v2/checkout/orders/{id}) as reconciliation reads it: captures that
  * completed (later refunds keep them captured) and the refunds that completed.
  */
-export function paypalOrderState(order: Record<string, unknown>, currency: string): ProviderPaymentState {
+function paypalOrderState(order: Record<string, unknown>, currency: string): ProviderPaymentState {
   const payments = objects(order['purchase_units']).map((u) => readObject(u, 'payments'));
   const captures = payments.flatMap((p) => objects(p?.['captures']));
   const refunds = payments.flatMap((p) => objects(p?.['refunds']));

@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureError } from './types.ts';
 
 export const SANDBOX_SIGNATURE_HEADER = 'Simkeep-Sandbox-Signature';
-export const SANDBOX_SIGNATURE_TOLERANCE_SECONDS = 300;
+const SANDBOX_SIGNATURE_TOLERANCE_SECONDS = 300;
 /** Bounds the work done on an attacker-supplied header. */
 const SIGNATURE_HEADER_LENGTH_MAX = 1_024;
 const SIGNATURES_PER_HEADER_MAX = 8;

@@ -27,7 +27,7 @@ import {
   type SavedMethodCharge,
 } from './types.ts';
 
-export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
+const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 /** simkeep orders expire after 30 min unpaid (SPEC); Stripe's minimum session lifetime is 30 min. */
 const CHECKOUT_SESSION_LIFETIME_SECONDS = 31 * 60;
 /** A saved method is `${customerId}:${paymentMethodId}` (Stripe charges a PaymentMethod attached to a Customer). */
@@ -323,7 +323,7 @@ function ignored(event: Stripe.Event, reason: string): NotificationEvent {
 }
 
 /** Maps the events simkeep subscribes to; everything else is acknowledged and ignored. */
-export function mapStripeEvent(event: Stripe.Event): NotificationEvent {
+function mapStripeEvent(event: Stripe.Event): NotificationEvent {
   const eventId = event.id;
   const object: unknown = (event as { data?: { object?: unknown } }).data?.object;
   if (typeof object !== 'object' || object === null) return ignored(event, 'event without a data object');

@@ -133,7 +133,7 @@ export interface PaymentProvider {
   chargeSavedMethod(input: ChargeSavedMethodInput): Promise<SavedMethodCharge>;
 }
 
-export const SAVED_METHOD_UNSUPPORTED = 'saved_method_unsupported';
+const SAVED_METHOD_UNSUPPORTED = 'saved_method_unsupported';
 
 export class SignatureError extends Error {
   override name = 'SignatureError';
@@ -162,10 +162,10 @@ export class ProviderRejectedError extends Error {
  * capture): every HTTP call of one operation shares one Deadline and gets only the time left.
  * 14 s leaves a second for simkeep's own work around the call.
  */
-export const PROVIDER_OPERATION_MS_MAX = 14_000;
+const PROVIDER_OPERATION_MS_MAX = 14_000;
 export const PROVIDER_OPERATION_MS_DEFAULT = PROVIDER_OPERATION_MS_MAX;
 /** Provider answers are small JSON documents; anything bigger is refused rather than buffered. */
-export const PROVIDER_RESPONSE_BYTES_MAX = 1_048_576;
+const PROVIDER_RESPONSE_BYTES_MAX = 1_048_576;
 
 /** The end of one provider operation's time budget, on the monotonic clock. */
 export class Deadline {

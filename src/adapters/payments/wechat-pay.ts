@@ -44,7 +44,7 @@ import {
 
 export const WECHAT_PAY_BASE_URL = 'https://api.mch.weixin.qq.com';
 /** The published rule: reject a notification whose Wechatpay-Timestamp is more than 5 minutes off. */
-export const WECHAT_PAY_TIMESTAMP_TOLERANCE_SECONDS = 300;
+const WECHAT_PAY_TIMESTAMP_TOLERANCE_SECONDS = 300;
 const WECHAT_PAY_CURRENCY = 'CNY';
 const AUTH_SCHEMA = 'WECHATPAY2-SHA256-RSA2048';
 const GCM_TAG_BYTES = 16;
@@ -107,7 +107,7 @@ export function wechatPayResponseMessage(timestamp: string, nonce: string, body:
 }
 
 /** AEAD_AES_256_GCM as WeChat Pay uses it: base64(ciphertext ‖ 16-byte tag), UTF-8 nonce and AAD. */
-export function decryptWechatPayResource(apiV3Key: string, ciphertextB64: string, nonce: string, associatedData: string): string {
+function decryptWechatPayResource(apiV3Key: string, ciphertextB64: string, nonce: string, associatedData: string): string {
   const data = Buffer.from(ciphertextB64, 'base64');
   if (data.length <= GCM_TAG_BYTES) throw new SignatureError('wechat pay resource too short');
   const decipher = createDecipheriv('aes-256-gcm', Buffer.from(apiV3Key, 'utf8'), Buffer.from(nonce, 'utf8'));
@@ -138,7 +138,7 @@ function fen(value: unknown): number | undefined {
  * The transaction query (GET /v3/pay/transactions/out-trade-no/{out_trade_no}) as reconciliation
  * reads it. `REFUND` (转入退款) says a refund exists but not how much: refunded stays unknown.
  */
-export function wechatPayTransactionState(transaction: Record<string, unknown>): ProviderPaymentState {
+function wechatPayTransactionState(transaction: Record<string, unknown>): ProviderPaymentState {
   const amount = readObject(transaction, 'amount');
   const total = fen(amount?.['total']);
   const currency = readString(amount, 'currency') ?? WECHAT_PAY_CURRENCY;

@@ -5,7 +5,7 @@ import type { AppDeps } from '../../app-deps.ts';
 import { drainInBatches } from '../../jobs/batches.ts';
 import { QUOTE_CLEANUP_BATCH_MAX, deleteExpiredQuotes } from './quotes.ts';
 
-export const QUOTE_CLEANUP_EVERY_MS = 10 * 60 * 1000;
+const QUOTE_CLEANUP_EVERY_MS = 10 * 60 * 1000;
 /** Batches one pass deletes at most; a backlog beyond it waits for the next pass. */
 const QUOTE_CLEANUP_BATCHES_PER_PASS_MAX = 20;
 

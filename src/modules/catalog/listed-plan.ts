@@ -29,7 +29,7 @@ export function bundleModulesJson(plan: Plan): BundleModuleJson[] | null {
 }
 
 /** A bundle's minimum selection (stored bundles are validated, so it exists), or null for other plans. */
-export function bundleMinimum(plan: Plan): BundlePrice | null {
+function bundleMinimum(plan: Plan): BundlePrice | null {
   if (plan.bundleModules === null) return null;
   const minimum = minimumBundleSelection(plan.bundleModules, plan.currency);
   return minimum.ok ? minimum.value : null;

@@ -12,11 +12,11 @@ import {
 import type { BundleModuleJson } from './schemas.ts';
 import type { Plan } from './store.ts';
 
-export const PLAN_NAME_MAX_LENGTH = 120;
-export const PLAN_DESCRIPTION_MAX_LENGTH = 2000;
-export const PLAN_TEXT_MAX_LOCALES = 20;
-export const PLAN_MAX_REGIONS = 250;
-export const PLAN_MAX_CARRIERS = 100;
+const PLAN_NAME_MAX_LENGTH = 120;
+const PLAN_DESCRIPTION_MAX_LENGTH = 2000;
+const PLAN_TEXT_MAX_LOCALES = 20;
+const PLAN_MAX_REGIONS = 250;
+const PLAN_MAX_CARRIERS = 100;
 
 const CODE_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const REGION_PATTERN = /^[A-Z]{2}$/;

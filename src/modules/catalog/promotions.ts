@@ -13,7 +13,7 @@ import type { AdminPage } from './plans.ts';
 import { findPlans, findPromotion, listPromotionRows, type StoredPromotion } from './store.ts';
 import type { PromotionView } from './schemas.ts';
 
-export function promotionView(p: StoredPromotion): PromotionView {
+function promotionView(p: StoredPromotion): PromotionView {
   return {
     id: p.id, title: { ...p.title }, kind: p.kind, value: p.value, currency: p.currency, couponCode: p.couponCode,
     planIds: p.planIds === null ? null : [...p.planIds], startsAt: p.startsAt?.toISOString() ?? null, endsAt: p.endsAt?.toISOString() ?? null,

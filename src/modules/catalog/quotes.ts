@@ -22,7 +22,7 @@ export const QUOTES_PER_USER_MAX = 200;
 export const QUOTES_WINDOW_SECONDS = 60;
 const QUOTE_THROTTLE: ThrottleRule = { maxAttempts: QUOTES_PER_USER_MAX, windowSeconds: QUOTES_WINDOW_SECONDS };
 /** An expired quote is kept this long (support can still read what was offered), then deleted unless an order names it. */
-export const QUOTE_RETENTION_AFTER_EXPIRY_SECONDS = 24 * 60 * 60;
+const QUOTE_RETENTION_AFTER_EXPIRY_SECONDS = 24 * 60 * 60;
 /** Quotes one cleanup statement deletes at most. */
 export const QUOTE_CLEANUP_BATCH_MAX = 500;
 

@@ -11,7 +11,7 @@ import { STACKED_PROMOTIONS_MAX } from '../../domain/promotion.ts';
 import { getLineById } from '../lines/service.ts';
 
 /** Promotions one order may reserve: a bound on the loop, far above what stacking produces. */
-export const RESERVE_PROMOTIONS_MAX = STACKED_PROMOTIONS_MAX;
+const RESERVE_PROMOTIONS_MAX = STACKED_PROMOTIONS_MAX;
 
 /**
  * The subscriber entered this coupon: it is used up. An automatic promotion they never chose ran
@@ -41,7 +41,7 @@ async function lockPromotion(tx: Queryable, promotionId: string): Promise<Locked
  * Whether the line's first recharge is already spoken for: a reserved first-recharge redemption
  * (an order awaiting payment, paid, or done) other than `exceptOrderId`'s.
  */
-export async function firstRechargeTaken(db: Queryable, lineId: string, exceptOrderId: string | null = null): Promise<boolean> {
+async function firstRechargeTaken(db: Queryable, lineId: string, exceptOrderId: string | null = null): Promise<boolean> {
   const { rowCount } = await db.query(
     `SELECT 1 FROM promotion_redemptions
       WHERE first_recharge_line_id = $1 AND status = 'reserved' AND ($2::text IS NULL OR order_id <> $2) LIMIT 1`,

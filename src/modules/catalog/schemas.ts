@@ -11,7 +11,7 @@ const TEXT_MAX_LENGTH = 2000;
 const LIST_MAX_ITEMS = 500;
 const ID_MAX_LENGTH = 100;
 
-export const moneyBody = z.object({ amount: z.number(), currency: z.string().max(3) });
+const moneyBody = z.object({ amount: z.number(), currency: z.string().max(3) });
 
 const localizedTextBody = z.record(z.string().max(35), z.string().max(TEXT_MAX_LENGTH));
 
@@ -76,7 +76,7 @@ export const adminListQuery = z.object({
   cursor: idCursorParam('plan', 'promo').optional(),
 });
 
-export const bundleSelectionBody = z.object({
+const bundleSelectionBody = z.object({
   dataMb: z.number().int().min(0),
   voiceMin: z.number().int().min(0),
   sms: z.number().int().min(0),

@@ -21,7 +21,7 @@ const NO_ALLOWANCES = { dataMb: 0, voiceMin: 0, sms: 0 };
 const usd = (amount: number): { amount: number; currency: string } => ({ amount, currency: 'USD' });
 const gbp = (amount: number): { amount: number; currency: string } => ({ amount, currency: 'GBP' });
 
-export const DEMO_PLANS: ReadonlyArray<{ id: string; carrier: string; input: PlanInput }> = [
+const DEMO_PLANS: ReadonlyArray<{ id: string; carrier: string; input: PlanInput }> = [
   {
     id: 'plan_demo_us_keepalive', carrier: 'us-paygo',
     input: {
@@ -123,7 +123,7 @@ export const DEMO_PLANS: ReadonlyArray<{ id: string; carrier: string; input: Pla
 
 const ALL_DEMO_PLAN_IDS = DEMO_PLANS.map((p) => p.id);
 
-export const DEMO_PROMOTIONS: ReadonlyArray<{ id: string; input: PromotionInputBody }> = [
+const DEMO_PROMOTIONS: ReadonlyArray<{ id: string; input: PromotionInputBody }> = [
   {
     id: 'promo_demo_5gb_10off',
     input: { title: { en: '10% off Standard 5 GB', 'zh-CN': '标准套餐 5 GB 九折' }, kind: 'percent_off', value: 10, planIds: ['plan_demo_us_5gb'] },

@@ -10,7 +10,7 @@
 // The use cases live by section: plans.ts and promotions.ts (operator), catalog-list.ts (the
 // subscriber's catalog), pricing.ts (one purchase), quotes.ts (promises and orders placed on them).
 export type { PlanSnapshot } from './listed-plan.ts';
-export type { PricedPurchase, PurchaseRequest } from './pricing.ts';
+export type { PricedPurchase } from './pricing.ts';
 export { QUOTES_PER_USER_MAX, QUOTES_WINDOW_SECONDS, QUOTE_CLEANUP_BATCH_MAX, QUOTE_TTL_SECONDS, deleteExpiredQuotes, markQuoteUsed, priceForOrder } from './quotes.ts';
 export { autoRenewTerms } from './plans.ts';
-export { RESERVE_PROMOTIONS_MAX, releasePromotions, reservePromotions } from './redemptions.ts';
+export { releasePromotions, reservePromotions } from './redemptions.ts';

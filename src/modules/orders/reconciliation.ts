@@ -24,15 +24,15 @@ export const RECONCILIATION_WINDOW_DAYS = 7;
 /** Payments read per query: a bound on memory per step. */
 export const RECONCILIATION_BATCH_SIZE = 200;
 /** Payments compared in one run (network calls); beyond it the report says the run was truncated. */
-export const RECONCILIATION_PAYMENTS_MAX = 20_000;
+const RECONCILIATION_PAYMENTS_MAX = 20_000;
 /** Consecutive unreachable lookups after which the rest of that provider's payments are not called. */
 export const RECONCILIATION_UNREACHABLE_STREAK_MAX = 3;
 /** A provider refund still pending after this long is reported. */
-export const REFUND_PENDING_HOURS_MAX = 24;
+const REFUND_PENDING_HOURS_MAX = 24;
 /** Rows read per other check (events, refunds, provisioning) in one run. */
-export const RECONCILIATION_BATCH_MAX = 5_000;
-export const RECONCILIATION_INTERVAL_HOURS = 24;
-export const REPORTS_PAGE_MAX = 100;
+const RECONCILIATION_BATCH_MAX = 5_000;
+const RECONCILIATION_INTERVAL_HOURS = 24;
+const REPORTS_PAGE_MAX = 100;
 
 const RECONCILIATION_ACTOR: Actor = { userId: null, role: 'reconciliation' };
 const DAY_MS = 86_400_000;
@@ -45,7 +45,7 @@ export interface ProviderDirectory {
   byName(name: string): PaymentProvider | null;
 }
 
-export interface ReconciliationIssue {
+interface ReconciliationIssue {
   kind:
     | 'captured_here_not_at_provider' | 'amount_mismatch' | 'refunded_mismatch' | 'repaired_missing_capture'
     | 'provider_unreachable' | 'provider_lookup_failed' | 'provider_not_configured'
@@ -69,7 +69,7 @@ const fmt = (m: Money): string => `${m.amountMinor} ${m.currency}`;
 type Verdict = { issue?: Omit<ReconciliationIssue, 'paymentId' | 'orderId'>; repairWith?: Money };
 
 /** What one payment's two sides say; pure, so each rule reads on its own. */
-export function compareWithProvider(local: PaymentForReconciliation, remote: ProviderPaymentState | null): Verdict[] {
+function compareWithProvider(local: PaymentForReconciliation, remote: ProviderPaymentState | null): Verdict[] {
   if (remote === null) {
     return local.captured ? [{ issue: { kind: 'captured_here_not_at_provider', detail: 'the provider has no such payment' } }] : [];
   }

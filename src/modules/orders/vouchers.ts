@@ -13,25 +13,25 @@ import { keyedHash } from '../secrets/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
 
 export const VOUCHER_BATCH_MAX = 1_000;
-export const VOUCHER_AMOUNT_MAX_MINOR = 100_000_000;
+const VOUCHER_AMOUNT_MAX_MINOR = 100_000_000;
 /** 16 symbols of Crockford's base32 (no I, L, O, U): 80 bits, read aloud without confusion. */
 const VOUCHER_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const VOUCHER_CODE_LENGTH = 16;
 const VOUCHER_GROUP_LENGTH = 4;
 const VOUCHER_HASH_PURPOSE = 'simkeep/voucher/v1';
 
-export function generateVoucherCode(): string {
+function generateVoucherCode(): string {
   let code = '';
   for (let i = 0; i < VOUCHER_CODE_LENGTH; i++) code += VOUCHER_ALPHABET[randomInt(VOUCHER_ALPHABET.length)];
   return (code.match(new RegExp(`.{${VOUCHER_GROUP_LENGTH}}`, 'g')) ?? []).join('-');
 }
 
 /** Case, spaces and dashes do not matter; the look-alikes O/I/L read as 0/1/1 (Crockford). */
-export function normalizeVoucherCode(input: string): string {
+function normalizeVoucherCode(input: string): string {
   return input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
-export const voucherHash = (secretKey: Buffer, code: string): string => keyedHash(secretKey, VOUCHER_HASH_PURPOSE, normalizeVoucherCode(code));
+const voucherHash = (secretKey: Buffer, code: string): string => keyedHash(secretKey, VOUCHER_HASH_PURPOSE, normalizeVoucherCode(code));
 
 export interface IssuedVoucher {
   id: string;
