@@ -2,6 +2,7 @@
 // Every status change writes an order_events row in the same transaction, which is what the
 // order page shows as `paid → provisioning → completed`.
 import type { Queryable } from '../../db/types.ts';
+import type { OrderKind } from '../../domain/pricing.ts';
 import { notFound } from '../../domain/errors.ts';
 import { money, moneyJson, type Money, type MoneyJson } from '../../domain/money.ts';
 import { paymentOfOrder, toPaymentView, type PaymentView } from '../payments/service.ts';
@@ -10,8 +11,8 @@ import type { PlanSnapshot } from '../catalog/service.ts';
 
 export type { PlanSnapshot };
 
-export type OrderStatus = 'awaiting_payment' | 'paid' | 'provisioning' | 'completed' | 'failed' | 'cancelled' | 'refunded' | 'expired';
-export const ORDER_STATUSES: readonly OrderStatus[] = ['awaiting_payment', 'paid', 'provisioning', 'completed', 'failed', 'cancelled', 'refunded', 'expired'];
+export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'provisioning', 'completed', 'failed', 'cancelled', 'refunded', 'expired'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrderBonus {
   dataMb: number;
@@ -23,7 +24,7 @@ export interface OrderRow {
   id: string;
   user_id: string;
   line_id: string;
-  kind: 'plan' | 'topup';
+  kind: OrderKind;
   status: OrderStatus;
   plan: PlanSnapshot | null;
   quote_id: string | null;

@@ -26,7 +26,7 @@ export const createOrderBody = z
     bundle: z.object({ dataMb: z.number().int().min(0), voiceMin: z.number().int().min(0), sms: z.number().int().min(0) }).optional(),
     quoteId: z.string().min(1).max(ID_MAX_LENGTH).optional(),
     couponCode: z.string().max(64).optional(),
-    paymentMethod: z.enum(PAYMENT_METHODS as [string, ...string[]]),
+    paymentMethod: z.enum(PAYMENT_METHODS),
     voucherCode: z.string().min(1).max(64).optional(),
   })
   .refine((b) => b.quoteId !== undefined || (b.planId === undefined) !== (b.topupAmount === undefined), {
@@ -47,7 +47,7 @@ export const listOrdersQuery = z.object({
 });
 
 export const adminOrdersQuery = z.object({
-  status: z.enum(ORDER_STATUSES as [string, ...string[]]).optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
   limit,
   cursor: orderCursor.optional(),
 });

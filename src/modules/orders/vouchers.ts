@@ -13,6 +13,8 @@ import { keyedHash } from '../secrets/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
 
 export const VOUCHER_BATCH_MAX = 1_000;
+/** vouchers.status: a voucher is redeemed once, by one guarded UPDATE from `active`. */
+export const VOUCHER_STATUSES = ['active', 'redeemed'] as const;
 export const VOUCHER_AMOUNT_MAX_MINOR = 100_000_000;
 /** 16 symbols of Crockford's base32 (no I, L, O, U): 80 bits, read aloud without confusion. */
 const VOUCHER_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -24,6 +24,8 @@ export const SANDBOX_WEBHOOK_MAX_ATTEMPTS = 10;
 const SANDBOX_DELIVERY_TIMEOUT_MS = 10_000;
 
 export type SandboxOutcome = 'succeeded' | 'failed';
+/** sandbox_payments.status: waiting for the payer, then their decision. */
+export const SANDBOX_PAYMENT_STATUSES = ['pending', 'succeeded', 'failed'] as const satisfies ReadonlyArray<SandboxPaymentRow['status']>;
 
 export interface SandboxPaymentRow {
   id: string;
