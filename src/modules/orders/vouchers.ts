@@ -7,10 +7,11 @@ import { randomInt } from 'node:crypto';
 import type { Db, Queryable } from '../../db/types.ts';
 import { validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { money, toJson, type Money, type MoneyJson } from '../../domain/money.ts';
+import { money, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { keyedHash } from '../secrets/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
+import type { IssuedVoucher } from './schemas.ts';
 
 export const VOUCHER_BATCH_MAX = 1_000;
 /** vouchers.status: a voucher is redeemed once, by one guarded UPDATE from `active`. */
@@ -35,11 +36,6 @@ export function normalizeVoucherCode(input: string): string {
 
 export const voucherHash = (secretKey: Buffer, code: string): string => keyedHash(secretKey, VOUCHER_HASH_PURPOSE, normalizeVoucherCode(code));
 
-export interface IssuedVoucher {
-  id: string;
-  code: string;
-  amount: MoneyJson;
-}
 
 export async function issueVouchers(
   db: Db, secretKey: Buffer, input: { count: number; amount: Money; now: Date; actor: Actor },

@@ -49,7 +49,7 @@ export async function getSandboxPayment(q: Queryable, paymentId: string): Promis
  * The payer pressed Pay or Decline. The first decision wins (guarded UPDATE); a repeat is a no-op.
  * The webhook jobs are written in the same transaction as the decision (outbox).
  */
-export async function completeSandboxPayment(db: Db, now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: string }> {
+export async function completeSandboxPayment(db: Db, now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: SandboxPaymentRow['status'] }> {
   return db.transaction(async (tx) => {
     const eventId = newSandboxEventId();
     const { rows } = await tx.query<SandboxPaymentRow>(

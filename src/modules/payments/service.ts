@@ -6,11 +6,13 @@
 // refunded_minor — captured money reserved by refunds, pending ones included — never exceeds
 // amount_minor (CHECK); a refund leaves `pending` once (guarded UPDATE); an event id takes effect
 // once (payment_events PK, inserted in the same transaction as the effect).
+import type { z } from 'zod';
 import { PROVIDER_NAMES, type PaymentAction } from '../../adapters/payments/types.ts';
 import type { Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { toJson, type Money, type MoneyJson } from '../../domain/money.ts';
+import { toJson, type Money } from '../../domain/money.ts';
+import type { paymentViewSchema } from './schemas.ts';
 
 export { PAYMENT_METHODS, PaymentProviders, isExternalMethod, type ExternalMethod, type PaymentMethod } from './registry.ts';
 export type { PaymentOutcomes } from './webhooks.ts';
@@ -35,14 +37,7 @@ export interface PaymentRow {
   created_at: Date;
 }
 
-export interface PaymentView {
-  id: string;
-  provider: PaymentProviderName;
-  status: PaymentStatus;
-  amount: MoneyJson;
-  refunded: MoneyJson;
-  action: PaymentAction;
-}
+export type PaymentView = z.infer<typeof paymentViewSchema>;
 
 export function toPaymentView(p: PaymentRow): PaymentView {
   return {

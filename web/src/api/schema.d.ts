@@ -1100,6 +1100,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "sent" | "logged" | "failed" | "cancelled";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                notificationId: string;
+                                userId: string;
+                                /** @enum {string} */
+                                kind: "expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply";
+                                /** @enum {string} */
+                                channel: "email" | "webhook";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "logged" | "failed" | "cancelled";
+                                attempts: number;
+                                lastError: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders": {
         parameters: {
             query?: never;
@@ -1125,7 +1208,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Order"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1170,11 +1285,94 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Refund"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Refund"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1209,7 +1407,106 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                code: string;
+                                name: string;
+                                description: string | null;
+                                regions: string[];
+                                price: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                                validityDays: number;
+                                allowances: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                autoRenewable: boolean;
+                                /** @enum {string} */
+                                expiryPolicy: "extend" | "stack" | "reset";
+                                bundle: {
+                                    modules: {
+                                        /** @enum {string} */
+                                        unit: "data" | "voice" | "sms";
+                                        blockSize: number;
+                                        blockPrice: {
+                                            amount: number;
+                                            currency: string;
+                                        };
+                                        maxQuantity: number;
+                                    }[];
+                                    minimumSelection: {
+                                        dataMb: number;
+                                        voiceMin: number;
+                                        sms: number;
+                                    };
+                                    maxPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                } | null;
+                                promotions: {
+                                    id: string;
+                                    title: string;
+                                    endsAt: string | null;
+                                }[];
+                                /** @enum {string} */
+                                kind: "base" | "addon" | "topup" | "bundle";
+                                bundleModules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                }[] | null;
+                                active: boolean;
+                                carriers: string[] | null;
+                                names: {
+                                    [key: string]: string;
+                                };
+                                descriptions: {
+                                    [key: string]: string;
+                                };
+                                isDemo: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1260,11 +1557,125 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            code: string;
+                            name: string;
+                            description: string | null;
+                            regions: string[];
+                            price: {
+                                amount: number;
+                                currency: string;
+                            };
+                            validityDays: number;
+                            allowances: {
+                                dataMb: number;
+                                voiceMin: number;
+                                sms: number;
+                            };
+                            autoRenewable: boolean;
+                            /** @enum {string} */
+                            expiryPolicy: "extend" | "stack" | "reset";
+                            bundle: {
+                                modules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    maxQuantity: number;
+                                }[];
+                                minimumSelection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                maxPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            } | null;
+                            promotions: {
+                                id: string;
+                                title: string;
+                                endsAt: string | null;
+                            }[];
+                            /** @enum {string} */
+                            kind: "base" | "addon" | "topup" | "bundle";
+                            bundleModules: {
+                                /** @enum {string} */
+                                unit: "data" | "voice" | "sms";
+                                blockSize: number;
+                                blockPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[] | null;
+                            active: boolean;
+                            carriers: string[] | null;
+                            names: {
+                                [key: string]: string;
+                            };
+                            descriptions: {
+                                [key: string]: string;
+                            };
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1340,7 +1751,130 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            code: string;
+                            name: string;
+                            description: string | null;
+                            regions: string[];
+                            price: {
+                                amount: number;
+                                currency: string;
+                            };
+                            validityDays: number;
+                            allowances: {
+                                dataMb: number;
+                                voiceMin: number;
+                                sms: number;
+                            };
+                            autoRenewable: boolean;
+                            /** @enum {string} */
+                            expiryPolicy: "extend" | "stack" | "reset";
+                            bundle: {
+                                modules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    maxQuantity: number;
+                                }[];
+                                minimumSelection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                maxPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            } | null;
+                            promotions: {
+                                id: string;
+                                title: string;
+                                endsAt: string | null;
+                            }[];
+                            /** @enum {string} */
+                            kind: "base" | "addon" | "topup" | "bundle";
+                            bundleModules: {
+                                /** @enum {string} */
+                                unit: "data" | "voice" | "sms";
+                                blockSize: number;
+                                blockPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[] | null;
+                            active: boolean;
+                            carriers: string[] | null;
+                            names: {
+                                [key: string]: string;
+                            };
+                            descriptions: {
+                                [key: string]: string;
+                            };
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1371,7 +1905,59 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                title: {
+                                    [key: string]: string;
+                                };
+                                /** @enum {string} */
+                                kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                                value: number;
+                                currency: string | null;
+                                couponCode: string | null;
+                                planIds: string[] | null;
+                                startsAt: string | null;
+                                endsAt: string | null;
+                                maxRedemptions: number | null;
+                                perUserLimit: number | null;
+                                active: boolean;
+                                redemptionCount: number;
+                                isDemo: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1404,11 +1990,78 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            title: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                            value: number;
+                            currency: string | null;
+                            couponCode: string | null;
+                            planIds: string[] | null;
+                            startsAt: string | null;
+                            endsAt: string | null;
+                            maxRedemptions: number | null;
+                            perUserLimit: number | null;
+                            active: boolean;
+                            redemptionCount: number;
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1465,7 +2118,83 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            title: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                            value: number;
+                            currency: string | null;
+                            couponCode: string | null;
+                            planIds: string[] | null;
+                            startsAt: string | null;
+                            endsAt: string | null;
+                            maxRedemptions: number | null;
+                            perUserLimit: number | null;
+                            active: boolean;
+                            redemptionCount: number;
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1495,7 +2224,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ReconciliationReport"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1510,11 +2271,58 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ReconciliationReport"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1775,11 +2583,77 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description shown once */
+                                code: string;
+                                amount: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2873,6 +3747,269 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: boolean;
+                            webhook: {
+                                url: string;
+                                enabled: boolean;
+                            } | null;
+                            muted: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                        };
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email?: boolean;
+                        /** @description null removes the webhook; a new url gets a new secret */
+                        webhook?: {
+                            url?: string;
+                            enabled?: boolean;
+                        } | null;
+                        muted?: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: boolean;
+                            webhook: {
+                                url: string;
+                                enabled: boolean;
+                                /** @description the signing secret: only in the answer that set a new URL, never again */
+                                secret?: string;
+                            } | null;
+                            muted: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    lineId?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply";
+                                lineId?: string;
+                                orderId?: string;
+                                /** @description expiry_reminder: 7, 3 or 1 */
+                                daysBefore?: number;
+                                /** @description allowance_used: 75 or 90 */
+                                percent?: number;
+                                title: string;
+                                body: string;
+                                createdAt: string;
+                                readAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2949,7 +4086,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Order"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2985,11 +4145,112 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Order"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Payment Required */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Gone */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3022,7 +4283,36 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Order"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3059,7 +4349,72 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Order"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3089,12 +4444,59 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The receipt as an HTML page (print it to PDF) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3130,7 +4532,87 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                code: string;
+                                name: string;
+                                description: string | null;
+                                regions: string[];
+                                price: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                                validityDays: number;
+                                allowances: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                autoRenewable: boolean;
+                                /** @enum {string} */
+                                expiryPolicy: "extend" | "stack" | "reset";
+                                bundle: {
+                                    modules: {
+                                        /** @enum {string} */
+                                        unit: "data" | "voice" | "sms";
+                                        blockSize: number;
+                                        blockPrice: {
+                                            amount: number;
+                                            currency: string;
+                                        };
+                                        maxQuantity: number;
+                                    }[];
+                                    minimumSelection: {
+                                        dataMb: number;
+                                        voiceMin: number;
+                                        sms: number;
+                                    };
+                                    maxPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                } | null;
+                                promotions: {
+                                    id: string;
+                                    title: string;
+                                    endsAt: string | null;
+                                }[];
+                                /** @enum {string} */
+                                kind: "base" | "addon" | "topup";
+                            }[];
+                            /** @description the whole catalog of a line or region is one page */
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3184,7 +4666,129 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            lineId: string;
+                            /** @enum {string} */
+                            kind: "plan" | "topup";
+                            planId: string | null;
+                            subtotal: {
+                                amount: number;
+                                currency: string;
+                            };
+                            discounts: {
+                                promotionId: string;
+                                title: string;
+                                amount: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                            bonuses: {
+                                promotionId: string;
+                                title: string;
+                                dataMb?: number;
+                                validityDays?: number;
+                                amount?: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                            total: {
+                                amount: number;
+                                currency: string;
+                            };
+                            currency: string;
+                            expiresAt: string;
+                            createdAt: string;
+                            preview: {
+                                expiresAt: string | null;
+                                buckets: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    quantity: number;
+                                    expiresAt: string;
+                                    source: string;
+                                }[];
+                            };
+                            bundle?: {
+                                selection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                blocks: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockCount: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    price: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3333,11 +4937,53 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            paymentId: string;
+                            /** @enum {string} */
+                            status: "pending" | "succeeded" | "failed";
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3370,7 +5016,51 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            balance: {
+                                amount: number;
+                                currency: string;
+                            };
+                            /** @description newest first */
+                            entries: {
+                                at: string;
+                                amount: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                                reason: string;
+                                orderId?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3408,12 +5098,58 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description The provider's own acknowledgement: Alipay the text `success`; WeChat Pay its JSON code; Stripe, PayPal and the sandbox `{received: true}` */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                        } | {
+                            /** @enum {string} */
+                            code: "SUCCESS";
+                            message: string;
+                        };
+                        "text/plain": "success";
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3525,12 +5261,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description An HTML page */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3546,6 +5302,172 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Order: {
+            id: string;
+            lineId: string;
+            /** @enum {string} */
+            kind: "plan" | "topup";
+            /** @enum {string} */
+            status: "awaiting_payment" | "paid" | "provisioning" | "completed" | "failed" | "cancelled" | "refunded" | "expired";
+            /** @description the plan as sold (a snapshot); null for a top-up */
+            plan: {
+                id: string;
+                code: string;
+                /** @description in the request's locale */
+                name: string;
+                validityDays: number;
+                allowances: {
+                    dataMb: number;
+                    voiceMin: number;
+                    sms: number;
+                };
+            } | null;
+            subtotal: {
+                amount: number;
+                currency: string;
+            };
+            discount: {
+                amount: number;
+                currency: string;
+            };
+            total: {
+                amount: number;
+                currency: string;
+            };
+            discounts: {
+                promotionId: string;
+                title: string;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            bonus: {
+                dataMb: number;
+                validityDays: number;
+                walletCredit: {
+                    amount: number;
+                    currency: string;
+                };
+            };
+            /** @enum {string} */
+            paymentMethod: "card" | "paypal" | "alipay" | "wechat_pay" | "wallet" | "voucher";
+            payment: {
+                id: string;
+                /** @enum {string} */
+                provider: "sandbox" | "stripe" | "alipay" | "wechat_pay" | "paypal" | "wallet" | "voucher";
+                /** @enum {string} */
+                status: "pending" | "succeeded" | "failed" | "cancelled" | "refunded" | "partially_refunded";
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description captured money reserved by refunds, pending ones included */
+                refunded: {
+                    amount: number;
+                    currency: string;
+                };
+                action: {
+                    /** @enum {string} */
+                    type: "redirect" | "qr" | "none";
+                    url?: string;
+                    qrData?: string;
+                };
+            } | null;
+            createdAt: string;
+            /** @description an unpaid order expires then */
+            expiresAt: string;
+            paidAt: string | null;
+            completedAt: string | null;
+            events: {
+                at: string;
+                status: string;
+                detail: string | null;
+            }[];
+        };
+        OrderInput: {
+            id: string;
+            lineId: string;
+            /** @enum {string} */
+            kind: "plan" | "topup";
+            /** @enum {string} */
+            status: "awaiting_payment" | "paid" | "provisioning" | "completed" | "failed" | "cancelled" | "refunded" | "expired";
+            /** @description the plan as sold (a snapshot); null for a top-up */
+            plan: {
+                id: string;
+                code: string;
+                /** @description in the request's locale */
+                name: string;
+                validityDays: number;
+                allowances: {
+                    dataMb: number;
+                    voiceMin: number;
+                    sms: number;
+                };
+            } | null;
+            subtotal: {
+                amount: number;
+                currency: string;
+            };
+            discount: {
+                amount: number;
+                currency: string;
+            };
+            total: {
+                amount: number;
+                currency: string;
+            };
+            discounts: {
+                promotionId: string;
+                title: string;
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+            }[];
+            bonus: {
+                dataMb: number;
+                validityDays: number;
+                walletCredit: {
+                    amount: number;
+                    currency: string;
+                };
+            };
+            /** @enum {string} */
+            paymentMethod: "card" | "paypal" | "alipay" | "wechat_pay" | "wallet" | "voucher";
+            payment: {
+                id: string;
+                /** @enum {string} */
+                provider: "sandbox" | "stripe" | "alipay" | "wechat_pay" | "paypal" | "wallet" | "voucher";
+                /** @enum {string} */
+                status: "pending" | "succeeded" | "failed" | "cancelled" | "refunded" | "partially_refunded";
+                amount: {
+                    amount: number;
+                    currency: string;
+                };
+                /** @description captured money reserved by refunds, pending ones included */
+                refunded: {
+                    amount: number;
+                    currency: string;
+                };
+                action: {
+                    /** @enum {string} */
+                    type: "redirect" | "qr" | "none";
+                    url?: string;
+                    qrData?: string;
+                };
+            } | null;
+            createdAt: string;
+            /** @description an unpaid order expires then */
+            expiresAt: string;
+            paidAt: string | null;
+            completedAt: string | null;
+            events: {
+                at: string;
+                status: string;
+                detail: string | null;
+            }[];
+        };
         Problem: {
             type: string;
             title: string;
@@ -3573,6 +5495,86 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        ReconciliationReport: {
+            id: number;
+            ranAt: string;
+            checked: number;
+            repaired: number;
+            issues: {
+                /** @enum {string} */
+                kind: "captured_here_not_at_provider" | "amount_mismatch" | "refunded_mismatch" | "repaired_missing_capture" | "provider_unreachable" | "provider_lookup_failed" | "provider_not_configured" | "amount_mismatch_event" | "refund_pending_too_long" | "ledger" | "provisioning_dead" | "run_truncated";
+                paymentId?: string;
+                orderId?: string;
+                refundId?: string;
+                detail: string;
+            }[];
+        };
+        ReconciliationReportInput: {
+            id: number;
+            ranAt: string;
+            checked: number;
+            repaired: number;
+            issues: {
+                /** @enum {string} */
+                kind: "captured_here_not_at_provider" | "amount_mismatch" | "refunded_mismatch" | "repaired_missing_capture" | "provider_unreachable" | "provider_lookup_failed" | "provider_not_configured" | "amount_mismatch_event" | "refund_pending_too_long" | "ledger" | "provisioning_dead" | "run_truncated";
+                paymentId?: string;
+                orderId?: string;
+                refundId?: string;
+                detail: string;
+            }[];
+        };
+        Refund: {
+            id: string;
+            orderId: string;
+            paymentId: string;
+            amount: {
+                amount: number;
+                currency: string;
+            };
+            /** @enum {string} */
+            destination: "provider" | "wallet";
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            reason: string;
+            /** @description the order's wallet bonus taken back with this refund */
+            bonusReversed?: {
+                amount: number;
+                currency: string;
+            };
+            /** @description the part of that bonus the wallet could not cover */
+            bonusShortfall?: {
+                amount: number;
+                currency: string;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        RefundInput: {
+            id: string;
+            orderId: string;
+            paymentId: string;
+            amount: {
+                amount: number;
+                currency: string;
+            };
+            /** @enum {string} */
+            destination: "provider" | "wallet";
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            reason: string;
+            /** @description the order's wallet bonus taken back with this refund */
+            bonusReversed?: {
+                amount: number;
+                currency: string;
+            };
+            /** @description the part of that bonus the wallet could not cover */
+            bonusShortfall?: {
+                amount: number;
+                currency: string;
+            };
+            createdAt: string;
+            updatedAt: string;
         };
     };
     responses: never;
