@@ -4,8 +4,8 @@ import tseslint from 'typescript-eslint';
 // The module graph's rules (STYLE.md "Layout"): arrows point inward, and a module is reached only
 // through its public file. Each rule below names the boundary it keeps.
 const OTHER_MODULE_PRIVATE_FILE = {
-  regex: String.raw`^\.\./(?!\.\.)[^/]+/(?!service\.ts$)[^/]+`,
-  message: "Reach another module only through its public file, '../<module>/service.ts'.",
+  regex: String.raw`^\.\./(?!\.\.)[^/]+/(?!(service|schemas)\.ts$)[^/]+`,
+  message: "Reach another module only through its public files: '../<module>/service.ts' (use cases) or '../<module>/schemas.ts' (wire shapes).",
 };
 const HTTP_LAYER_FROM_MODULE = {
   regex: String.raw`^(\.\./)+http/`,

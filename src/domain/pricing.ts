@@ -21,6 +21,9 @@ import { percentToBasisPoints, type Promotion, type PromotionKind } from './prom
 import { fail, ok, type Result } from './result.ts';
 
 export type PurchaseKind = 'base' | 'addon' | 'topup' | 'bundle';
+/** What a quote or an order buys: a plan (base, add-on or bundle) or a wallet top-up (orders.kind, quotes.kind). */
+export const ORDER_KINDS = ['plan', 'topup'] as const;
+export type OrderKind = (typeof ORDER_KINDS)[number];
 
 export interface Allowances {
   readonly dataMb: number;

@@ -6,7 +6,8 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import { DomainError } from '../domain/errors.ts';
 import { authenticate, type Principal, type Role } from '../modules/accounts/service.ts';
 import { csrfTokenFor, safeEqual } from '../modules/accounts/tokens.ts';
-import type { App, AppDeps } from './types.ts';
+import type { AppDeps } from '../app-deps.ts';
+import type { App } from './types.ts';
 
 const SESSION_COOKIE = 'simkeep_session';
 const CSRF_COOKIE = 'simkeep_csrf';

@@ -13,7 +13,8 @@ import { registerAuthentication } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
 import { refuseUnstorableText } from './input-text.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
-import type { App, AppDeps, RouteModule } from './types.ts';
+import type { AppDeps, RouteModule } from '../app-deps.ts';
+import type { App } from './types.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

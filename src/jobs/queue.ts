@@ -6,6 +6,9 @@ import type { Queryable } from '../db/types.ts';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JobPayload = { [key: string]: JsonValue };
 
+/** jobs.status: due or waiting, claimed by a worker, finished, or given up after its last attempt. */
+export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
+
 /**
  * Queue name → the payload its jobs carry. Each module declares its own queues beside the code that
  * enqueues them (`declare module '…/jobs/queue.ts' { interface JobPayloads { provisioning: {…} } }`),

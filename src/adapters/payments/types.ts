@@ -4,10 +4,14 @@
 // Provider-specific rules live in the adapters; nothing here knows a provider's wire format.
 import type { Money } from '../../domain/money.ts';
 
-export type ProviderName = 'sandbox' | 'stripe' | 'alipay' | 'wechat_pay' | 'paypal';
+export const PROVIDER_NAMES = ['sandbox', 'stripe', 'alipay', 'wechat_pay', 'paypal'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** What the payer does next: open a page, scan a code, or nothing (paid at once, or not started). */
+export const PAYMENT_ACTION_TYPES = ['redirect', 'qr', 'none'] as const;
 
 export interface PaymentAction {
-  type: 'redirect' | 'qr' | 'none';
+  type: (typeof PAYMENT_ACTION_TYPES)[number];
   url?: string;
   qrData?: string;
 }

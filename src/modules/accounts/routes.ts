@@ -1,6 +1,7 @@
 import { ADMINS, actorOf, clearSessionCookies, guard, principalOf, setSessionCookies } from '../../http/auth.ts';
 import { problemResponses } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import {
   apiTokenListSchema, createApiTokenBody, createStaffBody, createdApiTokenSchema, idParams, loginBody, noContent, registerBody, sessionResponse,
   updateMeBody, userSchema,

@@ -1,7 +1,8 @@
 // HTTP for the audit log (API.md "Operator"): read-only, staff only, newest first.
 import { STAFF, guard } from '../../http/auth.ts';
 import { problemResponses } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { decodeSerialCursor } from '../../db/keyset-page.ts';
 import { auditPageSchema, auditQuery } from './schemas.ts';
 import { listAudit } from './service.ts';

@@ -7,7 +7,7 @@ import { DomainError, notFound, validation, type FieldError } from '../../domain
 import { newId } from '../../domain/ids.ts';
 import { pickLocalized } from '../../domain/localized-text.ts';
 import { money, toJson, type Money, type MoneyJson } from '../../domain/money.ts';
-import { bonusTotals, type Allowances, type BundlePrice } from '../../domain/pricing.ts';
+import { bonusTotals, type Allowances, type BundlePrice, type OrderKind } from '../../domain/pricing.ts';
 import { normalizeCouponCode } from '../../domain/promotion.ts';
 import { hitThrottle, type ThrottleRule } from '../throttle/service.ts';
 import { getOwnedLine } from '../lines/service.ts';
@@ -30,7 +30,7 @@ interface QuoteRow {
   id: string;
   user_id: string;
   line_id: string;
-  kind: 'plan' | 'topup';
+  kind: OrderKind;
   plan_id: string | null;
   coupon_code: string | null;
   topup_amount_minor: number | null;

@@ -12,6 +12,8 @@ import { getLineById } from '../lines/service.ts';
 
 /** Promotions one order may reserve: a bound on the loop, far above what stacking produces. */
 const RESERVE_PROMOTIONS_MAX = STACKED_PROMOTIONS_MAX;
+/** promotion_redemptions.status: counted against the promotion's limits, or given back (the order did not go through). */
+export const REDEMPTION_STATUSES = ['reserved', 'released'] as const;
 
 /**
  * The subscriber entered this coupon: it is used up. An automatic promotion they never chose ran

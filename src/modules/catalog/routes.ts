@@ -1,7 +1,8 @@
 // HTTP for the catalog: the operator's plans and promotions, the subscriber's plan list and quotes.
 import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
 import { problemResponses } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { requestLocale } from '../../http/locale.ts';
 import {
   adminListQuery, catalogPageSchema, createPlanBody, createPromotionBody, createQuoteBody, idParams, listPlansQuery, planPageSchema, planSchema,

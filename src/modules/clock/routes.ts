@@ -1,6 +1,7 @@
 import { DomainError } from '../../domain/errors.ts';
 import { problemResponses } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { advanceBody, clockSchema } from './schemas.ts';
 
 const tags = ['sandbox'];

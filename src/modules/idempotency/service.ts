@@ -9,6 +9,9 @@ import { DomainError, HTTP_STATUS_OF_KIND } from '../../domain/errors.ts';
 import type { Clock } from '../clock/service.ts';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** idempotency_keys.status: the first request is running (its lease in locked_until), or its answer is stored. */
+export const IDEMPOTENCY_STATUSES = ['in_progress', 'done'] as const;
+export type IdempotencyStatus = (typeof IDEMPOTENCY_STATUSES)[number];
 /** API.md: a stored response is replayed for at least 24 h; kept twice that before pruning. */
 export const IDEMPOTENCY_RETENTION_HOURS = 48;
 /** A key deleted under us by a failing first attempt is claimed again at most this often. */
@@ -76,7 +79,7 @@ async function claim(db: Db, input: { scope: string; key: string; fingerprint: s
   if (inserted.rowCount === 1) return { ok: true };
 
   const { rows } = await db.query<{
-    request_hash: string; status: string; owner_session: string | null; lease_expired: boolean; response_code: number | null;
+    request_hash: string; status: IdempotencyStatus; owner_session: string | null; lease_expired: boolean; response_code: number | null;
     response_body: { body?: unknown; error?: { kind: DomainError['kind']; code: string; message: string; extra: DomainError['extra'] } } | null;
   }>(
     `SELECT request_hash, status, owner_session, locked_until < now() AS lease_expired, response_code, response_body

@@ -15,7 +15,8 @@ import { recordAudits, type Actor } from '../audit/service.ts';
 export const JOURNAL_LINES_MAX = 20;
 export const WALLET_ENTRIES_PAGE_MAX = 500;
 
-export type AccountKind = 'wallet' | 'provider_clearing' | 'revenue' | 'refunds' | 'promotions_expense' | 'voucher_liability' | 'usage_revenue';
+export const ACCOUNT_KINDS = ['wallet', 'provider_clearing', 'revenue', 'refunds', 'promotions_expense', 'voucher_liability', 'usage_revenue'] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** Names an account; it is created on first use. */
 export interface AccountRef {

@@ -6,7 +6,8 @@ import { STAFF, actorOf, guard, principalOf } from '../../http/auth.ts';
 import { problemResponses } from '../../http/problem.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { CSV_BODY_LIMIT_BYTES } from '../../http/server.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import { esimActivation } from './esim.ts';
 import { importSims } from './import.ts';
 import {

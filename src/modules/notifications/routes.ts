@@ -2,7 +2,8 @@
 // channel settings, and for operators the deliveries (failures visible).
 import { STAFF, guard, principalOf } from '../../http/auth.ts';
 import { problemResponses } from '../../http/problem.ts';
-import type { App, AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../app-deps.ts';
+import type { App } from '../../http/types.ts';
 import {
   deliveriesQuery, deliveryListSchema, noContent, notificationIdParams, notificationListSchema, notificationSettingsPatch, notificationSettingsSchema,
   notificationsQuery, updatedNotificationSettingsSchema,

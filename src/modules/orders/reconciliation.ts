@@ -15,6 +15,7 @@ import { ProviderUnavailableError, type PaymentProvider, type ProviderPaymentSta
 import type { Db, Queryable } from '../../db/types.ts';
 import type { Money } from '../../domain/money.ts';
 import type { Actor } from '../audit/service.ts';
+import type { ReconciliationIssue, ReconciliationReport } from './schemas.ts';
 import { verifyLedger } from '../ledger/service.ts';
 import { externalPaymentsSince, paymentEventsWithOutcome, refundsPendingSince, type PaymentForReconciliation } from '../payments/service.ts';
 import { capturePayment } from './settlement.ts';
@@ -45,24 +46,12 @@ export interface ProviderDirectory {
   byName(name: string): PaymentProvider | null;
 }
 
-interface ReconciliationIssue {
-  kind:
-    | 'captured_here_not_at_provider' | 'amount_mismatch' | 'refunded_mismatch' | 'repaired_missing_capture'
-    | 'provider_unreachable' | 'provider_lookup_failed' | 'provider_not_configured'
-    | 'amount_mismatch_event' | 'refund_pending_too_long' | 'ledger' | 'provisioning_dead' | 'run_truncated';
-  paymentId?: string;
-  orderId?: string;
-  refundId?: string;
-  detail: string;
-}
-
-export interface ReconciliationReport {
-  id: number;
-  ranAt: string;
-  checked: number;
-  repaired: number;
-  issues: ReconciliationIssue[];
-}
+/** What a reconciliation run can find (or repair); each issue names one. */
+export const RECONCILIATION_ISSUE_KINDS = [
+  'captured_here_not_at_provider', 'amount_mismatch', 'refunded_mismatch', 'repaired_missing_capture',
+  'provider_unreachable', 'provider_lookup_failed', 'provider_not_configured',
+  'amount_mismatch_event', 'refund_pending_too_long', 'ledger', 'provisioning_dead', 'run_truncated',
+] as const;
 
 const fmt = (m: Money): string => `${m.amountMinor} ${m.currency}`;
 

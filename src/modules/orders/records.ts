@@ -2,16 +2,18 @@
 // Every status change writes an order_events row in the same transaction, which is what the
 // order page shows as `paid → provisioning → completed`.
 import type { Queryable } from '../../db/types.ts';
+import type { OrderKind } from '../../domain/pricing.ts';
+import type { OrderView } from './schemas.ts';
 import { notFound } from '../../domain/errors.ts';
 import { money, moneyJson, type Money, type MoneyJson } from '../../domain/money.ts';
-import { paymentOfOrder, toPaymentView, type PaymentView } from '../payments/service.ts';
+import { paymentOfOrder, toPaymentView } from '../payments/service.ts';
 import type { PaymentMethod } from '../payments/service.ts';
 import type { PlanSnapshot } from '../catalog/service.ts';
 
 export type { PlanSnapshot };
 
-export type OrderStatus = 'awaiting_payment' | 'paid' | 'provisioning' | 'completed' | 'failed' | 'cancelled' | 'refunded' | 'expired';
-export const ORDER_STATUSES: readonly OrderStatus[] = ['awaiting_payment', 'paid', 'provisioning', 'completed', 'failed', 'cancelled', 'refunded', 'expired'];
+export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'provisioning', 'completed', 'failed', 'cancelled', 'refunded', 'expired'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrderBonus {
   dataMb: number;
@@ -23,7 +25,7 @@ export interface OrderRow {
   id: string;
   user_id: string;
   line_id: string;
-  kind: 'plan' | 'topup';
+  kind: OrderKind;
   status: OrderStatus;
   plan: PlanSnapshot | null;
   quote_id: string | null;
@@ -82,25 +84,7 @@ export async function transitionOrder(
   return row;
 }
 
-export interface OrderView {
-  id: string;
-  lineId: string;
-  kind: 'plan' | 'topup';
-  status: OrderStatus;
-  plan: { id: string; code: string; name: string; validityDays: number; allowances: PlanSnapshot['allowances'] } | null;
-  subtotal: MoneyJson;
-  discount: MoneyJson;
-  total: MoneyJson;
-  discounts: Array<{ promotionId: string; title: string; amount: MoneyJson }>;
-  bonus: { dataMb: number; validityDays: number; walletCredit: MoneyJson };
-  paymentMethod: PaymentMethod;
-  payment: PaymentView | null;
-  createdAt: string;
-  expiresAt: string;
-  paidAt: string | null;
-  completedAt: string | null;
-  events: Array<{ at: string; status: string; detail: string | null }>;
-}
+export type { OrderView };
 
 /** A discount's title as stored (a localized map, or plain text) in the caller's locale, English as fallback. */
 function localTitle(title: unknown, locale: string): string {

@@ -18,7 +18,7 @@ import { ProviderRejectedError, type PaymentProvider, type RefundResult } from '
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { invariant } from '../../domain/invariant.ts';
-import { money, moneyJson, mulDivHalfUp, type Money, type MoneyJson } from '../../domain/money.ts';
+import { money, moneyJson, mulDivHalfUp, type Money } from '../../domain/money.ts';
 import { cancelJob, enqueue } from '../../jobs/queue.ts';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
 import { releasePromotions } from '../catalog/service.ts';
@@ -31,6 +31,7 @@ import {
 } from '../payments/service.ts';
 import { loadOrder, transitionOrder, type OrderRow } from './records.ts';
 import { paymentSourceAccount } from './postings.ts';
+import type { RefundView } from './schemas.ts';
 
 export { loadRefund, type RefundDestination, type RefundRow };
 export const REFUND_PROVIDER_QUEUE = 'refund_provider';
@@ -49,20 +50,7 @@ export const REFUND_PROVIDER_ATTEMPTS_MAX = 16;
 export const REFUND_RETRY_FIRST_DELAY_SECONDS = 30;
 const refundJobKey = (refundId: string): string => `refund:${refundId}`;
 
-export interface RefundView {
-  id: string;
-  orderId: string;
-  paymentId: string;
-  amount: MoneyJson;
-  destination: RefundDestination;
-  status: RefundRow['status'];
-  reason: string;
-  /** The wallet bonus taken back with this refund, and the part of it the wallet could not cover. */
-  bonusReversed?: MoneyJson;
-  bonusShortfall?: MoneyJson;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { RefundView };
 
 export const toRefundView = (r: RefundRow): RefundView => ({
   id: r.id, orderId: r.order_id, paymentId: r.payment_id, amount: moneyJson(r.amount_minor, r.currency),

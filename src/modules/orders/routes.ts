@@ -4,15 +4,16 @@ import { actorOf, guard, principalOf } from '../../http/auth.ts';
 import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
 
 import { requestLocale } from '../../http/locale.ts';
-import { problem, sendProblem } from '../../http/problem.ts';
+import { problem, problemResponses, sendProblem } from '../../http/problem.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import type { App } from '../../http/types.ts';
 import { fromRequestJson } from '../../domain/money.ts';
-import { createOrderBody, listOrdersQuery, orderIdParams, receiptQuery, walletQuery } from './schemas.ts';
+import {
+  createOrderBody, listOrdersQuery, orderIdParams, orderPageSchema, orderSchema, receiptQuery, receiptResponse, walletQuery, walletSchema,
+} from './schemas.ts';
 import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
 import { renderReceipt } from './receipt.ts';
 import { walletView } from './wallet.ts';
-import type { PaymentMethod } from '../payments/service.ts';
 
 const tags = ['orders'];
 
@@ -21,39 +22,53 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
   const orderDeps = { db, clock: deps.clock, secretKey: deps.secretKey, log: deps.log, providers: deps.payments, publicUrl: deps.publicUrl };
   const customer = guard('authenticated');
 
-  app.post('/api/v1/orders', { schema: { tags, body: createOrderBody }, onRequest: customer }, async (request, reply) => {
+  app.post('/api/v1/orders', {
+    schema: {
+      tags, body: createOrderBody,
+      // 402 insufficient_funds (wallet); 404 line, plan or quote; 409 idempotency key or an exhausted coupon;
+      // 410 quote_expired; 422 business rules; 503 provider_unavailable (nothing charged).
+      response: { 201: orderSchema, ...problemResponses(400, 401, 402, 403, 404, 409, 410, 413, 415, 422, 503) },
+    },
+    onRequest: customer,
+  }, async (request, reply) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     const key = request.headers[IDEMPOTENCY_HEADER];
     const { topupAmount, paymentMethod, ...rest } = request.body;
     return sendIdempotent(db, request, reply, async () => {
       const order = await placeOrder(orderDeps, {
-        ...rest, userId, locale, actor: actorOf(request), paymentMethod: paymentMethod as PaymentMethod,
+        ...rest, userId, locale, actor: actorOf(request), paymentMethod,
         topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
       });
       return { status: 201, body: order };
     });
   });
 
-  app.get('/api/v1/orders', { schema: { tags, querystring: listOrdersQuery }, onRequest: customer }, async (request) => {
+  app.get('/api/v1/orders', { schema: { tags, querystring: listOrdersQuery, response: { 200: orderPageSchema, ...problemResponses(400, 401) } }, onRequest: customer }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     return listOrders(db, { ...request.query, userId, locale });
   });
 
-  app.get('/api/v1/orders/:id', { schema: { tags, params: orderIdParams }, onRequest: customer }, async (request) => {
+  app.get('/api/v1/orders/:id', { schema: { tags, params: orderIdParams, response: { 200: orderSchema, ...problemResponses(400, 401, 404) } }, onRequest: customer }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     return getOrder(db, userId, request.params.id, locale);
   });
 
-  app.post('/api/v1/orders/:id/cancel', { schema: { tags, params: orderIdParams }, onRequest: customer }, async (request) => {
+  app.post('/api/v1/orders/:id/cancel', {
+    schema: { tags, params: orderIdParams, response: { 200: orderSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415) } }, onRequest: customer,
+  }, async (request) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     return cancelOrder(orderDeps, userId, request.params.id, locale);
   });
 
-  app.get('/api/v1/orders/:id/receipt', { schema: { tags, params: orderIdParams, querystring: receiptQuery }, onRequest: customer }, async (request, reply) => {
+  app.get('/api/v1/orders/:id/receipt', {
+    // 406 pdf_not_available; 409 order_not_paid.
+    schema: { tags, params: orderIdParams, querystring: receiptQuery, response: { 200: receiptResponse, ...problemResponses(400, 401, 404, 406, 409) } },
+    onRequest: customer,
+  }, async (request, reply) => {
     const { userId } = principalOf(request);
     const locale = requestLocale(request);
     const html = await renderReceipt(db, userId, request.params.id, locale);
@@ -64,7 +79,7 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     return reply.type('text/html; charset=utf-8').send(html);
   });
 
-  app.get('/api/v1/wallet', { schema: { tags: ['wallet'], querystring: walletQuery }, onRequest: customer }, async (request) => {
+  app.get('/api/v1/wallet', { schema: { tags: ['wallet'], querystring: walletQuery, response: { 200: walletSchema, ...problemResponses(400, 401, 422) } }, onRequest: customer }, async (request) => {
     return walletView(db, principalOf(request).userId, request.query.currency);
   });
 }

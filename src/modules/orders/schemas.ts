@@ -1,9 +1,13 @@
-// Request shapes of the order, wallet, refund, voucher and reconciliation routes. Structure and
-// protective bounds only; business rules (currency of the line, a plan that exists…) are the
-// use cases', answering 422 with their own codes.
+// Request and response shapes of the order, wallet, refund, voucher and reconciliation routes.
+// Requests: structure and protective bounds only; business rules (currency of the line, a plan that
+// exists…) are the use cases', answering 422 with their own codes. Responses: API.md's shapes; the
+// view types (OrderView, WalletView, RefundView…) are inferred from them, never written twice.
 import { z } from 'zod';
+import { ORDER_KINDS } from '../../domain/pricing.ts';
 import { isKnownCurrency } from '../../domain/money.ts';
-import { PAYMENT_METHODS } from '../payments/service.ts';
+import { moneyJsonSchema, paymentViewSchema } from '../payments/schemas.ts';
+import { PAYMENT_METHODS, REFUND_DESTINATIONS, REFUND_STATUSES } from '../payments/service.ts';
+import { RECONCILIATION_ISSUE_KINDS } from './reconciliation.ts';
 import { ORDER_STATUSES } from './records.ts';
 import { VOUCHER_BATCH_MAX } from './vouchers.ts';
 
@@ -26,7 +30,7 @@ export const createOrderBody = z
     bundle: z.object({ dataMb: z.number().int().min(0), voiceMin: z.number().int().min(0), sms: z.number().int().min(0) }).optional(),
     quoteId: z.string().min(1).max(ID_MAX_LENGTH).optional(),
     couponCode: z.string().max(64).optional(),
-    paymentMethod: z.enum(PAYMENT_METHODS as [string, ...string[]]),
+    paymentMethod: z.enum(PAYMENT_METHODS),
     voucherCode: z.string().min(1).max(64).optional(),
   })
   .refine((b) => b.quoteId !== undefined || (b.planId === undefined) !== (b.topupAmount === undefined), {
@@ -47,7 +51,7 @@ export const listOrdersQuery = z.object({
 });
 
 export const adminOrdersQuery = z.object({
-  status: z.enum(ORDER_STATUSES as [string, ...string[]]).optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
   limit,
   cursor: orderCursor.optional(),
 });
@@ -69,3 +73,86 @@ export const voucherBody = z.object({
 });
 
 export const reconciliationQuery = z.object({ limit, cursor: z.string().regex(/^\d{1,15}$/, 'must be a nextCursor from a previous page').optional() });
+
+// ---------------------------------------------------------------------------------------------
+// Responses.
+
+export const orderSchema = z.object({
+  id: z.string(),
+  lineId: z.string(),
+  kind: z.enum(ORDER_KINDS),
+  status: z.enum(ORDER_STATUSES),
+  plan: z.object({
+    id: z.string(),
+    code: z.string(),
+    name: z.string().describe("in the request's locale"),
+    validityDays: z.number().int(),
+    allowances: z.object({ dataMb: z.number().int(), voiceMin: z.number().int(), sms: z.number().int() }),
+  }).nullable().describe('the plan as sold (a snapshot); null for a top-up'),
+  subtotal: moneyJsonSchema,
+  discount: moneyJsonSchema,
+  total: moneyJsonSchema,
+  discounts: z.array(z.object({ promotionId: z.string(), title: z.string(), amount: moneyJsonSchema })),
+  bonus: z.object({ dataMb: z.number().int(), validityDays: z.number().int(), walletCredit: moneyJsonSchema }),
+  paymentMethod: z.enum(PAYMENT_METHODS),
+  payment: paymentViewSchema.nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string().describe('an unpaid order expires then'),
+  paidAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  events: z.array(z.object({ at: z.string(), status: z.string(), detail: z.string().nullable() })),
+})
+  // Registered by id: the document holds it once, in components (it is in five answers).
+  .meta({ id: 'Order' });
+export type OrderView = z.infer<typeof orderSchema>;
+
+export const orderPageSchema = z.object({ items: z.array(orderSchema), nextCursor: z.string().nullable() });
+export type OrderPage = z.infer<typeof orderPageSchema>;
+
+export const walletSchema = z.object({
+  balance: moneyJsonSchema,
+  entries: z.array(z.object({ at: z.string(), amount: moneyJsonSchema, reason: z.string(), orderId: z.string().optional() })).describe('newest first'),
+});
+export type WalletView = z.infer<typeof walletSchema>;
+
+export const refundSchema = z.object({
+  id: z.string(),
+  orderId: z.string(),
+  paymentId: z.string(),
+  amount: moneyJsonSchema,
+  destination: z.enum(REFUND_DESTINATIONS),
+  status: z.enum(REFUND_STATUSES),
+  reason: z.string(),
+  bonusReversed: moneyJsonSchema.optional().describe("the order's wallet bonus taken back with this refund"),
+  bonusShortfall: moneyJsonSchema.optional().describe('the part of that bonus the wallet could not cover'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'Refund' });
+export type RefundView = z.infer<typeof refundSchema>;
+
+export const issuedVoucherSchema = z.object({ id: z.string(), code: z.string().describe('shown once'), amount: moneyJsonSchema });
+export type IssuedVoucher = z.infer<typeof issuedVoucherSchema>;
+export const issuedVouchersSchema = z.object({ items: z.array(issuedVoucherSchema) });
+
+export const reconciliationIssueSchema = z.object({
+  kind: z.enum(RECONCILIATION_ISSUE_KINDS),
+  paymentId: z.string().optional(),
+  orderId: z.string().optional(),
+  refundId: z.string().optional(),
+  detail: z.string(),
+});
+export type ReconciliationIssue = z.infer<typeof reconciliationIssueSchema>;
+
+export const reconciliationReportSchema = z.object({
+  id: z.number().int(),
+  ranAt: z.string(),
+  checked: z.number().int(),
+  repaired: z.number().int(),
+  issues: z.array(reconciliationIssueSchema),
+}).meta({ id: 'ReconciliationReport' });
+export type ReconciliationReport = z.infer<typeof reconciliationReportSchema>;
+
+export const reconciliationPageSchema = z.object({ items: z.array(reconciliationReportSchema), nextCursor: z.string().nullable() });
+
+/** The receipt: a printable HTML page. */
+export const receiptResponse = { description: 'The receipt as an HTML page (print it to PDF)', content: { 'text/html': { schema: z.string() } } };

@@ -19,6 +19,7 @@ import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
 import { createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders } from '../payments/service.ts';
 import { loadOrder, orderNotFound, orderView, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
+import type { OrderPage } from './schemas.ts';
 import { capturePayment } from './settlement.ts';
 import { closeUnpaidOrder } from './unpaid.ts';
 import { redeemVoucher } from './vouchers.ts';
@@ -226,10 +227,7 @@ export async function getOrder(q: Queryable, userId: string | null, orderId: str
   return orderView(q, await loadOrder(q, orderId, userId === null ? {} : { userId }), locale);
 }
 
-export interface OrderPage {
-  items: OrderView[];
-  nextCursor: string | null;
-}
+export type { OrderPage };
 
 /** Newest first; the cursor is the last id of the previous page (ids are time-ordered). */
 export async function listOrders(

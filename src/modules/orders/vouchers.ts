@@ -7,12 +7,15 @@ import { randomInt } from 'node:crypto';
 import type { Db, Queryable } from '../../db/types.ts';
 import { validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { money, toJson, type Money, type MoneyJson } from '../../domain/money.ts';
+import { money, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { keyedHash } from '../secrets/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
+import type { IssuedVoucher } from './schemas.ts';
 
 export const VOUCHER_BATCH_MAX = 1_000;
+/** vouchers.status: a voucher is redeemed once, by one guarded UPDATE from `active`. */
+export const VOUCHER_STATUSES = ['active', 'redeemed'] as const;
 const VOUCHER_AMOUNT_MAX_MINOR = 100_000_000;
 /** 16 symbols of Crockford's base32 (no I, L, O, U): 80 bits, read aloud without confusion. */
 const VOUCHER_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -33,11 +36,6 @@ function normalizeVoucherCode(input: string): string {
 
 const voucherHash = (secretKey: Buffer, code: string): string => keyedHash(secretKey, VOUCHER_HASH_PURPOSE, normalizeVoucherCode(code));
 
-export interface IssuedVoucher {
-  id: string;
-  code: string;
-  amount: MoneyJson;
-}
 
 export async function issueVouchers(
   db: Db, secretKey: Buffer, input: { count: number; amount: Money; now: Date; actor: Actor },

@@ -1,18 +1,15 @@
 // The subscriber's wallet as the API shows it (GET /api/v1/wallet): the balance and the newest
 // entries from the ledger, in the currency asked for, else their first line's, else USD.
 import type { Queryable } from '../../db/types.ts';
-import { isKnownCurrency, toJson, type MoneyJson } from '../../domain/money.ts';
+import { isKnownCurrency, toJson } from '../../domain/money.ts';
 import { validation } from '../../domain/errors.ts';
 import { walletBalance, walletEntries } from '../ledger/service.ts';
 import { listUserLineRows } from '../lines/service.ts';
+import type { WalletView } from './schemas.ts';
 
 export const WALLET_ENTRIES_SHOWN = 100;
 const DEFAULT_WALLET_CURRENCY = 'USD';
 
-export interface WalletView {
-  balance: MoneyJson;
-  entries: Array<{ at: string; amount: MoneyJson; reason: string; orderId?: string }>;
-}
 
 export async function walletView(q: Queryable, userId: string, requested?: string): Promise<WalletView> {
   if (requested !== undefined && !isKnownCurrency(requested)) throw validation('unknown_currency', `unknown currency ${requested}`);

@@ -11,8 +11,8 @@ import type { Db } from '../../db/types.ts';
 import type { Clock } from '../clock/service.ts';
 import { SandboxProvider, sandboxWebhookKey } from './sandbox-provider.ts';
 
-export type PaymentMethod = 'card' | 'paypal' | 'alipay' | 'wechat_pay' | 'wallet' | 'voucher';
-export const PAYMENT_METHODS: readonly PaymentMethod[] = ['card', 'paypal', 'alipay', 'wechat_pay', 'wallet', 'voucher'];
+export const PAYMENT_METHODS = ['card', 'paypal', 'alipay', 'wechat_pay', 'wallet', 'voucher'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export type ExternalMethod = Exclude<PaymentMethod, 'wallet' | 'voucher'>;
 
 /** The real provider behind each hosted payment method. */

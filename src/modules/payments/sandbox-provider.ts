@@ -22,6 +22,8 @@ export { newSandboxEventId, sandboxWebhookKey, type SandboxEvent, type SandboxEv
 /** How a sandbox-issued saved method behaves when charged, like Stripe's test cards. */
 export type SandboxSavedMethodBehaviour = 'succeeds' | 'declines' | 'requires_action';
 const SAVED_METHOD_BEHAVIOURS: readonly SandboxSavedMethodBehaviour[] = ['succeeds', 'declines', 'requires_action'];
+/** sandbox_refunds.status: the sandbox refunds what was captured and not refunded yet, and rejects the rest. */
+export const SANDBOX_REFUND_STATUSES = ['succeeded', 'rejected'] as const;
 const SAVED_METHOD_PATTERN = /^sbxpm_(succeeds|declines|requires_action)_([0-9a-f]{24})_([0-9a-f]{32})$/;
 
 export class SandboxProvider implements PaymentProvider {

@@ -24,6 +24,8 @@ export const SANDBOX_WEBHOOK_MAX_ATTEMPTS = 10;
 const SANDBOX_DELIVERY_TIMEOUT_MS = 10_000;
 
 export type SandboxOutcome = 'succeeded' | 'failed';
+/** sandbox_payments.status: waiting for the payer, then their decision. */
+export const SANDBOX_PAYMENT_STATUSES = ['pending', 'succeeded', 'failed'] as const satisfies ReadonlyArray<SandboxPaymentRow['status']>;
 
 export interface SandboxPaymentRow {
   id: string;
@@ -47,7 +49,7 @@ export async function getSandboxPayment(q: Queryable, paymentId: string): Promis
  * The payer pressed Pay or Decline. The first decision wins (guarded UPDATE); a repeat is a no-op.
  * The webhook jobs are written in the same transaction as the decision (outbox).
  */
-export async function completeSandboxPayment(db: Db, now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: string }> {
+export async function completeSandboxPayment(db: Db, now: Date, paymentId: string, outcome: SandboxOutcome): Promise<{ status: SandboxPaymentRow['status'] }> {
   return db.transaction(async (tx) => {
     const eventId = newSandboxEventId();
     const { rows } = await tx.query<SandboxPaymentRow>(

@@ -1,11 +1,50 @@
-// Request shapes of the payment routes (webhooks and the sandbox provider).
+// Request and response shapes of the payment routes (webhooks and the sandbox provider), and the
+// payment view an order shows. The view types are inferred from these, never written twice.
 import { z } from 'zod';
+import { PAYMENT_ACTION_TYPES } from '../../adapters/payments/types.ts';
+import { SANDBOX_PAYMENT_STATUSES } from './sandbox-service.ts';
+import { PAYMENT_PROVIDER_NAMES, PAYMENT_STATUSES } from './service.ts';
 
 const ID_MAX_LENGTH = 100;
+
+/** Money on the wire (API.md): integer minor units and an ISO 4217 code. */
+export const moneyJsonSchema = z.object({ amount: z.number().int(), currency: z.string().regex(/^[A-Z]{3}$/) });
 
 export const webhookParams = z.object({ provider: z.string().min(1).max(32) });
 /** The provider's payload exactly as received (JSON or form text): judged by its signature, never by a schema. */
 export const webhookBody = z.string().nullish().describe("the provider's notification, verified over its exact bytes");
 export const paymentParams = z.object({ paymentId: z.string().min(1).max(ID_MAX_LENGTH) });
 export const sandboxCompleteBody = z.object({ outcome: z.enum(['succeeded', 'failed']) });
-export const sandboxCompleteReply = z.object({ paymentId: z.string(), status: z.string() });
+export const sandboxCompleteReply = z.object({ paymentId: z.string(), status: z.enum(SANDBOX_PAYMENT_STATUSES) });
+
+/** What each provider expects back once its event was accepted (the adapters' `acknowledge`). */
+export const webhookAckResponse = {
+  description: "The provider's own acknowledgement: Alipay the text `success`; WeChat Pay its JSON code; Stripe, PayPal and the sandbox `{received: true}`",
+  content: {
+    'application/json': {
+      schema: z.union([
+        z.object({ received: z.literal(true) }),
+        z.object({ code: z.literal('SUCCESS'), message: z.string() }).describe('WeChat Pay'),
+      ]),
+    },
+    'text/plain': { schema: z.literal('success').describe('Alipay') },
+  },
+};
+
+/** The hosted sandbox payment page (Pay / Decline buttons). */
+export const htmlPageResponse = { description: 'An HTML page', content: { 'text/html': { schema: z.string() } } };
+
+export const paymentActionSchema = z.object({
+  type: z.enum(PAYMENT_ACTION_TYPES),
+  url: z.string().optional(),
+  qrData: z.string().optional(),
+});
+
+export const paymentViewSchema = z.object({
+  id: z.string(),
+  provider: z.enum(PAYMENT_PROVIDER_NAMES),
+  status: z.enum(PAYMENT_STATUSES),
+  amount: moneyJsonSchema,
+  refunded: moneyJsonSchema.describe('captured money reserved by refunds, pending ones included'),
+  action: paymentActionSchema,
+});

@@ -6,17 +6,22 @@
 // refunded_minor — captured money reserved by refunds, pending ones included — never exceeds
 // amount_minor (CHECK); a refund leaves `pending` once (guarded UPDATE); an event id takes effect
 // once (payment_events PK, inserted in the same transaction as the effect).
-import type { PaymentAction, ProviderName } from '../../adapters/payments/types.ts';
+import type { z } from 'zod';
+import { PROVIDER_NAMES, type PaymentAction } from '../../adapters/payments/types.ts';
 import type { Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { toJson, type Money, type MoneyJson } from '../../domain/money.ts';
+import { toJson, type Money } from '../../domain/money.ts';
+import type { paymentViewSchema } from './schemas.ts';
 
 export { PAYMENT_METHODS, PaymentProviders, isExternalMethod, type ExternalMethod, type PaymentMethod } from './registry.ts';
 export type { PaymentOutcomes } from './webhooks.ts';
 
-export type PaymentProviderName = ProviderName | 'wallet' | 'voucher';
-export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled' | 'refunded' | 'partially_refunded';
+/** payments.provider: a hosted provider, or simkeep's own wallet and vouchers. */
+export const PAYMENT_PROVIDER_NAMES = [...PROVIDER_NAMES, 'wallet', 'voucher'] as const;
+export type PaymentProviderName = (typeof PAYMENT_PROVIDER_NAMES)[number];
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled', 'refunded', 'partially_refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export interface PaymentRow {
   id: string;
@@ -32,14 +37,7 @@ export interface PaymentRow {
   created_at: Date;
 }
 
-export interface PaymentView {
-  id: string;
-  provider: PaymentProviderName;
-  status: PaymentStatus;
-  amount: MoneyJson;
-  refunded: MoneyJson;
-  action: PaymentAction;
-}
+export type PaymentView = z.infer<typeof paymentViewSchema>;
 
 export function toPaymentView(p: PaymentRow): PaymentView {
   return {
@@ -114,8 +112,10 @@ export async function markPaymentCaptured(tx: Queryable, input: { paymentId: str
 // Refunds: rows in `refunds`, each reserving its amount on the payment (refunded_minor) while it is
 // pending or succeeded, releasing it if it fails.
 
-export type RefundDestination = 'provider' | 'wallet';
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+export const REFUND_DESTINATIONS = ['provider', 'wallet'] as const;
+export type RefundDestination = (typeof REFUND_DESTINATIONS)[number];
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const REFUNDS_PER_PAYMENT_MAX = 100;
 
 /** What a refund did besides moving its amount (refunds.detail). */
