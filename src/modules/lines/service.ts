@@ -616,9 +616,12 @@ function assertRechargeable(row: LineRow, profile: CarrierProfile, now: Date): v
   assertNotTerminal(statusAsOf(row, profile, now), 'be recharged');
 }
 
-/** For orders: refuse before any money is taken what crediting would refuse after (409). */
-export async function assertLineRechargeable(db: Queryable, lineId: string, now: Date): Promise<void> {
-  const row = await loadLineRow(db, lineId);
+/**
+ * For orders: refuse before any money is taken what crediting would refuse after (409). With
+ * `userId`, also the owner check (404 line_not_found for another's line), in the same read.
+ */
+export async function assertLineRechargeable(db: Queryable, lineId: string, now: Date, owner: { userId?: string } = {}): Promise<void> {
+  const row = await loadLineRow(db, lineId, owner);
   assertRechargeable(row, await getCarrier(db, row.carrier_code), now);
 }
 
