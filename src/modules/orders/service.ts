@@ -8,6 +8,7 @@
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
 import type { Logger } from 'pino';
 import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
+import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
@@ -32,8 +33,6 @@ declare module '../../jobs/queue.ts' {
     order_expiry: { orderId: string };
   }
 }
-export const ORDERS_PAGE_DEFAULT = 50;
-export const ORDERS_PAGE_MAX = 500;
 export const EXPIRY_SWEEP_BATCH_MAX = 200;
 
 /** What placing, paying and closing orders need from the composition root. */
@@ -84,11 +83,12 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
   }
   checkMethod(input);
   const now = deps.clock.now();
-  await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
+  // The line is read once: checked as this user's and rechargeable, then priced against.
+  const line = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
   const priced = await priceForOrder(deps.db, now, {
     userId: input.userId, lineId: input.lineId, quoteId: input.quoteId, planId: input.planId,
     topupAmount: input.topupAmount, bundle: input.bundle, couponCode: input.couponCode,
-  });
+  }, { line });
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
@@ -248,17 +248,14 @@ export async function getOrder(q: Queryable, userId: string | null, orderId: str
   return orderView(q, await loadOrder(q, orderId, userId === null ? {} : { userId }), locale);
 }
 
-export interface OrderPage {
-  items: OrderView[];
-  nextCursor: string | null;
-}
+export type OrderPage = Page<OrderView>;
 
 /** Newest first; the cursor is the last id of the previous page (ids are time-ordered). */
 export async function listOrders(
   q: Queryable,
   filter: { userId?: string; lineId?: string; status?: OrderStatus; limit: number; cursor?: string; locale?: string },
 ): Promise<OrderPage> {
-  const limit = Math.min(Math.max(filter.limit, 1), ORDERS_PAGE_MAX);
+  const limit = clampPageLimit(filter.limit);
   const { rows } = await q.query<OrderRow>(
     `SELECT * FROM orders
       WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR line_id = $2)
@@ -266,10 +263,10 @@ export async function listOrders(
       ORDER BY id DESC LIMIT $5`,
     [filter.userId ?? null, filter.lineId ?? null, filter.status ?? null, filter.cursor ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
+  const page = keysetPage(rows, limit, (row) => row.id);
   const items: OrderView[] = [];
-  for (const row of page) items.push(await orderView(q, row, filter.locale));
-  return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  for (const row of page.items) items.push(await orderView(q, row, filter.locale));
+  return { items, nextCursor: page.nextCursor };
 }
 
 /** Only while awaiting payment (409 order_not_cancellable otherwise); releases promotions. Guarded UPDATE. */
