@@ -5,10 +5,12 @@ import { forEachDatabase } from '../support/harness.ts';
 /**
  * The statements one wallet-paid order sends through the db layer (BEGIN/COMMIT not counted). At
  * the start of issue 12 it was 32 here — 35 with BEGIN, COMMIT and the worker's clock read, as
- * PERF.md traced them; postJournal in one function call made it 27. A bound, not a snapshot: a
- * change that adds a round trip to the money path fails here; one that removes some lowers it.
+ * PERF.md traced them; postJournal in one function call made it 27; reading the line once, inserting a
+ * wallet order paid with a captured payment and answering from the rows the transaction returned
+ * made it 15. A bound, not a snapshot: a change that adds a round trip to the money path fails
+ * here; one that removes some lowers it.
  */
-const WALLET_ORDER_STATEMENTS_MAX = 27;
+const WALLET_ORDER_STATEMENTS_MAX = 15;
 
 forEachDatabase('the money path', (get) => {
   describe('a wallet-paid order', () => {

@@ -140,9 +140,9 @@ function pricedPurchase(quoteId: string | null, lineId: string, item: PurchaseIt
 }
 
 export async function priceAfresh(
-  db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField,
+  db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField, known: { line?: OwnedLine } = {},
 ): Promise<{ priced: PricedPurchase; line: OwnedLine; bundle: BundlePrice | null }> {
-  const line = await getOwnedLine(db, request.userId, request.lineId);
+  const line = await ownedLine(db, request, known.line);
   const item = await purchaseItem(db, line, request, amountField);
   const firstRecharge = await isFirstRecharge(db, line);
   const promotions = await selectFor(db, now, item, request, firstRecharge);
@@ -160,6 +160,12 @@ export async function priceAfresh(
   return { priced, line, bundle: item.bundle };
 }
 
+/** The request's line, unless the caller read it (as this user's) in this request already. */
+export async function ownedLine(db: Queryable, request: PurchaseRequest, known: OwnedLine | undefined): Promise<OwnedLine> {
+  if (known !== undefined && known.id === request.lineId && known.userId === request.userId) return known;
+  return getOwnedLine(db, request.userId, request.lineId);
+}
+
 /** A top-up's effect on the expiry, by the very rule crediting applies (lines' topupExpiry). */
 async function expiryAfterTopup(db: Queryable, line: OwnedLine, expiresAt: Date | null, now: Date): Promise<Date | null> {
   return topupExpiry(await getCarrier(db, line.carrierCode), expiresAt, now) ?? expiresAt;
@@ -167,7 +173,7 @@ async function expiryAfterTopup(db: Queryable, line: OwnedLine, expiresAt: Date 
 
 /** What the purchase does to the line, exactly as crediting will compute it (same pure function). */
 export async function creditPreview(db: Queryable, now: Date, line: OwnedLine, priced: PricedPurchase): Promise<QuoteView['preview']> {
-  const state = await getLineCreditState(db, priced.lineId, now);
+  const state = await getLineCreditState(db, priced.lineId, now, priced.lineId === line.id ? { expiresAt: line.expiresAt } : undefined);
   const plan = priced.plan;
   const input = {
     now,

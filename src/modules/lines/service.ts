@@ -608,10 +608,14 @@ export interface CreditBucket {
 /** Bucket rows read for one line; a line holds a few per purchase and purchases expire. */
 export const LINE_BUCKETS_MAX = 1_000;
 
-export async function getLineCreditState(db: Queryable, lineId: string, now: Date): Promise<{ expiresAt: Date | null; buckets: CreditBucket[] }> {
-  const line = await db.query<{ expires_at: Date | null }>('SELECT expires_at FROM lines WHERE id = $1', [lineId]);
-  const first = line.rows[0];
-  if (!first) throw lineNotFound();
+/**
+ * The line's expiry and live buckets. A caller that read the line in this request passes its
+ * `expiresAt` (a read saved); inside a crediting transaction the caller holds the row lock.
+ */
+export async function getLineCreditState(
+  db: Queryable, lineId: string, now: Date, known?: { expiresAt: Date | null },
+): Promise<{ expiresAt: Date | null; buckets: CreditBucket[] }> {
+  const expiresAt = known ? known.expiresAt : await lineExpiry(db, lineId);
   const { rows } = await db.query<{ id: string; unit: BucketUnit; remaining: number; total: number; expires_at: Date; source: string }>(
     `SELECT id, unit, remaining, total, expires_at, source FROM buckets
       WHERE line_id = $1 AND expires_at > $2
@@ -619,9 +623,16 @@ export async function getLineCreditState(db: Queryable, lineId: string, now: Dat
     [lineId, now, LINE_BUCKETS_MAX],
   );
   return {
-    expiresAt: first.expires_at,
+    expiresAt,
     buckets: rows.map((r) => ({ id: r.id, unit: r.unit, remaining: r.remaining, total: r.total, expiresAt: r.expires_at, source: r.source })),
   };
+}
+
+async function lineExpiry(db: Queryable, lineId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ expires_at: Date | null }>('SELECT expires_at FROM lines WHERE id = $1', [lineId]);
+  const first = rows[0];
+  if (!first) throw lineNotFound();
+  return first.expires_at;
 }
 
 /** Records that `orderId` credited the line; false when it already had (the caller then changes nothing). */
@@ -642,10 +653,14 @@ function assertRechargeable(row: LineRow, profile: CarrierProfile, now: Date): v
   assertNotTerminal(statusAsOf(row, profile, now), 'be recharged');
 }
 
-/** For orders: refuse before any money is taken what crediting would refuse after (409). */
-export async function assertLineRechargeable(db: Queryable, lineId: string, now: Date): Promise<void> {
-  const row = await loadLineRow(db, lineId);
+/**
+ * For orders: refuse before any money is taken what crediting would refuse after (409). With
+ * `userId`, also the owner check (404 line_not_found for another's line), in the same read.
+ */
+export async function assertLineRechargeable(db: Queryable, lineId: string, now: Date, owner: { userId?: string } = {}): Promise<OwnedLine> {
+  const row = await loadLineRow(db, lineId, owner);
   assertRechargeable(row, await getCarrier(db, row.carrier_code), now);
+  return toOwnedLine(row);
 }
 
 export interface CreditPlanInput {
@@ -678,7 +693,7 @@ export async function creditPlan(tx: Queryable, input: CreditPlanInput): Promise
   if (!(await claimCredit(tx, input.orderId, row.id, 'plan', now))) return { applied: false };
   const profile = await getCarrier(tx, row.carrier_code);
   assertRechargeable(row, profile, now);
-  const state = await getLineCreditState(tx, row.id, now);
+  const state = await getLineCreditState(tx, row.id, now, { expiresAt: row.expires_at });
   const credit = planCredit({ now, line: state, plan, bonus: input.bonus });
   if (!credit.ok) throw conflict(credit.code, credit.message);
   const c = credit.value;

@@ -11,6 +11,7 @@
 //    after a few in a row the rest of that provider's payments are reported without calling it;
 //  - amount mismatches recorded by the webhook intake (payment_events), refunds pending > 24 h,
 //    ledger invariants (verifyLedger), dead provisioning → reported.
+import { clampPageLimit, keysetPage, type Page } from '../../db/keyset-page.ts';
 import { ProviderUnavailableError, type PaymentProvider, type ProviderPaymentState } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import type { Money } from '../../domain/money.ts';
@@ -221,15 +222,15 @@ export async function reconcileIfDue(db: Db, now: Date, providers: ProviderDirec
   return runReconciliation(db, now, providers);
 }
 
-export async function listReconciliationReports(q: Queryable, limit: number, cursor?: number): Promise<{ items: ReconciliationReport[]; nextCursor: string | null }> {
-  const bounded = Math.min(limit, REPORTS_PAGE_MAX);
+export async function listReconciliationReports(q: Queryable, limit: number, cursor?: number): Promise<Page<ReconciliationReport>> {
+  const bounded = clampPageLimit(limit, REPORTS_PAGE_MAX);
   const { rows } = await q.query<{ id: number; ran_at: Date; checked: number; repaired: number; issues: ReconciliationIssue[] }>(
     'SELECT * FROM reconciliation_reports WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2',
     [cursor ?? null, bounded + 1],
   );
-  const page = rows.slice(0, bounded);
+  const page = keysetPage(rows, bounded, (r) => r.id);
   return {
-    items: page.map((r) => ({ id: r.id, ranAt: r.ran_at.toISOString(), checked: r.checked, repaired: r.repaired, issues: r.issues })),
-    nextCursor: rows.length > bounded ? String(page[page.length - 1]?.id) : null,
+    items: page.items.map((r) => ({ id: r.id, ranAt: r.ran_at.toISOString(), checked: r.checked, repaired: r.repaired, issues: r.issues })),
+    nextCursor: page.nextCursor,
   };
 }

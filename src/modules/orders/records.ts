@@ -6,7 +6,8 @@ import type { OrderKind } from '../../domain/pricing.ts';
 import type { OrderView } from './schemas.ts';
 import { notFound } from '../../domain/errors.ts';
 import { money, moneyJson, type Money, type MoneyJson } from '../../domain/money.ts';
-import { paymentOfOrder, toPaymentView } from '../payments/service.ts';
+import { pickLocalized } from '../../domain/localized-text.ts';
+import { paymentOfOrder, toPaymentView, type PaymentRow } from '../payments/service.ts';
 import type { PaymentMethod } from '../payments/service.ts';
 import type { PlanSnapshot } from '../catalog/service.ts';
 
@@ -86,31 +87,42 @@ export async function transitionOrder(
 
 export type { OrderView };
 
-/** A discount's title as stored (a localized map, or plain text) in the caller's locale, English as fallback. */
+/** A discount's title as stored (a localized map, or plain text from before titles were localized) in the caller's locale. */
 function localTitle(title: unknown, locale: string): string {
   if (typeof title === 'string') return title;
   if (title === null || typeof title !== 'object') return '';
-  const byLocale = title as Record<string, unknown>;
-  const text = byLocale[locale] ?? byLocale['en'] ?? Object.values(byLocale)[0];
-  return typeof text === 'string' ? text : '';
+  const texts = Object.fromEntries(Object.entries(title).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return pickLocalized(texts, locale);
 }
 
 /** Orders' event histories shown with an order; each order has a handful. */
 const ORDER_EVENTS_SHOWN_MAX = 100;
 
-export async function orderView(q: Queryable, order: OrderRow, locale = 'en'): Promise<OrderView> {
-  const payment = await paymentOfOrder(q, order.id);
-  const { rows: events } = await q.query<{ at: Date; status: string; detail: string | null }>(
+export interface OrderEventRow {
+  at: Date;
+  status: string;
+  detail: string | null;
+}
+
+/** The order as the API shows it, read from the database (its payment and events). */
+export async function orderView(q: Queryable, order: OrderRow, locale = 'en', known: { payment?: PaymentRow | null } = {}): Promise<OrderView> {
+  const payment = known.payment !== undefined ? known.payment : await paymentOfOrder(q, order.id);
+  const { rows: events } = await q.query<OrderEventRow>(
     'SELECT at, status, detail FROM order_events WHERE order_id = $1 ORDER BY id LIMIT $2',
     [order.id, ORDER_EVENTS_SHOWN_MAX],
   );
+  return toOrderView(order, payment, events, locale);
+}
+
+/** The view from rows already in hand (a transaction's RETURNING): no read. */
+export function toOrderView(order: OrderRow, payment: PaymentRow | null, events: readonly OrderEventRow[], locale = 'en'): OrderView {
   const p = order.plan;
   return {
     id: order.id,
     lineId: order.line_id,
     kind: order.kind,
     status: order.status,
-    plan: p ? { id: p.id, code: p.code, name: p.name[locale] ?? p.name['en'] ?? p.code, validityDays: p.validityDays, allowances: p.allowances } : null,
+    plan: p ? { id: p.id, code: p.code, name: pickLocalized(p.name, locale) || p.code, validityDays: p.validityDays, allowances: p.allowances } : null,
     subtotal: moneyJson(order.subtotal_minor, order.currency),
     discount: moneyJson(order.discount_minor, order.currency),
     total: moneyJson(order.total_minor, order.currency),

@@ -8,6 +8,7 @@
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
 import type { Logger } from 'pino';
 import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
+import { clampPageLimit, keysetPage } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
@@ -16,11 +17,11 @@ import { enqueue } from '../../jobs/queue.ts';
 import type { Actor } from '../audit/service.ts';
 import { markQuoteUsed, priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { assertLineRechargeable, getOwnedLine } from '../lines/service.ts';
-import { createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders } from '../payments/service.ts';
-import { loadOrder, orderNotFound, orderView, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
+import { assertLineRechargeable } from '../lines/service.ts';
+import { createCapturedPayment, createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders, type PaymentRow } from '../payments/service.ts';
+import { loadOrder, orderNotFound, orderView, toOrderView, type OrderEventRow, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
+import { settlePaidOrder } from './settlement.ts';
 import type { OrderPage } from './schemas.ts';
-import { capturePayment } from './settlement.ts';
 import { closeUnpaidOrder } from './unpaid.ts';
 import { redeemVoucher } from './vouchers.ts';
 
@@ -33,8 +34,6 @@ declare module '../../jobs/queue.ts' {
     order_expiry: { orderId: string };
   }
 }
-export const ORDERS_PAGE_DEFAULT = 50;
-export const ORDERS_PAGE_MAX = 500;
 export const EXPIRY_SWEEP_BATCH_MAX = 200;
 
 /** What placing, paying and closing orders need from the composition root. */
@@ -84,21 +83,22 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
     if (existing) return startProviderPayment(deps, existing, input.locale);
   }
   checkMethod(input);
-  await getOwnedLine(deps.db, input.userId, input.lineId);
   const now = deps.clock.now();
-  await assertLineRechargeable(deps.db, input.lineId, now);
+  // The line is read once: checked as this user's and rechargeable, then priced against.
+  const line = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
   const priced = await priceForOrder(deps.db, now, {
     userId: input.userId, lineId: input.lineId, quoteId: input.quoteId, planId: input.planId,
     topupAmount: input.topupAmount, bundle: input.bundle, couponCode: input.couponCode,
-  });
+  }, { line });
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? deps.providers.forMethod(input.paymentMethod) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
-  const order = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
-  return startProviderPayment(deps, order, input.locale);
+  const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
+  if (created.paid) return toOrderView(created.order, created.paid.payment, created.paid.events, input.locale);
+  return startProviderPayment(deps, created.order, input.locale);
 }
 
 /**
@@ -118,48 +118,70 @@ async function findOrderByKey(q: Queryable, userId: string, key: string): Promis
   return rows[0] ?? null;
 }
 
+/** What the order's transaction returns: the order, and for one paid at once its payment and events. */
+interface CreatedOrder {
+  order: OrderRow;
+  paid: { payment: PaymentRow; events: OrderEventRow[] } | null;
+}
+
 async function createOrderRecords(
   tx: Queryable, deps: OrderDeps, input: PlaceOrderInput, priced: PricedPurchase, provider: PaymentProvider | null, now: Date,
-): Promise<OrderRow> {
-  const orderId = newId('ord');
-  const discountMinor = priced.subtotal.amountMinor - priced.total.amountMinor;
-  const { rows } = await tx.query<OrderRow>(
-    `INSERT INTO orders (id, user_id, line_id, kind, status, plan, quote_id, subtotal_minor, discount_minor, total_minor, currency,
-                         discounts, bonus, promotion_ids, payment_method, idempotency_key, expires_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, 'awaiting_payment', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
-     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *`,
-    [
-      // A top-up order carries no plan (orders CHECK): a top-up plan only names the amount.
-      orderId, input.userId, priced.lineId, priced.kind, priced.kind === 'plan' && priced.plan ? JSON.stringify(priced.plan) : null, priced.quoteId,
-      priced.subtotal.amountMinor, discountMinor, priced.total.amountMinor, priced.total.currency,
-      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: toJson(d.amount) }))),
-      JSON.stringify({ dataMb: priced.bonus.dataMb, validityDays: priced.bonus.validityDays, walletCreditMinor: priced.bonus.walletCredit.amountMinor }),
-      priced.promotionIds, input.paymentMethod, input.idempotencyKey, new Date(now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000), now,
-    ],
-  );
-  const order = rows[0];
+): Promise<CreatedOrder> {
+  // Wallet, voucher (and free) orders are paid at once, in this transaction — or not created.
+  const paidAtOnce = provider === null || priced.total.amountMinor === 0;
+  const order = await insertOrder(tx, input, priced, paidAtOnce ? 'paid' : 'awaiting_payment', now);
   if (!order) {
     // Another request with this key committed first (the idempotency layer normally prevents it).
     const existing = input.idempotencyKey === null ? null : await findOrderByKey(tx, input.userId, input.idempotencyKey);
     if (!existing) throw conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry shortly');
-    return existing;
+    return { order: existing, paid: null };
   }
-  await tx.query('INSERT INTO order_events (order_id, at, status) VALUES ($1, $2, $3)', [orderId, now, 'awaiting_payment']);
-  await reservePromotions(tx, { orderId, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
-  await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId, now });
-  const paymentProvider = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
-  const paymentId = await createPayment(tx, { orderId, provider: paymentProvider, amount: priced.total, now });
-  if (provider === null || priced.total.amountMinor === 0) {
-    // Wallet, voucher (and free) orders are paid at once, in this transaction — or not created.
-    if (input.paymentMethod === 'voucher' && input.voucherCode) {
-      await redeemVoucher(tx, { secretKey: deps.secretKey, code: input.voucherCode, orderId, userId: input.userId, total: priced.total, now, actor: input.actor });
-    }
-    const outcome = await capturePayment(tx, { paymentId, amount: priced.total, now, actor: input.actor });
-    if (outcome !== 'captured') throw new Error(`a new order's own payment could not be captured: ${outcome}`);
-  } else {
-    await enqueue(tx, { queue: ORDER_EXPIRY_QUEUE, payload: { orderId }, runAt: order.expires_at, dedupeKey: `expire:${orderId}` });
+  await reservePromotions(tx, { orderId: order.id, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
+  await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId: order.id, now });
+  if (!paidAtOnce) {
+    await createPayment(tx, { orderId: order.id, provider: provider.name, amount: priced.total, now });
+    await enqueue(tx, { queue: ORDER_EXPIRY_QUEUE, payload: { orderId: order.id }, runAt: order.expires_at, dedupeKey: `expire:${order.id}` });
+    return { order, paid: null };
   }
-  return loadOrder(tx, orderId);
+  if (input.paymentMethod === 'voucher' && input.voucherCode) {
+    await redeemVoucher(tx, { secretKey: deps.secretKey, code: input.voucherCode, orderId: order.id, userId: input.userId, total: priced.total, now, actor: input.actor });
+  }
+  const paidBy = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
+  const payment = await createCapturedPayment(tx, { orderId: order.id, provider: paidBy, amount: priced.total, now });
+  await settlePaidOrder(tx, order, payment, { now, actor: input.actor });
+  const events = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
+  return { order, paid: { payment, events } };
+}
+
+/** The events an order is created with: a paid-at-once order passed through awaiting payment. */
+const ORDER_STATUSES_AT_CREATION = { awaiting_payment: ['awaiting_payment'], paid: ['awaiting_payment', 'paid'] } as const;
+
+/** Inserts the order with its creation events (one statement); null when (user, key) exists already. */
+async function insertOrder(
+  tx: Queryable, input: PlaceOrderInput, priced: PricedPurchase, status: 'awaiting_payment' | 'paid', now: Date,
+): Promise<OrderRow | null> {
+  const discountMinor = priced.subtotal.amountMinor - priced.total.amountMinor;
+  const { rows } = await tx.query<OrderRow>(
+    `WITH o AS (
+       INSERT INTO orders (id, user_id, line_id, kind, status, plan, quote_id, subtotal_minor, discount_minor, total_minor, currency,
+                           discounts, bonus, promotion_ids, payment_method, idempotency_key, expires_at, created_at, updated_at, paid_at)
+       VALUES ($1, $2, $3, $4, $18, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, CASE WHEN $18 = 'paid' THEN $17::timestamptz END)
+       ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *),
+     e AS (
+       INSERT INTO order_events (order_id, at, status)
+       SELECT o.id, o.created_at, s.status FROM o, unnest($19::text[]) WITH ORDINALITY AS s(status, n) ORDER BY s.n)
+     SELECT * FROM o`,
+    [
+      // A top-up order carries no plan (orders CHECK): a top-up plan only names the amount.
+      newId('ord'), input.userId, priced.lineId, priced.kind, priced.kind === 'plan' && priced.plan ? JSON.stringify(priced.plan) : null, priced.quoteId,
+      priced.subtotal.amountMinor, discountMinor, priced.total.amountMinor, priced.total.currency,
+      JSON.stringify(priced.discounts.map((d) => ({ promotionId: d.promotionId, title: d.title, amount: toJson(d.amount) }))),
+      JSON.stringify({ dataMb: priced.bonus.dataMb, validityDays: priced.bonus.validityDays, walletCreditMinor: priced.bonus.walletCredit.amountMinor }),
+      priced.promotionIds, input.paymentMethod, input.idempotencyKey, new Date(now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000), now,
+      status, ORDER_STATUSES_AT_CREATION[status],
+    ],
+  );
+  return rows[0] ?? null;
 }
 
 /**
@@ -173,7 +195,7 @@ async function createOrderRecords(
 async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: string): Promise<OrderView> {
   const payment = await paymentOfOrder(deps.db, order.id);
   if (!payment || payment.action !== null || order.status !== 'awaiting_payment' || payment.provider === 'wallet' || payment.provider === 'voucher') {
-    return orderView(deps.db, order, locale);
+    return orderView(deps.db, order, locale, { payment });
   }
   const provider = deps.providers.byName(payment.provider);
   if (!provider) {
@@ -203,8 +225,8 @@ async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: st
   }
   // Outside the try: the provider has the payment now, so a database error here must not fail the
   // order — the client's retry with the key finds it and asks the provider again (deduped by id).
-  await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
-  return orderView(deps.db, await loadOrder(deps.db, order.id), locale);
+  const withAction = await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
+  return orderView(deps.db, await loadOrder(deps.db, order.id), locale, { payment: withAction ?? undefined });
 }
 
 /** A provider's final "no" at payment creation, as the stable code the subscriber's client can act on. */
@@ -234,7 +256,7 @@ export async function listOrders(
   q: Queryable,
   filter: { userId?: string; lineId?: string; status?: OrderStatus; limit: number; cursor?: string; locale?: string },
 ): Promise<OrderPage> {
-  const limit = Math.min(Math.max(filter.limit, 1), ORDERS_PAGE_MAX);
+  const limit = clampPageLimit(filter.limit);
   const { rows } = await q.query<OrderRow>(
     `SELECT * FROM orders
       WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR line_id = $2)
@@ -242,10 +264,10 @@ export async function listOrders(
       ORDER BY id DESC LIMIT $5`,
     [filter.userId ?? null, filter.lineId ?? null, filter.status ?? null, filter.cursor ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
+  const page = keysetPage(rows, limit, (row) => row.id);
   const items: OrderView[] = [];
-  for (const row of page) items.push(await orderView(q, row, filter.locale));
-  return { items, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  for (const row of page.items) items.push(await orderView(q, row, filter.locale));
+  return { items, nextCursor: page.nextCursor };
 }
 
 /** Only while awaiting payment (409 order_not_cancellable otherwise); releases promotions. Guarded UPDATE. */

@@ -8,6 +8,7 @@
 // Lock order, everywhere an order and its payment change together: the payment row, then the order.
 import type { Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
+import { invariant } from '../../domain/invariant.ts';
 import { moneyJson, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
@@ -57,15 +58,25 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
     await creditLateCapture(tx, payment, input);
     return 'late_capture_to_wallet';
   }
+  await settlePaidOrder(tx, order, { ...payment, status: 'succeeded', captured_at: input.now }, input);
+  return 'captured';
+}
+
+/**
+ * The credit of an order that just became paid with its captured payment, in the transaction that
+ * recorded both: the journal (keyed per order, so once) and the provisioning request. Called by
+ * capturePayment, and by placeOrder for an order created paid (wallet, voucher, free).
+ */
+export async function settlePaidOrder(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
+  invariant(payment.captured_at !== null && order.status === 'paid' && payment.order_id === order.id, 'credit only for a captured payment of a paid order');
   await postOrderPayment(tx, order, payment, input);
   await enqueue(tx, {
     queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
     dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
   });
-  return 'captured';
 }
 
-async function postOrderPayment(tx: Queryable, order: OrderRow, payment: PaymentRow, input: CaptureInput): Promise<void> {
+async function postOrderPayment(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
   const total = order.total_minor;
   if (total > 0) {
     await postJournal(tx, {

@@ -63,6 +63,24 @@ export async function createPayment(
   return id;
 }
 
+/**
+ * A wallet, voucher or free order's payment, captured as it is created (in the transaction that
+ * creates the order as paid): there is no pending state to guard, the insert is the one capture.
+ */
+export async function createCapturedPayment(
+  tx: Queryable,
+  input: { orderId: string; provider: PaymentProviderName; amount: Money; now: Date },
+): Promise<PaymentRow> {
+  const { rows } = await tx.query<PaymentRow>(
+    `INSERT INTO payments (id, order_id, provider, status, amount_minor, currency, captured_at, created_at, updated_at)
+     VALUES ($1, $2, $3, 'succeeded', $4, $5, $6, $6, $6) RETURNING *`,
+    [newId('pay'), input.orderId, input.provider, input.amount.amountMinor, input.amount.currency, input.now],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`payment of order ${input.orderId} not inserted`);
+  return row;
+}
+
 export async function getPayment(q: Queryable, paymentId: string, options: { lock?: boolean } = {}): Promise<PaymentRow | null> {
   const { rows } = await q.query<PaymentRow>(`SELECT * FROM payments WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`, [paymentId]);
   return rows[0] ?? null;
@@ -74,11 +92,12 @@ export async function paymentOfOrder(q: Queryable, orderId: string, options: { l
 }
 
 /** Stores the provider's answer to createPayment; idempotent (a retry stores the same answer again). */
-export async function recordPaymentAction(q: Queryable, paymentId: string, providerRef: string, action: PaymentAction, now: Date): Promise<void> {
-  await q.query(
-    `UPDATE payments SET provider_ref = COALESCE(provider_ref, $2), action = $3, updated_at = $4 WHERE id = $1`,
+export async function recordPaymentAction(q: Queryable, paymentId: string, providerRef: string, action: PaymentAction, now: Date): Promise<PaymentRow | null> {
+  const { rows } = await q.query<PaymentRow>(
+    `UPDATE payments SET provider_ref = COALESCE(provider_ref, $2), action = $3, updated_at = $4 WHERE id = $1 RETURNING *`,
     [paymentId, providerRef, JSON.stringify(action), now],
   );
+  return rows[0] ?? null;
 }
 
 /** The order closed before any money arrived: its pending payment becomes `cancelled` or `failed` (no-op otherwise). */
