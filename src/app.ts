@@ -26,6 +26,7 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { AppClock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
+import { remindersJobs } from './modules/reminders/jobs.ts';
 import { linesRoutes } from './modules/lines/routes.ts';
 import { notificationsJobs } from './modules/notifications/jobs.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
@@ -47,7 +48,7 @@ const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (pla
 const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, notificationsRoutes];
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs];
 
 export interface RunningApp {
   http: App;

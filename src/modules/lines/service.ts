@@ -95,7 +95,7 @@ export interface LineRow {
   carrier_currency: string;
 }
 
-const LINE_SELECT = `SELECT l.*, c.country AS carrier_country, c.currency AS carrier_currency
+export const LINE_SELECT = `SELECT l.*, c.country AS carrier_country, c.currency AS carrier_currency
   FROM lines l JOIN carriers c ON c.code = l.carrier_code`;
 
 export function toOwnedLine(r: LineRow): OwnedLine {
