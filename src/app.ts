@@ -23,7 +23,7 @@ import { autoRenewTerms } from './modules/catalog/service.ts';
 import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
-import { AppClock } from './modules/clock/service.ts';
+import { AppClock, wallClock, type Clock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
 import { remindersJobs } from './modules/reminders/jobs.ts';
@@ -75,6 +75,8 @@ export interface CreateAppOptions {
   paymentProviders?: (configured: Readonly<ProviderAdapters>) => ProviderAdapters;
   /** The carrier adapter instead of the simulated one configured from env (tests: a carrier that fails on demand). */
   carrier?: CarrierAdapter;
+  /** Wall time (tests: one moved by hand to age a session or a lockout); default the system clock. */
+  wallClock?: Clock;
 }
 
 /** The key for encryption at rest and signatures: configured, or generated once into the data dir. */
@@ -152,7 +154,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     return deliverOverHttp(url, body, headers);
   };
   const deps: AppDeps = {
-    config, db, clock, secretKey, log, worker, sandboxDelivery,
+    config, db, clock, secretKey, log, worker, sandboxDelivery, wallClock: options.wallClock ?? wallClock,
     publicUrl: () => publicUrl,
     payments: buildPaymentProviders({ config, db, clock, secretKey, publicUrl: () => publicUrl, adapt: options.paymentProviders }),
     paymentOutcomes: ORDER_PAYMENT_OUTCOMES,
