@@ -6,7 +6,7 @@ import type { CarrierAdapter } from './adapters/carriers/types.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/types.ts';
 import type { Worker } from './jobs/worker.ts';
-import type { AppClock } from './modules/clock/service.ts';
+import type { AppClock, Clock } from './modules/clock/service.ts';
 import type { PaymentOutcomes, PaymentProviders } from './modules/payments/service.ts';
 import type { Deliver } from './modules/payments/sandbox-service.ts';
 import type { App } from './http/types.ts';
@@ -15,6 +15,8 @@ export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
   readonly clock: AppClock;
+  /** Wall time: sessions, API tokens and login / PIN lockouts age on it, never on the sandbox clock. */
+  readonly wallClock: Clock;
   /** 32 bytes: encryption at rest and signatures. */
   readonly secretKey: Buffer;
   readonly log: Logger;

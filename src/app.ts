@@ -23,9 +23,10 @@ import { autoRenewTerms } from './modules/catalog/service.ts';
 import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
-import { AppClock } from './modules/clock/service.ts';
+import { AppClock, wallClock, type Clock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
+import { remindersJobs } from './modules/reminders/jobs.ts';
 import { linesRoutes } from './modules/lines/routes.ts';
 import { notificationsJobs } from './modules/notifications/jobs.ts';
 import { notificationsRoutes } from './modules/notifications/routes.ts';
@@ -47,7 +48,7 @@ const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (pla
 const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, notificationsRoutes];
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs];
 
 export interface RunningApp {
   http: App;
@@ -74,6 +75,8 @@ export interface CreateAppOptions {
   paymentProviders?: (configured: Readonly<ProviderAdapters>) => ProviderAdapters;
   /** The carrier adapter instead of the simulated one configured from env (tests: a carrier that fails on demand). */
   carrier?: CarrierAdapter;
+  /** Wall time (tests: one moved by hand to age a session or a lockout); default the system clock. */
+  wallClock?: Clock;
 }
 
 /** The key for encryption at rest and signatures: configured, or generated once into the data dir. */
@@ -151,7 +154,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     return deliverOverHttp(url, body, headers);
   };
   const deps: AppDeps = {
-    config, db, clock, secretKey, log, worker, sandboxDelivery,
+    config, db, clock, secretKey, log, worker, sandboxDelivery, wallClock: options.wallClock ?? wallClock,
     publicUrl: () => publicUrl,
     payments: buildPaymentProviders({ config, db, clock, secretKey, publicUrl: () => publicUrl, adapt: options.paymentProviders }),
     paymentOutcomes: ORDER_PAYMENT_OUTCOMES,

@@ -121,7 +121,7 @@ export interface KeepAliveAdvice {
 /** The part of a carrier profile the lifecycle reads. */
 export type LifecycleProfile = Pick<CarrierProfile, 'graceDays' | 'suspendDays' | 'keepAlive'>;
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 /** Events applied in one call; a line never has more between two lifecycle runs. */
 const LIFECYCLE_EVENTS_MAX = 10_000;
 

@@ -55,14 +55,14 @@ export function registerAuthentication(app: App, deps: AppDeps): void {
       throw new DomainError('unauthenticated', 'unauthenticated', 'the Authorization header must be "Bearer <token>"');
     }
     if (bearer) {
-      const principal = await authenticate(deps.db, deps.clock, bearer);
+      const principal = await authenticate(deps.db, deps.wallClock, bearer);
       if (!principal) throw new DomainError('unauthenticated', 'unauthenticated', 'the token is unknown, expired or revoked');
       request.principal = principal;
       return;
     }
     const cookieToken = request.cookies[SESSION_COOKIE];
     if (!cookieToken) return;
-    const principal = await authenticate(deps.db, deps.clock, cookieToken);
+    const principal = await authenticate(deps.db, deps.wallClock, cookieToken);
     if (!principal) return; // a stale cookie is simply "not logged in"
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];

@@ -112,7 +112,7 @@ forEachDatabase('accounts', (get) => {
       // Another address is not affected, and a weak password is refused before anything is counted.
       expect((await ctx.call('POST', '/api/v1/auth/register', { body: { email: `other-${ip}@example.test`, password: strong }, remoteAddress: randomClientAddress() })).status).toBe(201);
       expect((await ctx.call('POST', '/api/v1/auth/register', { body: { email: `weak-${ip}@example.test`, password: 'short' }, remoteAddress: ip })).status).toBe(422);
-      await ctx.advance(3600 + 1);
+      ctx.advanceWall(3600 + 1);
       expect((await ctx.call('POST', '/api/v1/auth/register', { body: { email: `later-${ip}@example.test`, password: strong }, remoteAddress: ip })).status).toBe(201);
     });
 
@@ -171,7 +171,7 @@ forEachDatabase('accounts', (get) => {
       // Locked for the right password too from that address; the owner elsewhere is not locked out.
       expect((await loginFrom(ctx, ip, 'burst@example.test', strong)).status).toBe(429);
       expect((await loginFrom(ctx, randomClientAddress(), 'burst@example.test', strong)).status).toBe(200);
-      await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+      ctx.advanceWall(LOGIN_WINDOW_SECONDS + 1);
     });
 
     it('counts every spelling of an email the database matches under one budget (U+0130)', async () => {
@@ -184,7 +184,7 @@ forEachDatabase('accounts', (get) => {
       for (const email of ['İlse@example.test', 'ilse@example.test', 'İLSE@example.test']) {
         expect((await loginFrom(ctx, ip, email, strong)).status, email).toBe(429);
       }
-      await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+      ctx.advanceWall(LOGIN_WINDOW_SECONDS + 1);
       expect((await loginFrom(ctx, ip, 'İlse@example.test', strong)).status).toBe(200);
     });
 
@@ -207,10 +207,10 @@ forEachDatabase('accounts', (get) => {
       // …while the owner's own address logs in.
       expect((await loginFrom(ctx, home, 'owner@example.test', strong)).status).toBe(200);
       // Backoff: one more guess a minute, not a lock.
-      await ctx.advance(61);
+      ctx.advanceWall(61);
       expect((await loginFrom(ctx, randomClientAddress(), 'owner@example.test', 'Wrong-9-password')).status).toBe(401);
       expect((await loginFrom(ctx, randomClientAddress(), 'owner@example.test', 'Wrong-10-password')).status).toBe(429);
-      await ctx.advance(3600);
+      ctx.advanceWall(3600);
     });
 
     it('answers 30 of 40 simultaneous wrong logins from one IP across accounts with 401 and the rest with 429', async () => {
@@ -218,7 +218,7 @@ forEachDatabase('accounts', (get) => {
       const ip = randomClientAddress();
       const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => loginFrom(ctx, ip, `spray-burst-${i}@example.test`, 'Wrong-password-1')));
       expect(countStatuses(burst)).toEqual({ 401: 30, 429: 10 });
-      await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+      ctx.advanceWall(LOGIN_WINDOW_SECONDS + 1);
     });
 
     it('does not count successful logins against the IP', async () => {
@@ -251,7 +251,7 @@ forEachDatabase('accounts', (get) => {
       expect(locked.json.code).toBe('too_many_attempts');
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
       expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
-      await ctx.advance(15 * 60 + 1);
+      ctx.advanceWall(15 * 60 + 1);
       expect((await ctx.post('/api/v1/auth/login', { email: 'gina@example.test', password: strong })).status).toBe(200);
     });
 
@@ -269,16 +269,16 @@ forEachDatabase('accounts', (get) => {
       expect(retryAfter).toBeLessThanOrEqual(LOGIN_WINDOW_SECONDS);
       // Another address is unaffected.
       expect((await loginFrom(ctx, randomClientAddress(), 'spray-31@example.test', 'Wrong-password-1')).status).toBe(401);
-      await ctx.advance(LOGIN_WINDOW_SECONDS + 1);
+      ctx.advanceWall(LOGIN_WINDOW_SECONDS + 1);
       expect((await loginFrom(ctx, ip, 'spray-32@example.test', 'Wrong-password-1')).status).toBe(401);
     });
 
     it('sessions last 30 days: still valid at day 29, not at day 31', async () => {
       const ctx = get();
       const c = await ctx.customer();
-      await ctx.advance(29 * DAY_SECONDS);
+      ctx.advanceWall(29 * DAY_SECONDS);
       expect((await ctx.get('/api/v1/me', { token: c.token })).status).toBe(200);
-      await ctx.advance(2 * DAY_SECONDS);
+      ctx.advanceWall(2 * DAY_SECONDS);
       expect((await ctx.get('/api/v1/me', { token: c.token })).status).toBe(401);
     });
 
@@ -371,11 +371,11 @@ forEachDatabase('accounts', (get) => {
       const admin = await ctx.adminToken();
       const created = await ctx.post('/api/v1/admin/api-tokens', { name: 'Short-lived', role: 'carrier', expiresInDays: 2 }, { token: admin });
       expect(created.status).toBe(201);
-      const clockNow = Date.parse((await ctx.get('/api/v1/sandbox/clock')).json.now);
-      expect(Date.parse(created.json.expiresAt) - clockNow).toBeGreaterThan(2 * DAY_SECONDS * 1000 - 60_000);
-      await ctx.advance(DAY_SECONDS);
+      const wallNow = ctx.app.deps.wallClock.now().getTime();
+      expect(Date.parse(created.json.expiresAt) - wallNow).toBeGreaterThan(2 * DAY_SECONDS * 1000 - 60_000);
+      ctx.advanceWall(DAY_SECONDS);
       expect((await ctx.get('/api/v1/me', { token: created.json.token })).status).toBe(200);
-      await ctx.advance(DAY_SECONDS + 60);
+      ctx.advanceWall(DAY_SECONDS + 60);
       expect((await ctx.get('/api/v1/me', { token: created.json.token })).status).toBe(401);
     });
 
@@ -392,7 +392,7 @@ forEachDatabase('accounts', (get) => {
       expect(first).not.toBeNull();
       await ctx.get('/api/v1/me', { token: created.json.token });
       expect(await lastUsed()).toBe(first);
-      await ctx.advance(61);
+      ctx.advanceWall(61);
       await ctx.get('/api/v1/me', { token: created.json.token });
       expect(Date.parse(String(await lastUsed())) - Date.parse(String(first))).toBeGreaterThanOrEqual(61_000);
     });

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { forEachDatabase, randomClientAddress } from '../support/harness.ts';
-import { advanceClockOnly, bind, customerWithLine, nextCard, stock } from '../support/lines-fixtures.ts';
+import { bind, customerWithLine, nextCard, stock } from '../support/lines-fixtures.ts';
 
 forEachDatabase('binding a card', (get) => {
   it('binds a card with its ICCID and PIN and shows the new line', async () => {
@@ -110,9 +110,9 @@ forEachDatabase('binding a card', (get) => {
     const retryAfter = Number(locked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(14 * 60);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
-    await ctx.advance(10 * 60);
+    ctx.advanceWall(10 * 60);
     expect((await bind(ctx, customer.token, card)).status).toBe(423);
-    await ctx.advance(5 * 60 + 1);
+    ctx.advanceWall(5 * 60 + 1);
     const unlocked = await bind(ctx, customer.token, card);
     expect(unlocked.status).toBe(201);
   });
@@ -126,25 +126,25 @@ forEachDatabase('binding a card', (get) => {
     // so only a lock set at the 5th failure still refuses the right PIN 14:59 after it.
     let fifthAtMs = 0;
     for (let i = 0; i < 5; i++) {
-      if (i > 0) await advanceClockOnly(ctx, 120);
-      fifthAtMs = ctx.app.deps.clock.now().getTime();
+      if (i > 0) ctx.advanceWall(120);
+      fifthAtMs = ctx.app.deps.wallClock.now().getTime();
       const r = await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' });
       expect([i + 1, r.status, r.json.code]).toEqual([i + 1, 404, 'card_not_found_or_wrong_pin']);
     }
-    await advanceClockOnly(ctx, 60);
+    ctx.advanceWall(60);
     const sixth = await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' });
     expect([sixth.status, sixth.json.code]).toEqual([423, 'card_locked']);
     expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(14 * 60 - 5);
     expect(Number(sixth.headers['retry-after'])).toBeLessThanOrEqual(14 * 60);
     // 14:59 after the 5th failure (rounded down to whole seconds): still locked, even for the right PIN.
     const secondsTo = (offsetSeconds: number, round: (x: number) => number): number =>
-      round((fifthAtMs + offsetSeconds * 1000 - ctx.app.deps.clock.now().getTime()) / 1000);
-    await advanceClockOnly(ctx, secondsTo(15 * 60 - 1, Math.floor));
+      round((fifthAtMs + offsetSeconds * 1000 - ctx.app.deps.wallClock.now().getTime()) / 1000);
+    ctx.advanceWall(secondsTo(15 * 60 - 1, Math.floor));
     const rightPinLocked = await bind(ctx, customer.token, card);
     expect([rightPinLocked.status, rightPinLocked.json.code]).toEqual([423, 'card_locked']);
     expect(Number(rightPinLocked.headers['retry-after'])).toBeLessThanOrEqual(2);
     // 15:01 after it: open, and refusals during the lock spent no attempt.
-    await advanceClockOnly(ctx, secondsTo(15 * 60 + 1, Math.ceil));
+    ctx.advanceWall(secondsTo(15 * 60 + 1, Math.ceil));
     const open = await bind(ctx, customer.token, card);
     expect(open.status, open.text).toBe(201);
   });
@@ -172,16 +172,16 @@ forEachDatabase('binding a card', (get) => {
     await stock(ctx, card);
     expect((await bind(ctx, customer.token, { iccid: card.iccid, pin: '0000' })).status).toBe(404);
     // The attempt window started 10 minutes before the burst; the lock starts with the burst.
-    await ctx.advance(10 * 60);
+    ctx.advanceWall(10 * 60);
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => bind(ctx, customer.token, { iccid: card.iccid, pin: String(2000 + i) })));
     expect(results.filter((r) => r.status === 404)).toHaveLength(4);
     const locked = results.filter((r) => r.status === 423);
     expect(locked).toHaveLength(6);
     for (const r of locked) expect(Number(r.headers['retry-after'])).toBeGreaterThan(15 * 60 - 5);
     // And the lock really lasts that long: 14 minutes on, the right PIN is still refused.
-    await ctx.advance(14 * 60);
+    ctx.advanceWall(14 * 60);
     expect((await bind(ctx, customer.token, card)).status).toBe(423);
-    await ctx.advance(60 + 1);
+    ctx.advanceWall(60 + 1);
     expect((await bind(ctx, customer.token, card)).status).toBe(201);
   });
 
@@ -204,6 +204,8 @@ forEachDatabase('binding a card', (get) => {
 
   it('limits wrong PINs per account across cards: one account cannot guess on card after card and lock them', async () => {
     const ctx = get();
+    // Earlier tests spent this address's hourly budget: PIN budgets age on wall time, so start a fresh window.
+    ctx.advanceWall(3600 + 1);
     const guesser = await ctx.customer();
     const cards = [nextCard(), nextCard(), nextCard(), nextCard()];
     await stock(ctx, ...cards);
@@ -222,6 +224,8 @@ forEachDatabase('binding a card', (get) => {
 
   it('limits wrong PINs per client address across accounts', async () => {
     const ctx = get();
+    // Earlier tests spent this address's hourly budget: PIN budgets age on wall time, so start a fresh window.
+    ctx.advanceWall(3600 + 1);
     const ip = randomClientAddress();
     const card = nextCard();
     await stock(ctx, card);

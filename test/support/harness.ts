@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
+import type { Clock } from '../../src/modules/clock/service.ts';
 import { SimulatedCarrier } from '../../src/adapters/carriers/simulated.ts';
 import { CarrierSwitch, ProviderSwitch } from './provider-stand-ins.ts';
 import { ResponseContract, type OpenApiDocument } from './openapi-contract.ts';
@@ -57,6 +58,19 @@ export interface TestContext {
   advance(seconds: number): Promise<void>;
   /** Runs due jobs and periodic tasks until the queue is quiet. */
   drain(): Promise<void>;
+  /** Moves the app's wall clock (sessions, API tokens, login and PIN lockouts age on it), not the sandbox clock. */
+  advanceWall(seconds: number): void;
+}
+
+/** The app's wall clock in tests: system time plus an offset moved by hand. */
+export class TestWallClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(seconds: number): void {
+    this.offsetMs += seconds * 1000;
+  }
 }
 
 /** An address in 198.18.0.0/15 (RFC 2544, benchmarking): never a real client. */
@@ -118,8 +132,9 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
   const config = testConfig(env);
   const providers = new ProviderSwitch();
   const carrier = new CarrierSwitch(new SimulatedCarrier(config.simulatedCarrier));
-  const app = await createApp(config, { db, logger: pino({ level: 'silent' }), startWorker: false, paymentProviders: providers.adapt, carrier });
-  const ctx = makeContext(kind, app, db, providers, carrier);
+  const wall = new TestWallClock();
+  const app = await createApp(config, { db, logger: pino({ level: 'silent' }), startWorker: false, paymentProviders: providers.adapt, carrier, wallClock: wall });
+  const ctx = makeContext(kind, app, db, providers, carrier, wall);
   return {
     ctx,
     stop: async () => {
@@ -130,7 +145,7 @@ export async function startTestApp(kind: DbKind, env: Record<string, string> = {
   };
 }
 
-function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderSwitch, carrier: CarrierSwitch): TestContext {
+function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderSwitch, carrier: CarrierSwitch, wall: TestWallClock): TestContext {
   // Compiled on the first call, once every route is registered; schemas compile as operations are met.
   let contract: ResponseContract | null = null;
   const call = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> => {
@@ -184,6 +199,9 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderS
       const r = await call('POST', '/api/v1/sandbox/clock', { body: { advanceSeconds: seconds } });
       if (r.status !== 200) throw new Error(`clock advance failed: ${r.status} ${r.text}`);
       await ctx.drain();
+    },
+    advanceWall(seconds) {
+      wall.advance(seconds);
     },
     async drain() {
       for (let i = 0; i < 20; i++) {

@@ -15,12 +15,13 @@ const tags = ['auth'];
 const adminTags = ['admin'];
 
 export function accountsRoutes(app: App, deps: AppDeps): void {
-  const { db, clock } = deps;
+  // Sessions, API tokens and login / registration budgets age on wall time (API.md: time travel logs nobody out).
+  const { db, clock, wallClock } = deps;
 
   app.post('/api/v1/auth/register', {
     schema: { tags, body: registerBody, security: [], response: { 201: sessionResponse, ...problemResponses(400, 409, 413, 415, 422, 429) } },
   }, async (request, reply) => {
-    const result = await register(db, clock, request.body, { ip: request.ip, perHour: deps.config.registerLimitPerHour });
+    const result = await register(db, wallClock, request.body, { ip: request.ip, perHour: deps.config.registerLimitPerHour });
     setSessionCookies(reply, deps, result.token, SESSION_TTL_SECONDS);
     return reply.code(201).send(result);
   });
@@ -28,7 +29,7 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
   app.post('/api/v1/auth/login', {
     schema: { tags, body: loginBody, security: [], response: { 200: sessionResponse, ...problemResponses(400, 401, 413, 415, 429) } },
   }, async (request, reply) => {
-    const { user, token } = await login(db, clock, { ...request.body, ip: request.ip });
+    const { user, token } = await login(db, wallClock, { ...request.body, ip: request.ip });
     setSessionCookies(reply, deps, token, SESSION_TTL_SECONDS);
     return { user, token };
   });
@@ -38,7 +39,7 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
     schema: { tags, description: 'Ends the current login session (bearer or cookie); refused for API tokens', response: { 204: noContent, ...problemResponses(400, 401, 403, 413, 415) } },
     onRequest: guard('anyone'),
   }, async (request, reply) => {
-    await logout(db, clock, principalOf(request));
+    await logout(db, wallClock, principalOf(request));
     clearSessionCookies(reply);
     return reply.code(204).send(null);
   });
@@ -61,7 +62,7 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
 
   app.post('/api/v1/admin/api-tokens', {
     schema: { tags: adminTags, body: createApiTokenBody, response: { 201: createdApiTokenSchema, ...problemResponses(400, 401, 403, 413, 415) } }, onRequest: guard(ADMINS),
-  }, async (request, reply) => reply.code(201).send(await createApiToken(db, clock, actorOf(request), request.body)));
+  }, async (request, reply) => reply.code(201).send(await createApiToken(db, { app: clock, wall: wallClock }, actorOf(request), request.body)));
 
   app.delete('/api/v1/admin/api-tokens/:id', {
     schema: { tags: adminTags, params: idParams, response: { 204: noContent, ...problemResponses(400, 401, 403, 404) } }, onRequest: guard(ADMINS),

@@ -336,11 +336,12 @@ export interface ApiTokenView {
  */
 export async function createApiToken(
   db: Db,
-  clock: Clock,
+  clocks: { app: Clock; wall: Clock },
   actor: Actor & { userId: string },
   input: { name: string; role: 'carrier' | 'operator'; expiresInDays?: number },
 ): Promise<ApiTokenView & { token: string }> {
-  const now = clock.now();
+  // The token ages on wall time (API.md); its audit entry is stamped on the application clock like every other.
+  const now = clocks.wall.now();
   const expiresAt = input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * DAY_MS) : null;
   return db.transaction(async (tx) => {
     const userId = newId('usr');
@@ -349,7 +350,7 @@ export async function createApiToken(
     ]);
     const issued = await issueToken(tx, { userId, kind: 'api', now, expiresAt, name: input.name, createdBy: actor.userId });
     await recordAudit(tx, actor, {
-      action: 'api_token.create', targetType: 'api_token', targetId: issued.id, at: now, details: { name: input.name, role: input.role },
+      action: 'api_token.create', targetType: 'api_token', targetId: issued.id, at: clocks.app.now(), details: { name: input.name, role: input.role },
     });
     return {
       id: issued.id, token: issued.token, name: input.name, role: input.role, userId,

@@ -36,6 +36,12 @@ export class AppClock implements Clock {
   }
 }
 
+/**
+ * Wall time, for what must not follow the sandbox clock (API.md): sessions and API tokens (expiry,
+ * last use), login, registration and PIN lockouts. Advancing the sandbox clock logs nobody out.
+ */
+export const wallClock: Clock = { now: () => new Date() };
+
 /** A clock fixed or moved by hand, for unit tests of time rules. */
 export class ManualClock implements Clock {
   constructor(private current: Date) {}

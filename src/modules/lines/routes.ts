@@ -37,9 +37,9 @@ export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRe
     return lineView(db, await loadLineRow(db, lineId, { userId }), clock.now(), locale);
   };
 
-  const bindResponses = { 201: lineViewSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 423) };
+  const bindResponses = { 201: lineViewSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 423, 429) };
   app.post('/api/v1/lines/bind', { schema: { tags, body: bindBody, response: bindResponses }, onRequest: customer }, async (request, reply) => {
-    const lineId = await bindCard(db, clock, secretKey, { userId: principalOf(request).userId, ...request.body, ip: request.ip });
+    const lineId = await bindCard(db, { app: clock, wall: deps.wallClock }, secretKey, { userId: principalOf(request).userId, ...request.body, ip: request.ip });
     return reply.code(201).send(await ownView(request, lineId));
   });
 

@@ -95,7 +95,7 @@ export interface LineRow {
   carrier_currency: string;
 }
 
-const LINE_SELECT = `SELECT l.*, c.country AS carrier_country, c.currency AS carrier_currency
+export const LINE_SELECT = `SELECT l.*, c.country AS carrier_country, c.currency AS carrier_currency
   FROM lines l JOIN carriers c ON c.code = l.carrier_code`;
 
 export function toOwnedLine(r: LineRow): OwnedLine {
@@ -434,16 +434,16 @@ async function checkPin(
   return sim;
 }
 
+/** The line's dates follow the application clock; the PIN budgets and lock age on wall time (API.md). */
 export async function bindCard(
-  db: Db, clock: Clock, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string; ip: string },
+  db: Db, clocks: { app: Clock; wall: Clock }, secretKey: Buffer, input: { userId: string; iccid: string; pin: string; nickname?: string; ip: string },
 ): Promise<string> {
   const parsed = parseIccid(input.iccid);
   if (!parsed.ok) throw validation('invalid_iccid', parsed.message, [{ path: 'iccid', message: parsed.message }]);
   // Checked before the PIN: a bad nickname must not cost the subscriber one of their 5 attempts.
   const nickname = normaliseNickname(input.nickname);
-  const now = clock.now();
-  const sim = await checkPin(db, secretKey, { iccid: parsed.value, pin: input.pin, userId: input.userId, ip: input.ip }, now);
-  return db.transaction((tx) => claimSim(tx, sim, input.userId, now, nickname));
+  const sim = await checkPin(db, secretKey, { iccid: parsed.value, pin: input.pin, userId: input.userId, ip: input.ip }, clocks.wall.now());
+  return db.transaction((tx) => claimSim(tx, sim, input.userId, clocks.app.now(), nickname));
 }
 
 /** Binds an available SIM to a user as a new line; the guarded UPDATE makes two concurrent binds one winner. */

@@ -11,6 +11,7 @@ import { invariant } from '../../domain/invariant.ts';
 import type { Clock } from '../clock/service.ts';
 import { creditPlan, getLineById, recordRecharge } from '../lines/service.ts';
 import { loadOrder, transitionOrder } from './records.ts';
+import { noticeOrderOutcome } from './notices.ts';
 
 export interface ProvisionDeps {
   db: Db;
@@ -51,6 +52,7 @@ export async function provisionOrder(deps: ProvisionDeps, orderId: string): Prom
       await recordRecharge(tx, { lineId: locked.line_id, orderId, now });
     }
     await transitionOrder(tx, { orderId, from: ['provisioning'], to: 'completed', now, detail: `carrier ref ${result.reference}` });
+    await noticeOrderOutcome(tx, orderId, 'completed', now);
     return 'completed';
   });
 }

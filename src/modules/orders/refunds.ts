@@ -31,6 +31,7 @@ import {
 } from '../payments/service.ts';
 import { loadOrder, transitionOrder, type OrderRow } from './records.ts';
 import { paymentSourceAccount } from './postings.ts';
+import { noticeOrderOutcome, noticeRefundIssued } from './notices.ts';
 import type { RefundView } from './schemas.ts';
 
 export { loadRefund, type RefundDestination, type RefundRow };
@@ -207,6 +208,7 @@ async function recordRefund(tx: Queryable, input: RefundInput, now: Date): Promi
     details: { refundId: id, amount: moneyJson(amountMinor, payment.currency), destination, reason: input.reason.slice(0, 200), ...detail },
   });
   if (destination === 'wallet') await settleRefundState(tx, order.id, payment.id, now);
+  if (destination === 'wallet') await noticeRefundIssued(tx, id, now);
   else {
     // The safety net of the provider call that follows this commit (a crash, a lost answer).
     await enqueue(tx, {
@@ -258,6 +260,7 @@ export async function confirmRefund(tx: Queryable, refundId: string, now: Date):
   const refund = await settleRefund(tx, { refundId, status: 'succeeded', now });
   if (!refund) return false;
   await settleRefundState(tx, refund.order_id, refund.payment_id, now);
+  await noticeRefundIssued(tx, refund.id, now);
   await cancelJob(tx, refundJobKey(refund.id));
   return true;
 }
@@ -294,6 +297,7 @@ export async function compensateFailedProvisioning(deps: RefundDeps, orderId: st
   await deps.db.transaction(async (tx) => {
     const failed = await transitionOrder(tx, { orderId, from: ['paid', 'provisioning'], to: 'failed', now, detail: `provisioning failed: ${error.slice(0, 160)}` });
     if (failed) await releasePromotions(tx, orderId);
+    if (failed) await noticeOrderOutcome(tx, orderId, 'failed', now, 'provisioning failed');
   });
   const order = await loadOrder(deps.db, orderId);
   const payment = await paymentOfOrder(deps.db, orderId);

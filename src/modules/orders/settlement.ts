@@ -16,6 +16,7 @@ import { getPayment, markPaymentCaptured, markPaymentFailed, refundLateCaptureTo
 import { addOrderEvent, transitionOrder, type OrderRow } from './records.ts';
 import { orderDestinationAccount, paymentSourceAccount } from './postings.ts';
 import { closeUnpaidOrder } from './unpaid.ts';
+import { noticeOrderOutcome } from './notices.ts';
 
 export const PROVISIONING_QUEUE = 'provisioning';
 declare module '../../jobs/queue.ts' {
@@ -128,5 +129,6 @@ export async function failPayment(
   if (!payment || (input.provider !== undefined && payment.provider !== input.provider)) return 'unknown_payment';
   if (!(await markPaymentFailed(tx, payment.id, input.now))) return 'ignored';
   await closeUnpaidOrder(tx, { orderId: payment.order_id, to: 'failed', now: input.now, detail: input.reason.slice(0, 200), paymentLocked: true });
+  await noticeOrderOutcome(tx, payment.order_id, 'failed', input.now, input.reason);
   return 'failed';
 }

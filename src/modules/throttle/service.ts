@@ -1,7 +1,8 @@
 // Fixed-window attempt counters kept in the database, so a limit holds across every API process
 // sharing a PostgreSQL server. Used for login attempts (per IP, per account and address, a paced
-// per-account ceiling), registrations (per IP) and card PIN attempts (per card, account and IP). Windows are measured on the application clock, so the sandbox clock can
-// move a lockout along. A limit that guards expensive work (a password check) counts the attempt
+// per-account ceiling), registrations (per IP) and card PIN attempts (per card, account and IP). Windows are measured on the clock the caller passes:
+// wall time for logins, registrations and PINs (advancing the sandbox clock neither lifts nor
+// extends a lockout), the application clock for the quote budget. A limit that guards expensive work (a password check) counts the attempt
 // first with `takeAttempt` — one atomic upsert — and only then does the work: reading the counter
 // and counting afterwards lets a parallel burst through before any failure is counted.
 import type { Queryable } from '../../db/types.ts';
