@@ -32,6 +32,7 @@ const sandboxCardBody = z.object({
   expMonth: z.number().int().min(1).max(12).default(12),
   expYear: z.number().int().min(2000).max(2100).default(2099),
 });
+const htmlPage = { description: 'the HTML page', content: { 'text/html': { schema: z.string() } } };
 const sandboxCardReply = z.object({ token: z.string(), brand: z.string(), last4: z.string(), expiresAt: z.string() });
 
 export function savedMethodsRoutes(app: App, deps: AppDeps): void {
@@ -64,7 +65,9 @@ export function savedMethodsRoutes(app: App, deps: AppDeps): void {
     if (!(provider instanceof SandboxProvider)) throw new DomainError('not_found', 'not_found', 'the sandbox is off');
     return provider;
   };
-  app.get('/sandbox/save-card/:setupId', { schema: { tags: ['sandbox'], params: setupParams, security: [] } }, async (request, reply) => {
+  app.get('/sandbox/save-card/:setupId', {
+    schema: { tags: ['sandbox'], params: setupParams, security: [], response: { 200: htmlPage, ...problemResponses(400, 404) } },
+  }, async (request, reply) => {
     sandbox();
     const setup = await getSetup(db, request.params.setupId);
     return reply.type('text/html; charset=utf-8').send(saveCardPage(setup.id, setup.status));
