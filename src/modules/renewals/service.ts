@@ -17,7 +17,6 @@ import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Money } from '../../domain/money.ts';
 import { autoRenewTerms, priceForOrder } from '../catalog/service.ts';
-import type { Clock } from '../clock/service.ts';
 import { notify } from '../notifications/service.ts';
 import { getOrder, placeOrder, type OrderDeps } from '../orders/service.ts';
 import { defaultSavedMethod } from '../payments/saved-methods.ts';
