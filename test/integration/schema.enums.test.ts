@@ -9,6 +9,8 @@ import { BUCKET_SOURCES, BUCKET_UNITS, EXPIRY_POLICIES, PLAN_KINDS } from '../..
 import { SIM_FORMS } from '../../src/domain/sim-form.ts';
 import { LOCALES, TOKEN_KINDS, USER_ROLES } from '../../src/modules/accounts/service.ts';
 import { LINE_CREDIT_KINDS, SIM_STATUSES } from '../../src/modules/lines/service.ts';
+import { SAVED_METHOD_PROVIDERS, SETUP_STATUSES } from '../../src/modules/payments/saved-methods.ts';
+import { RENEWAL_PATHS, RENEWAL_STATUSES } from '../../src/modules/renewals/service.ts';
 import { forEachDatabase } from '../support/harness.ts';
 
 /** "table.column" → the const array declaring its values. */
@@ -28,6 +30,11 @@ const DECLARED: Record<string, readonly string[]> = {
   'buckets.source': BUCKET_SOURCES,
   'plans.kind': PLAN_KINDS,
   'plans.expiry_policy': EXPIRY_POLICIES,
+  'saved_payment_methods.provider': SAVED_METHOD_PROVIDERS,
+  'payment_method_setups.provider': SAVED_METHOD_PROVIDERS,
+  'payment_method_setups.status': SETUP_STATUSES,
+  'renewals.status': RENEWAL_STATUSES,
+  'renewals.path': RENEWAL_PATHS,
 };
 
 /**

@@ -10,11 +10,14 @@ import type { PaymentProviders } from './registry.ts';
 import type { SandboxSavedMethodBehaviour } from './sandbox-provider.ts';
 
 export const SAVED_METHODS_PER_USER_MAX = 20;
+/** Providers that can hold a card for off-session charges (saved_payment_methods.provider CHECK). */
+export const SAVED_METHOD_PROVIDERS = ['sandbox', 'stripe'] as const;
+export const SETUP_STATUSES = ['open', 'completed', 'cancelled'] as const;
 
 export interface SavedMethodRow {
   id: string;
   user_id: string;
-  provider: 'sandbox' | 'stripe';
+  provider: (typeof SAVED_METHOD_PROVIDERS)[number];
   provider_ref: string;
   brand: string | null;
   last4: string | null;
@@ -95,7 +98,7 @@ export interface SandboxCardInput {
 export interface SetupRow {
   id: string;
   user_id: string;
-  status: 'open' | 'completed' | 'cancelled';
+  status: (typeof SETUP_STATUSES)[number];
   saved_method_id: string | null;
 }
 

@@ -35,7 +35,11 @@ export interface RenewalDeps extends OrderDeps {
   renewDaysBefore: number;
 }
 
-type RenewalStatus = 'scheduled' | 'charging' | 'succeeded' | 'pending' | 'pay_link' | 'capped' | 'failed' | 'cancelled';
+/** A renewal's states (renewals.status CHECK lists the same). */
+export const RENEWAL_STATUSES = ['scheduled', 'charging', 'succeeded', 'pending', 'pay_link', 'capped', 'failed', 'cancelled'] as const;
+type RenewalStatus = (typeof RENEWAL_STATUSES)[number];
+/** Which step of the fallback chain paid (or asked the subscriber to pay) a renewal. */
+export const RENEWAL_PATHS = ['wallet', 'saved_method', 'pay_link'] as const;
 
 interface RenewalRow {
   id: string;
