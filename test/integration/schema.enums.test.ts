@@ -23,6 +23,8 @@ import { SANDBOX_PAYMENT_STATUSES } from '../../src/modules/payments/sandbox-ser
 import {
   PAYMENT_METHODS, PAYMENT_PROVIDER_NAMES, PAYMENT_STATUSES, REFUND_DESTINATIONS, REFUND_STATUSES,
 } from '../../src/modules/payments/service.ts';
+import { SAVED_METHOD_PROVIDERS, SETUP_STATUSES } from '../../src/modules/payments/saved-methods.ts';
+import { RENEWAL_PATHS, RENEWAL_STATUSES } from '../../src/modules/renewals/service.ts';
 import { forEachDatabase } from '../support/harness.ts';
 
 /** "table.column" → the const array declaring its values. */
@@ -61,6 +63,11 @@ const DECLARED: Record<string, readonly string[]> = {
   'notifications.kind': NOTIFICATION_KINDS,
   'notification_deliveries.channel': NOTIFICATION_CHANNELS,
   'notification_deliveries.status': DELIVERY_STATUSES,
+  'saved_payment_methods.provider': SAVED_METHOD_PROVIDERS,
+  'payment_method_setups.provider': SAVED_METHOD_PROVIDERS,
+  'payment_method_setups.status': SETUP_STATUSES,
+  'renewals.status': RENEWAL_STATUSES,
+  'renewals.path': RENEWAL_PATHS,
 };
 
 

@@ -16,6 +16,7 @@ import type { paymentViewSchema } from './schemas.ts';
 
 export { PAYMENT_METHODS, PaymentProviders, isExternalMethod, type ExternalMethod, type PaymentMethod } from './registry.ts';
 export type { PaymentOutcomes } from './webhooks.ts';
+export { defaultSavedMethod } from './saved-methods.ts';
 
 /** payments.provider: a hosted provider, or simkeep's own wallet and vouchers. */
 export const PAYMENT_PROVIDER_NAMES = [...PROVIDER_NAMES, 'wallet', 'voucher'] as const;
