@@ -37,6 +37,7 @@ import { paymentsJobs } from './modules/payments/jobs.ts';
 import { buildPaymentProviders, type ProviderAdapters } from './modules/payments/registry.ts';
 import { deliverOverHttp, type Deliver } from './modules/payments/sandbox-service.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
+import { usageRoutes } from './modules/usage/routes.ts';
 import { seedDemo } from './seed/demo.ts';
 
 // Lines learn about a plan from the catalog through a function composed here, not an import:
@@ -44,7 +45,7 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, notificationsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, notificationsRoutes, usageRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs];

@@ -1100,6 +1100,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "sent" | "logged" | "failed" | "cancelled";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                notificationId: string;
+                                userId: string;
+                                /** @enum {string} */
+                                kind: "expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply";
+                                /** @enum {string} */
+                                channel: "email" | "webhook";
+                                /** @enum {string} */
+                                status: "pending" | "sent" | "logged" | "failed" | "cancelled";
+                                attempts: number;
+                                lastError: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orders": {
         parameters: {
             query?: never;
@@ -1209,7 +1292,106 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                code: string;
+                                name: string;
+                                description: string | null;
+                                regions: string[];
+                                price: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                                validityDays: number;
+                                allowances: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                autoRenewable: boolean;
+                                /** @enum {string} */
+                                expiryPolicy: "extend" | "stack" | "reset";
+                                bundle: {
+                                    modules: {
+                                        /** @enum {string} */
+                                        unit: "data" | "voice" | "sms";
+                                        blockSize: number;
+                                        blockPrice: {
+                                            amount: number;
+                                            currency: string;
+                                        };
+                                        maxQuantity: number;
+                                    }[];
+                                    minimumSelection: {
+                                        dataMb: number;
+                                        voiceMin: number;
+                                        sms: number;
+                                    };
+                                    maxPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                } | null;
+                                promotions: {
+                                    id: string;
+                                    title: string;
+                                    endsAt: string | null;
+                                }[];
+                                /** @enum {string} */
+                                kind: "base" | "addon" | "topup" | "bundle";
+                                bundleModules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                }[] | null;
+                                active: boolean;
+                                carriers: string[] | null;
+                                names: {
+                                    [key: string]: string;
+                                };
+                                descriptions: {
+                                    [key: string]: string;
+                                };
+                                isDemo: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1260,11 +1442,125 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            code: string;
+                            name: string;
+                            description: string | null;
+                            regions: string[];
+                            price: {
+                                amount: number;
+                                currency: string;
+                            };
+                            validityDays: number;
+                            allowances: {
+                                dataMb: number;
+                                voiceMin: number;
+                                sms: number;
+                            };
+                            autoRenewable: boolean;
+                            /** @enum {string} */
+                            expiryPolicy: "extend" | "stack" | "reset";
+                            bundle: {
+                                modules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    maxQuantity: number;
+                                }[];
+                                minimumSelection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                maxPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            } | null;
+                            promotions: {
+                                id: string;
+                                title: string;
+                                endsAt: string | null;
+                            }[];
+                            /** @enum {string} */
+                            kind: "base" | "addon" | "topup" | "bundle";
+                            bundleModules: {
+                                /** @enum {string} */
+                                unit: "data" | "voice" | "sms";
+                                blockSize: number;
+                                blockPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[] | null;
+                            active: boolean;
+                            carriers: string[] | null;
+                            names: {
+                                [key: string]: string;
+                            };
+                            descriptions: {
+                                [key: string]: string;
+                            };
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1340,7 +1636,130 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            code: string;
+                            name: string;
+                            description: string | null;
+                            regions: string[];
+                            price: {
+                                amount: number;
+                                currency: string;
+                            };
+                            validityDays: number;
+                            allowances: {
+                                dataMb: number;
+                                voiceMin: number;
+                                sms: number;
+                            };
+                            autoRenewable: boolean;
+                            /** @enum {string} */
+                            expiryPolicy: "extend" | "stack" | "reset";
+                            bundle: {
+                                modules: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    maxQuantity: number;
+                                }[];
+                                minimumSelection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                maxPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            } | null;
+                            promotions: {
+                                id: string;
+                                title: string;
+                                endsAt: string | null;
+                            }[];
+                            /** @enum {string} */
+                            kind: "base" | "addon" | "topup" | "bundle";
+                            bundleModules: {
+                                /** @enum {string} */
+                                unit: "data" | "voice" | "sms";
+                                blockSize: number;
+                                blockPrice: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[] | null;
+                            active: boolean;
+                            carriers: string[] | null;
+                            names: {
+                                [key: string]: string;
+                            };
+                            descriptions: {
+                                [key: string]: string;
+                            };
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1371,7 +1790,59 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                title: {
+                                    [key: string]: string;
+                                };
+                                /** @enum {string} */
+                                kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                                value: number;
+                                currency: string | null;
+                                couponCode: string | null;
+                                planIds: string[] | null;
+                                startsAt: string | null;
+                                endsAt: string | null;
+                                maxRedemptions: number | null;
+                                perUserLimit: number | null;
+                                active: boolean;
+                                redemptionCount: number;
+                                isDemo: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1404,11 +1875,78 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            title: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                            value: number;
+                            currency: string | null;
+                            couponCode: string | null;
+                            planIds: string[] | null;
+                            startsAt: string | null;
+                            endsAt: string | null;
+                            maxRedemptions: number | null;
+                            perUserLimit: number | null;
+                            active: boolean;
+                            redemptionCount: number;
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -1465,7 +2003,83 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            title: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            kind: "percent_off" | "amount_off" | "bonus_data_pct" | "bonus_validity_days" | "first_recharge_bonus";
+                            value: number;
+                            currency: string | null;
+                            couponCode: string | null;
+                            planIds: string[] | null;
+                            startsAt: string | null;
+                            endsAt: string | null;
+                            maxRedemptions: number | null;
+                            perUserLimit: number | null;
+                            active: boolean;
+                            redemptionCount: number;
+                            isDemo: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -2741,6 +3355,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/lines/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    granularity?: "day" | "hour";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                at: string;
+                                dataBytes: number;
+                                voiceSec: number;
+                                sms: number;
+                                charged: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -2871,6 +3573,269 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: boolean;
+                            webhook: {
+                                url: string;
+                                enabled: boolean;
+                            } | null;
+                            muted: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                        };
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email?: boolean;
+                        /** @description null removes the webhook; a new url gets a new secret */
+                        webhook?: {
+                            url?: string;
+                            enabled?: boolean;
+                        } | null;
+                        muted?: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: boolean;
+                            webhook: {
+                                url: string;
+                                enabled: boolean;
+                                /** @description the signing secret: only in the answer that set a new URL, never again */
+                                secret?: string;
+                            } | null;
+                            muted: ("expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply")[];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    lineId?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @enum {string} */
+                                kind: "expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply";
+                                lineId?: string;
+                                orderId?: string;
+                                /** @description expiry_reminder: 7, 3 or 1 */
+                                daysBefore?: number;
+                                /** @description allowance_used: 75 or 90 */
+                                percent?: number;
+                                title: string;
+                                body: string;
+                                createdAt: string;
+                                readAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/openapi.json": {
@@ -3130,7 +4095,87 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                code: string;
+                                name: string;
+                                description: string | null;
+                                regions: string[];
+                                price: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                                validityDays: number;
+                                allowances: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                autoRenewable: boolean;
+                                /** @enum {string} */
+                                expiryPolicy: "extend" | "stack" | "reset";
+                                bundle: {
+                                    modules: {
+                                        /** @enum {string} */
+                                        unit: "data" | "voice" | "sms";
+                                        blockSize: number;
+                                        blockPrice: {
+                                            amount: number;
+                                            currency: string;
+                                        };
+                                        maxQuantity: number;
+                                    }[];
+                                    minimumSelection: {
+                                        dataMb: number;
+                                        voiceMin: number;
+                                        sms: number;
+                                    };
+                                    maxPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                } | null;
+                                promotions: {
+                                    id: string;
+                                    title: string;
+                                    endsAt: string | null;
+                                }[];
+                                /** @enum {string} */
+                                kind: "base" | "addon" | "topup";
+                            }[];
+                            /** @description the whole catalog of a line or region is one page */
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3184,7 +4229,129 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            lineId: string;
+                            /** @enum {string} */
+                            kind: "plan" | "topup";
+                            planId: string | null;
+                            subtotal: {
+                                amount: number;
+                                currency: string;
+                            };
+                            discounts: {
+                                promotionId: string;
+                                title: string;
+                                amount: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                            bonuses: {
+                                promotionId: string;
+                                title: string;
+                                dataMb?: number;
+                                validityDays?: number;
+                                amount?: {
+                                    amount: number;
+                                    currency: string;
+                                };
+                            }[];
+                            total: {
+                                amount: number;
+                                currency: string;
+                            };
+                            currency: string;
+                            expiresAt: string;
+                            createdAt: string;
+                            preview: {
+                                expiresAt: string | null;
+                                buckets: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    quantity: number;
+                                    expiresAt: string;
+                                    source: string;
+                                }[];
+                            };
+                            bundle?: {
+                                selection: {
+                                    dataMb: number;
+                                    voiceMin: number;
+                                    sms: number;
+                                };
+                                blocks: {
+                                    /** @enum {string} */
+                                    unit: "data" | "voice" | "sms";
+                                    blockSize: number;
+                                    blockCount: number;
+                                    blockPrice: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                    price: {
+                                        amount: number;
+                                        currency: string;
+                                    };
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
@@ -3338,6 +4505,106 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description JSON {records} (at most 10000) or a text/csv feed of any length with a header row (id, iccid|msisdn, type, quantity, startedAt, zone) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accepted: number;
+                            duplicates: number;
+                            rejected: {
+                                index: number;
+                                id: string | null;
+                                code: string;
+                                detail: string;
+                            }[];
+                            rejectedCount: number;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
             };
         };
