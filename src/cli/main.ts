@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { simsCommand } from './sims.ts';
+import { usageCommand } from './usage.ts';
 
 export function buildProgram(): Command {
   const program = new Command('simkeep')
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   program.addCommand(simsCommand(() => loadConfig()));
+  program.addCommand(usageCommand(() => loadConfig()));
   return program;
 }
 
