@@ -74,6 +74,13 @@ forEachDatabase('usage', (get) => {
     expect(await buckets(ctx, lineId)).toMatchObject({ data: 100 * 1_048_576 - 2048, sms: 9 });
     const forbidden = await ctx.post('/api/v1/usage', { records: [] }, { token: customer.token });
     expect(forbidden.status).toBe(403);
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => ({ id: `many-${i}`, iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }));
+    const refused = await ctx.post('/api/v1/usage', { records: tooMany }, { token });
+    expect(refused.status).toBe(413);
+    expect(refused.json.code).toBe('too_many_records');
+    const badHeader = await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: 'foo,bar\n1,2\n' });
+    expect(badHeader.status).toBe(422);
+    expect(badHeader.json.code).toBe('invalid_csv_header');
   });
 
   it('raises each allowance alert once per bucket and threshold', async () => {
