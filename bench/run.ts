@@ -4,6 +4,7 @@ import { benchHttpAuth } from './http-auth.ts';
 import { benchMoneyPath } from './money-path.ts';
 import { benchPaidOrders } from './paid-orders.ts';
 import { benchSimsImport } from './sims-import.ts';
+import { benchUsage } from './usage.ts';
 
 type Bench = { name: string; run: (kind: 'pglite' | 'postgres') => Promise<Record<string, unknown>> };
 
@@ -12,6 +13,7 @@ const BENCHES: Bench[] = [
   { name: 'sims import', run: (kind) => benchSimsImport(kind) },
   { name: 'paid orders', run: benchPaidOrders },
   { name: 'money path', run: benchMoneyPath },
+  { name: 'usage', run: benchUsage },
 ];
 
 const only = process.argv[2];

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.ts';
 import { simsCommand } from './sims.ts';
+import { usageCommand } from './usage.ts';
 
 export function buildProgram(): Command {
   const program = new Command('simkeep')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   program.addCommand(simsCommand(() => loadConfig()));
+  program.addCommand(usageCommand(() => loadConfig()));
   return program;
 }
 

@@ -36,7 +36,7 @@ export interface CarrierProfile {
   readonly paygRates: Readonly<Record<string, PaygRates>>;
 }
 
-const DEFAULT_ZONE = 'default';
+export const DEFAULT_ZONE = 'default';
 /** Ten years: longer periods are typos (days entered as hours, minutes…), not carrier rules. */
 const PROFILE_DAYS_MAX = 3650;
 const PROFILE_ZONES_MAX = 100;

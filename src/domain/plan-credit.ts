@@ -33,7 +33,7 @@ export type ExpiryPolicy = (typeof EXPIRY_POLICIES)[number];
 export const BUCKET_SOURCES = ['plan', 'bonus', 'addon'] as const;
 
 export const BYTES_PER_MB = 1_048_576;
-const SECONDS_PER_MINUTE = 60;
+export const SECONDS_PER_MINUTE = 60;
 export const MS_PER_DAY = 86_400_000;
 /** Longest validity one purchase may carry (plan + bonus); a bound, not a business rule. */
 export const CREDIT_MAX_VALIDITY_DAYS = 3_650;

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { KEEP_ALIVE_RULES } from '../../src/domain/carrier-profile.ts';
 import { LINE_STATUSES, STORED_LINE_STATUSES } from '../../src/domain/lifecycle.ts';
 import { BUCKET_SOURCES, BUCKET_UNITS, EXPIRY_POLICIES, PLAN_KINDS } from '../../src/domain/plan-credit.ts';
+import { USAGE_STATUSES, USAGE_TYPES } from '../../src/domain/rating.ts';
 import { SIM_FORMS } from '../../src/domain/sim-form.ts';
 import { LOCALES, TOKEN_KINDS, USER_ROLES } from '../../src/modules/accounts/service.ts';
 import { LINE_CREDIT_KINDS, SIM_STATUSES } from '../../src/modules/lines/service.ts';
@@ -68,6 +69,8 @@ const DECLARED: Record<string, readonly string[]> = {
   'payment_method_setups.status': SETUP_STATUSES,
   'renewals.status': RENEWAL_STATUSES,
   'renewals.path': RENEWAL_PATHS,
+  'usage_records.type': USAGE_TYPES,
+  'usage_records.status': USAGE_STATUSES,
 };
 
 

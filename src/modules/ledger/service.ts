@@ -284,3 +284,19 @@ export async function reverseJournal(tx: Queryable, input: ReverseJournalInput, 
     lines: rows.map((p) => ({ account: accountRefOfRow(p), amountMinor: -p.amount_minor })),
   }, actor);
 }
+
+/**
+ * Locks the wallets (in code order, as postJournals does) and returns their balances; a wallet not
+ * opened yet holds 0. For callers that decide how much to take before posting (usage rating).
+ */
+export async function lockWalletBalances(tx: Queryable, wallets: ReadonlyArray<{ userId: string; currency: string }>): Promise<Map<string, number>> {
+  const codes = [...new Set(wallets.map((w) => accountCode(walletAccount(w.userId, w.currency))))].sort();
+  const balances = new Map<string, number>(codes.map((c) => [c, 0]));
+  if (codes.length === 0) return balances;
+  const { rows } = await tx.query<{ code: string; balance_minor: number }>(
+    'SELECT code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE',
+    [codes],
+  );
+  for (const r of rows) balances.set(r.code, Number(r.balance_minor));
+  return balances;
+}

@@ -748,3 +748,81 @@ export async function recordRecharge(tx: Queryable, input: { lineId: string; ord
   return { applied: true };
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Usage: the set-based reads and writes rating needs (src/modules/usage draws, lines owns the rows)
+
+export interface UsageLine {
+  id: string;
+  userId: string;
+  iccid: string;
+  msisdn: string | null;
+  currency: string;
+  paygRates: CarrierProfile['paygRates'];
+}
+
+/**
+ * The live lines the ICCIDs and MSISDNs name, locked in id order (one global order: concurrent
+ * batches touching the same lines wait, never deadlock). Recycled and terminated lines take no usage.
+ */
+export async function lockLinesForUsage(tx: Queryable, iccids: readonly string[], msisdns: readonly string[]): Promise<UsageLine[]> {
+  if (iccids.length === 0 && msisdns.length === 0) return [];
+  const { rows } = await tx.query<{ id: string; user_id: string; iccid: string; msisdn: string | null; currency: string; payg_rates: CarrierProfile['paygRates'] }>(
+    `SELECT l.id, l.user_id, l.iccid, l.msisdn, c.currency, c.payg_rates
+       FROM lines l JOIN carriers c ON c.code = l.carrier_code
+      WHERE (l.iccid = ANY($1::text[]) OR l.msisdn = ANY($2::text[])) AND l.status NOT IN ('recycled', 'terminated')
+      ORDER BY l.id FOR UPDATE OF l`,
+    [iccids, msisdns],
+  );
+  return rows.map((r) => ({ id: r.id, userId: r.user_id, iccid: r.iccid, msisdn: r.msisdn, currency: r.currency, paygRates: r.payg_rates }));
+}
+
+export interface UsageBucket {
+  id: string;
+  lineId: string;
+  unit: BucketUnit;
+  total: number;
+  remaining: number;
+  expiresAt: Date;
+  source: string;
+}
+
+/** The buckets with something left that usage from `since` on may draw, locked in id order. */
+export async function lockBucketsForUsage(tx: Queryable, lineIds: readonly string[], since: Date): Promise<UsageBucket[]> {
+  if (lineIds.length === 0) return [];
+  const { rows } = await tx.query<{ id: string; line_id: string; unit: BucketUnit; total: number; remaining: number; expires_at: Date; source: string }>(
+    `SELECT id, line_id, unit, total::float8 AS total, remaining::float8 AS remaining, expires_at, source FROM buckets
+      WHERE line_id = ANY($1::text[]) AND remaining > 0 AND expires_at > $2 ORDER BY id FOR UPDATE`,
+    [lineIds, since],
+  );
+  return rows.map((r) => ({ id: r.id, lineId: r.line_id, unit: r.unit, total: Number(r.total), remaining: Number(r.remaining), expiresAt: r.expires_at, source: r.source }));
+}
+
+/** Lowers each bucket by its draw, one statement; the CHECK refuses a bucket going negative. */
+export async function drawFromBuckets(tx: Queryable, draws: ReadonlyArray<{ bucketId: string; units: number }>): Promise<void> {
+  if (draws.length === 0) return;
+  await tx.query(
+    `UPDATE buckets b SET remaining = b.remaining - v.units
+       FROM unnest($1::text[], $2::bigint[]) AS v(id, units) WHERE b.id = v.id`,
+    [draws.map((d) => d.bucketId), draws.map((d) => d.units)],
+  );
+}
+
+/**
+ * Chargeable usage is keep-alive activity: each line's last activity moves forward (never back,
+ * whatever order records arrive in). The lifecycle sweep reads it when the line's moment comes.
+ */
+export async function recordUsageActivity(tx: Queryable, activity: ReadonlyArray<{ lineId: string; at: Date }>, now: Date): Promise<void> {
+  if (activity.length === 0) return;
+  await tx.query(
+    `UPDATE lines l SET last_activity_at = GREATEST(COALESCE(l.last_activity_at, v.at), v.at), updated_at = $3
+       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at) WHERE l.id = v.id`,
+    [activity.map((a) => a.lineId), activity.map((a) => a.at), now],
+  );
+}
+
+/** Flags lines for operators (unfunded usage). */
+export async function flagLines(tx: Queryable, lineIds: readonly string[], now: Date): Promise<void> {
+  if (lineIds.length === 0) return;
+  await tx.query('UPDATE lines SET flagged = true, updated_at = $2 WHERE id = ANY($1::text[]) AND NOT flagged', [lineIds, now]);
+}

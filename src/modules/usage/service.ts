@@ -1,0 +1,273 @@
+// Usage: carriers' usage records rated against lines. Owns `usage_records` (unique by id forever:
+// a repeated id changes nothing), `usage_draws` (what each record took from each bucket) and
+// `usage_hourly` (the chart's rollup, written in the rating transaction). Buckets and lines are
+// changed only through the lines module's set-based functions, money only through ledger journals.
+// One transaction per batch, a fixed number of statements whatever its size: lines, buckets and
+// wallets are locked in one global order each (lines → buckets → wallets), so concurrent batches
+// touching the same line wait for each other instead of deadlocking or charging twice.
+import type { Db, Queryable } from '../../db/types.ts';
+import { newId } from '../../domain/ids.ts';
+import { rateRecord, type LineRatingState, type RatingBucket, type UsageType } from '../../domain/rating.ts';
+import type { Actor } from '../audit/service.ts';
+import { accountCode, lockWalletBalances, postJournals, systemAccount, walletAccount, type JournalInput } from '../ledger/service.ts';
+import { drawFromBuckets, flagLines, lockBucketsForUsage, lockLinesForUsage, recordUsageActivity, type UsageLine } from '../lines/service.ts';
+import { notify } from '../notifications/service.ts';
+
+/** Records in one JSON request; CSV feeds are cut into chunks of this size, one transaction each. */
+export const USAGE_BATCH_MAX = 10_000;
+/** Allowance alert thresholds (percent used), each raised once per bucket. */
+export const ALLOWANCE_ALERT_PERCENTS = [75, 90] as const;
+
+export interface UsageRecordInput {
+  /** Position in the request (0-based), for the rejected list. */
+  index: number;
+  id: string;
+  iccid?: string | null;
+  msisdn?: string | null;
+  type: UsageType;
+  quantity: number;
+  startedAt: Date;
+  zone?: string | null;
+}
+
+export interface UsageRejection {
+  index: number;
+  id: string | null;
+  code: string;
+  detail: string;
+}
+
+export interface BatchResult {
+  accepted: number;
+  duplicates: number;
+  rejected: UsageRejection[];
+}
+
+const hourOf = (at: Date): number => Math.floor(at.getTime() / 3_600_000) * 3_600_000;
+
+/** Rates and stores one batch of valid records in one transaction. */
+export async function ingestUsageBatch(db: Db, records: readonly UsageRecordInput[], ctx: { now: Date; actor: Actor }): Promise<BatchResult> {
+  if (records.length === 0) return { accepted: 0, duplicates: 0, rejected: [] };
+  return db.transaction((tx) => ingestInTransaction(tx, records, ctx));
+}
+
+type Ctx = { now: Date; actor: Actor };
+interface Matched { record: UsageRecordInput; line: UsageLine }
+interface Rated {
+  rec: { id: string[]; line: string[]; type: string[]; qty: number[]; at: Date[]; zone: Array<string | null>; rated: number[]; bucket: number[];
+    wallet: number[]; unfunded: number[]; charged: number[]; currency: string[]; status: string[]; journal: Array<string | null> };
+  draws: Array<{ recordId: string; bucketId: string; units: number }>;
+  charges: Map<string, { line: UsageLine; minor: number }>;
+  rollup: Map<string, { lineId: string; hour: number; data: number; voice: number; sms: number; charged: number; currency: string }>;
+  activity: Map<string, Date>;
+  unfundedLines: Set<string>;
+}
+
+/** The steps of one batch, in the lock order of the module header: lines → buckets → wallets. */
+async function ingestInTransaction(tx: Queryable, input: readonly UsageRecordInput[], ctx: Ctx): Promise<BatchResult> {
+  const { records, duplicates: repeatedInBatch } = firstOccurrences(input);
+  const { fresh, duplicates, rejected } = await matchLines(tx, records);
+  if (fresh.length === 0) return { accepted: 0, duplicates: repeatedInBatch + duplicates, rejected };
+
+  const usedLines = [...new Map(fresh.map((f) => [f.line.id, f.line])).values()];
+  const since = new Date(Math.min(...fresh.map((f) => f.record.startedAt.getTime())));
+  const buckets = await lockBucketsForUsage(tx, usedLines.map((l) => l.id), since);
+  const wallets = await lockWalletBalances(tx, usedLines.map((l) => ({ userId: l.userId, currency: l.currency })));
+  const states = ratingStates(usedLines, buckets, wallets);
+
+  const batchId = newId('use');
+  const rated = rateAll(fresh, states, batchId);
+  const perBucket = await writeRated(tx, rated, ctx.now);
+  await postCharges(tx, rated.charges, batchId, ctx);
+  await recordUsageActivity(tx, [...rated.activity].map(([lineId, at]) => ({ lineId, at })), ctx.now);
+  await flagLines(tx, [...rated.unfundedLines], ctx.now);
+  await raiseAllowanceAlerts(tx, buckets, perBucket, new Map(usedLines.map((l) => [l.id, l.userId])), ctx.now);
+  return { accepted: rated.rec.id.length, duplicates: repeatedInBatch + duplicates, rejected };
+}
+
+/** A repeated id within the batch: the first occurrence is the record, later ones duplicates. */
+function firstOccurrences(input: readonly UsageRecordInput[]): { records: UsageRecordInput[]; duplicates: number } {
+  const seen = new Set<string>();
+  const records: UsageRecordInput[] = [];
+  for (const r of input) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    records.push(r);
+  }
+  return { records, duplicates: input.length - records.length };
+}
+
+/** Locks the records' lines and sets aside ids stored before (duplicates) and records of no live line. */
+async function matchLines(tx: Queryable, records: readonly UsageRecordInput[]): Promise<{ fresh: Matched[]; duplicates: number; rejected: UsageRejection[] }> {
+  const lines = await lockLinesForUsage(tx,
+    [...new Set(records.flatMap((r) => (r.iccid ? [r.iccid] : [])))],
+    [...new Set(records.flatMap((r) => (r.msisdn ? [r.msisdn] : [])))]);
+  const byIccid = new Map<string, UsageLine>(lines.map((l) => [l.iccid, l]));
+  const byMsisdn = new Map<string, UsageLine>(lines.flatMap((l) => (l.msisdn ? [[l.msisdn, l] as const] : [])));
+  const known = new Set((await tx.query<{ id: string }>('SELECT id FROM usage_records WHERE id = ANY($1::text[])', [records.map((r) => r.id)])).rows.map((r) => r.id));
+  const fresh: Matched[] = [];
+  const rejected: UsageRejection[] = [];
+  let duplicates = 0;
+  for (const record of records) {
+    if (known.has(record.id)) {
+      duplicates += 1;
+      continue;
+    }
+    const line = (record.iccid ? byIccid.get(record.iccid) : undefined) ?? (record.msisdn ? byMsisdn.get(record.msisdn) : undefined);
+    if (!line || (record.iccid && record.msisdn && line.msisdn !== record.msisdn && line.iccid !== record.iccid)) {
+      rejected.push({ index: record.index, id: record.id, code: 'unknown_line', detail: 'no live line has this ICCID or MSISDN' });
+      continue;
+    }
+    fresh.push({ record, line });
+  }
+  return { fresh, duplicates, rejected };
+}
+
+/** Each line's buckets and its owner's wallet (shared by the owner's lines in one currency). */
+function ratingStates(usedLines: readonly UsageLine[], buckets: ReadonlyArray<RatingBucket & { lineId: string }>, wallets: ReadonlyMap<string, number>): Map<string, LineRatingState> {
+  const states = new Map<string, LineRatingState>();
+  const walletState = new Map<string, { balanceMinor: number }>();
+  for (const line of usedLines) {
+    const code = accountCode(walletAccount(line.userId, line.currency));
+    const wallet = walletState.get(code) ?? { balanceMinor: wallets.get(code) ?? 0 };
+    walletState.set(code, wallet);
+    const own: RatingBucket[] = buckets.filter((b) => b.lineId === line.id).map((b) => ({ id: b.id, unit: b.unit, remaining: b.remaining, expiresAt: b.expiresAt, source: b.source }));
+    states.set(line.id, { buckets: own, wallet, paygRates: line.paygRates });
+  }
+  return states;
+}
+
+const journalKeyOf = (batchId: string, line: UsageLine): string => `usage:${batchId}:${accountCode(walletAccount(line.userId, line.currency))}`;
+
+/** Rates the records in order against the in-memory states; collects every row the batch writes. */
+function rateAll(fresh: readonly Matched[], states: ReadonlyMap<string, LineRatingState>, batchId: string): Rated {
+  const out: Rated = {
+    rec: { id: [], line: [], type: [], qty: [], at: [], zone: [], rated: [], bucket: [], wallet: [], unfunded: [], charged: [], currency: [], status: [], journal: [] },
+    draws: [], charges: new Map(), rollup: new Map(), activity: new Map(), unfundedLines: new Set(),
+  };
+  const { rec } = out;
+  for (const { record, line } of fresh) {
+    const state = states.get(line.id);
+    if (!state) continue;
+    const rating = rateRecord(state, record);
+    const key = journalKeyOf(batchId, line);
+    rec.id.push(record.id); rec.line.push(line.id); rec.type.push(record.type); rec.qty.push(record.quantity); rec.at.push(record.startedAt);
+    rec.zone.push(record.zone ?? null); rec.rated.push(rating.ratedUnits); rec.bucket.push(rating.draws.reduce((s, d) => s + d.units, 0));
+    rec.wallet.push(rating.walletUnits); rec.unfunded.push(rating.unfundedUnits); rec.charged.push(rating.chargedMinor);
+    rec.currency.push(line.currency); rec.status.push(rating.status); rec.journal.push(rating.chargedMinor > 0 ? key : null);
+    for (const d of rating.draws) out.draws.push({ recordId: record.id, ...d });
+    if (rating.chargedMinor > 0) {
+      const charge = out.charges.get(key) ?? { line, minor: 0 };
+      charge.minor += rating.chargedMinor;
+      out.charges.set(key, charge);
+    }
+    if (rating.status === 'unfunded') out.unfundedLines.add(line.id);
+    if (record.quantity > 0) {
+      const last = out.activity.get(line.id);
+      if (!last || last < record.startedAt) out.activity.set(line.id, record.startedAt);
+    }
+    addToRollup(out.rollup, line, record, rating.chargedMinor);
+  }
+  return out;
+}
+
+function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageRecordInput, chargedMinor: number): void {
+  const hour = hourOf(record.startedAt);
+  const rk = `${line.id}|${hour}`;
+  const cell = rollup.get(rk) ?? { lineId: line.id, hour, data: 0, voice: 0, sms: 0, charged: 0, currency: line.currency };
+  if (record.type === 'data') cell.data += record.quantity;
+  else if (record.type === 'voice') cell.voice += record.quantity;
+  else cell.sms += record.quantity;
+  cell.charged += chargedMinor;
+  rollup.set(rk, cell);
+}
+
+/** Records, draws, bucket decrements and the hourly rollup: one set-based statement each. Returns units drawn per bucket. */
+async function writeRated(tx: Queryable, { rec, draws, rollup }: Rated, now: Date): Promise<Map<string, number>> {
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO usage_records (id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
+                                charged_minor, currency, status, journal_key, ingested_at)
+     SELECT *, $15::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::bigint[],
+                                           $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[])
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [rec.id, rec.line, rec.type, rec.qty, rec.at, rec.zone, rec.rated, rec.bucket, rec.wallet, rec.unfunded, rec.charged, rec.currency, rec.status, rec.journal, now],
+  );
+  if (inserted.rowCount !== rec.id.length) {
+    // Another batch stored one of these ids after this one looked (same id, another line): rated
+    // here it would be charged twice. Roll back; the database layer retries serialization failures.
+    throw Object.assign(new Error('a usage record id was stored concurrently'), { code: '40001' });
+  }
+  if (draws.length > 0) {
+    await tx.query(
+      'INSERT INTO usage_draws (record_id, bucket_id, units) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])',
+      [draws.map((d) => d.recordId), draws.map((d) => d.bucketId), draws.map((d) => d.units)],
+    );
+  }
+  const perBucket = new Map<string, number>();
+  for (const d of draws) perBucket.set(d.bucketId, (perBucket.get(d.bucketId) ?? 0) + d.units);
+  await drawFromBuckets(tx, [...perBucket].map(([bucketId, units]) => ({ bucketId, units })));
+
+  const cells = [...rollup.values()];
+  await tx.query(
+    `INSERT INTO usage_hourly AS h (line_id, hour, data_bytes, voice_sec, sms, charged_minor, currency)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+     ON CONFLICT (line_id, hour) DO UPDATE SET data_bytes = h.data_bytes + EXCLUDED.data_bytes, voice_sec = h.voice_sec + EXCLUDED.voice_sec,
+       sms = h.sms + EXCLUDED.sms, charged_minor = h.charged_minor + EXCLUDED.charged_minor`,
+    [cells.map((c) => c.lineId), cells.map((c) => new Date(c.hour)), cells.map((c) => c.data), cells.map((c) => c.voice), cells.map((c) => c.sms),
+      cells.map((c) => c.charged), cells.map((c) => c.currency)],
+  );
+  return perBucket;
+}
+
+/** One journal per wallet charged in the batch, all in one postJournals call. */
+async function postCharges(tx: Queryable, charges: Rated['charges'], batchId: string, { now, actor }: Ctx): Promise<void> {
+  const journals: JournalInput[] = [...charges].map(([key, { line, minor }]) => ({
+    idempotencyKey: key, kind: 'usage_charge', cause: { type: 'usage_batch', id: batchId }, postedAt: now,
+    description: `usage on line ${line.id}`,
+    lines: [{ account: walletAccount(line.userId, line.currency), amountMinor: -minor }, { account: systemAccount('usage_revenue', line.currency), amountMinor: minor }],
+  }));
+  await postJournals(tx, journals, actor);
+}
+
+/** A bucket whose used share crossed 75 % or 90 % in this batch (once each: the dedupe key). */
+async function raiseAllowanceAlerts(
+  tx: Queryable, buckets: ReadonlyArray<{ id: string; lineId: string; unit: string; total: number; remaining: number }>,
+  perBucket: ReadonlyMap<string, number>, ownerOf: ReadonlyMap<string, string>, now: Date,
+): Promise<void> {
+  for (const bucket of buckets) {
+    const drawn = perBucket.get(bucket.id);
+    if (!drawn) continue;
+    const usedBefore = bucket.total - bucket.remaining;
+    const usedAfter = usedBefore + drawn;
+    for (const percent of ALLOWANCE_ALERT_PERCENTS) {
+      const threshold = (bucket.total * percent) / 100;
+      if (usedBefore < threshold && usedAfter >= threshold) {
+        await notify(tx, {
+          now, userId: ownerOf.get(bucket.lineId) ?? '', kind: 'allowance_used', lineId: bucket.lineId, percent,
+          data: { unit: bucket.unit }, dedupeKey: `allowance_used:${bucket.id}:${percent}`,
+        });
+      }
+    }
+  }
+}
+
+export interface UsagePoint {
+  at: Date;
+  dataBytes: number;
+  voiceSec: number;
+  sms: number;
+  chargedMinor: number;
+  currency: string;
+}
+
+/** The line's usage per hour or day (UTC) in [from, to), from the rollup. */
+export async function usageSeries(db: Queryable, lineId: string, range: { from: Date; to: Date; granularity: 'hour' | 'day' }): Promise<UsagePoint[]> {
+  const { rows } = await db.query<{ at: Date; data_bytes: number; voice_sec: number; sms: number; charged_minor: number; currency: string }>(
+    `SELECT date_trunc($4, hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS at, sum(data_bytes)::bigint AS data_bytes, sum(voice_sec)::bigint AS voice_sec, sum(sms)::bigint AS sms,
+            sum(charged_minor)::bigint AS charged_minor, min(currency) AS currency
+       FROM usage_hourly WHERE line_id = $1 AND hour >= $2 AND hour < $3
+      GROUP BY 1 ORDER BY 1`,
+    [lineId, range.from, range.to, range.granularity],
+  );
+  return rows.map((r) => ({ at: r.at, dataBytes: Number(r.data_bytes), voiceSec: Number(r.voice_sec), sms: Number(r.sms), chargedMinor: Number(r.charged_minor), currency: r.currency }));
+}

@@ -1,0 +1,110 @@
+import { expect, it } from 'vitest';
+import { clearingAccount, postJournal, verifyLedger, walletAccount } from '../../src/modules/ledger/service.ts';
+import { forEachDatabase, type TestContext } from '../support/harness.ts';
+import { creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
+
+let serial = 0;
+const rid = (): string => `rec-${process.pid}-${++serial}`;
+
+async function carrierToken(ctx: TestContext): Promise<string> {
+  const created = await ctx.post('/api/v1/admin/api-tokens', { name: 'Usage feed', role: 'carrier' }, { token: await ctx.adminToken() });
+  return created.json.token as string;
+}
+
+async function fund(ctx: TestContext, userId: string, amountMinor: number): Promise<void> {
+  await ctx.db.transaction((tx) => postJournal(tx, {
+    idempotencyKey: `test-fund-${userId}-${++serial}`, kind: 'topup', cause: { type: 'test', id: userId }, postedAt: ctx.app.deps.clock.now(),
+    lines: [{ account: clearingAccount('sandbox', 'USD'), amountMinor: -amountMinor }, { account: walletAccount(userId, 'USD'), amountMinor }],
+  }, { userId: null, role: 'system' }));
+}
+
+const buckets = async (ctx: TestContext, lineId: string) => Object.fromEntries(
+  (await ctx.db.query<{ unit: string; remaining: number }>('SELECT unit, remaining FROM buckets WHERE line_id = $1', [lineId])).rows.map((r) => [r.unit, Number(r.remaining)]),
+);
+
+forEachDatabase('usage', (get) => {
+  it('rates exactly: KB and started minutes from buckets, then the wallet, then unfunded with the line flagged', async () => {
+    const ctx = get();
+    const { lineId, card, customer } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId); // 100 MB, 10 min, 10 SMS
+    await fund(ctx, customer.user.id, 5);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const records = [
+      { id: rid(), iccid: card.iccid, type: 'data', quantity: 1, startedAt: at },
+      { id: rid(), msisdn: card.msisdn, type: 'voice', quantity: 61, startedAt: at },
+      { id: rid(), iccid: card.iccid, type: 'sms', quantity: 11, startedAt: at },
+      { id: rid(), iccid: card.iccid, type: 'voice', quantity: 600, startedAt: at },
+      { id: 'bad', iccid: card.iccid, type: 'fax', quantity: 1, startedAt: at },
+    ];
+    const r = await ctx.post('/api/v1/usage', { records }, { token });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ accepted: 4, duplicates: 0, rejectedCount: 1, rejected: [{ index: 4, id: 'bad', code: 'invalid_type' }] });
+    expect(await buckets(ctx, lineId)).toEqual({ data: 100 * 1_048_576 - 1024, voice: 0, sms: 0 });
+    const wallet = await ctx.get('/api/v1/wallet', { token: customer.token });
+    expect(wallet.json.balance).toEqual({ amount: 0, currency: 'USD' });
+    const flagged = await ctx.db.query<{ flagged: boolean; last_activity_at: Date }>('SELECT flagged, last_activity_at FROM lines WHERE id = $1', [lineId]);
+    expect(flagged.rows[0]?.flagged).toBe(true);
+    expect(flagged.rows[0]?.last_activity_at.toISOString()).toBe(at);
+    const statuses = await ctx.db.query<{ status: string; charged_minor: number }>('SELECT status, charged_minor FROM usage_records WHERE id = $1', [records[3]?.id]);
+    expect(statuses.rows[0]).toMatchObject({ status: 'unfunded' });
+
+    // Duplicates forever: the same records again change nothing.
+    const again = await ctx.post('/api/v1/usage', { records: records.slice(0, 4) }, { token });
+    expect(again.json).toMatchObject({ accepted: 0, duplicates: 4, rejectedCount: 0 });
+    expect(await buckets(ctx, lineId)).toEqual({ data: 100 * 1_048_576 - 1024, voice: 0, sms: 0 });
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+
+    const chart = await ctx.get(`/api/v1/lines/${lineId}/usage?granularity=hour`, { token: customer.token });
+    expect(chart.status).toBe(200);
+    expect(chart.json.items).toHaveLength(1);
+    expect(chart.json.items[0]).toMatchObject({ dataBytes: 1, voiceSec: 661, sms: 11, charged: { amount: 5, currency: 'USD' } });
+  });
+
+  it('takes CSV with columns in any order, and refuses customers', async () => {
+    const ctx = get();
+    const { lineId, card, customer } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const csv = `quantity,startedAt,type,id,iccid\n2048,${at},data,${rid()},${card.iccid}\n1,${at},sms,${rid()},${card.iccid}\nx,${at},sms,${rid()},${card.iccid}\n`;
+    const r = await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: csv });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ accepted: 2, rejectedCount: 1, rejected: [{ index: 2, code: 'invalid_quantity' }] });
+    expect(await buckets(ctx, lineId)).toMatchObject({ data: 100 * 1_048_576 - 2048, sms: 9 });
+    const forbidden = await ctx.post('/api/v1/usage', { records: [] }, { token: customer.token });
+    expect(forbidden.status).toBe(403);
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => ({ id: `many-${i}`, iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }));
+    const refused = await ctx.post('/api/v1/usage', { records: tooMany }, { token });
+    expect(refused.status).toBe(413);
+    expect(refused.json.code).toBe('too_many_records');
+    const badHeader = await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: 'foo,bar\n1,2\n' });
+    expect(badHeader.status).toBe(422);
+    expect(badHeader.json.code).toBe('invalid_csv_header');
+  });
+
+  it('raises each allowance alert once per bucket and threshold', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId); // 10 SMS
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    for (let i = 0; i < 10; i += 1) await ctx.post('/api/v1/usage', { records: [{ id: rid(), iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }] }, { token });
+    const alerts = await ctx.db.query<{ percent: number }>(`SELECT percent FROM notifications WHERE line_id = $1 AND kind = 'allowance_used' ORDER BY percent`, [lineId]);
+    expect(alerts.rows.map((a) => a.percent)).toEqual([75, 90]);
+  });
+
+  it('two parallel batches on the same line neither deadlock nor charge twice', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const shared = Array.from({ length: 5 }, () => ({ id: rid(), iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }));
+    const [a, b] = await Promise.all([ctx.post('/api/v1/usage', { records: shared }, { token }), ctx.post('/api/v1/usage', { records: [...shared].reverse() }, { token })]);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.json.accepted + b.json.accepted).toBe(5);
+    expect((await buckets(ctx, lineId)).sms).toBe(5);
+  });
+});
