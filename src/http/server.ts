@@ -134,6 +134,10 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const tags = (route.schema as { tags?: readonly string[] } | undefined)?.tags ?? [];
     if (hideSandbox && tags.includes(SANDBOX_TAG)) route.schema = { ...route.schema, hide: true };
+    // Any path parameter longer than an id is refused before the handler (414, frameworkErrors):
+    // every route with one says so, rather than each route file repeating it.
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (route.url.includes(':') && response && !response[414]) route.schema = { ...route.schema, response: { ...response, ...problemResponses(414) } };
     const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
   });
