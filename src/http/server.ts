@@ -136,8 +136,13 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
     if (hideSandbox && tags.includes(SANDBOX_TAG)) route.schema = { ...route.schema, hide: true };
     // Any path parameter longer than an id is refused before the handler (414, frameworkErrors):
     // every route with one says so, rather than each route file repeating it.
+    // And every route that authenticates (401) can refuse a role (403: the one guard refuses partner
+    // tokens on subscriber routes and customers on staff routes).
     const response = route.schema?.response as Record<string, unknown> | undefined;
-    if (route.url.includes(':') && response && !response[414]) route.schema = { ...route.schema, response: { ...response, ...problemResponses(414) } };
+    if (response) {
+      const implied = [...(route.url.includes(':') && !response[414] ? [414] : []), ...(response[401] && !response[403] ? [403] : [])];
+      if (implied.length > 0) route.schema = { ...route.schema, response: { ...response, ...problemResponses(...implied) } };
+    }
     const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, hidden });
   });
