@@ -1,11 +1,12 @@
 // `simkeep sims …`: SIM inventory commands.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openConfiguredDatabase } from '../app.ts';
 import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
 import { importSims, type ImportProgress, type SimImportResult } from '../modules/lines/import.ts';
+import { csvFileSize } from './csv-file.ts';
 
 /** Rejected rows printed after an import; the full count is always printed. */
 const CLI_REJECTED_SHOWN_MAX = 20;
@@ -61,17 +62,6 @@ async function runImport(config: Config, file: string, showProgress: boolean): P
   }
 }
 
-/** The file's size for the progress bar; a file that cannot be read is said plainly, before the database opens. */
-function csvFileSize(file: string): number {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new Error(`${file} is not a file`);
-    return stat.size;
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read ${file}: ${why}`);
-  }
-}
 
 function printResult(result: SimImportResult, json: boolean): void {
   if (json) {

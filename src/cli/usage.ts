@@ -1,12 +1,13 @@
 // `simkeep usage …`: carrier usage feeds rated straight into the database (the same path as
 // `POST /api/v1/usage` with text/csv: streamed, chunks of records rated one transaction each).
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openConfiguredDatabase } from '../app.ts';
 import type { Config } from '../config.ts';
 import { AppClock } from '../modules/clock/service.ts';
 import { CsvHeaderError, ingestCsvStream, type IngestSummary } from '../modules/usage/ingest.ts';
+import { csvFileSize } from './csv-file.ts';
 
 /** Rejected rows printed after an ingest; the full count is always printed. */
 export const CLI_REJECTED_SHOWN_MAX = 20;
@@ -42,7 +43,7 @@ export function usageCommand(config: () => Config): Command {
 }
 
 async function runIngest(config: Config, file: string, chunkSize: number, showProgress: boolean): Promise<{ summary: IngestSummary; seconds: number }> {
-  const bytesTotal = fileSize(file);
+  const bytesTotal = csvFileSize(file);
   const { db } = await openConfiguredDatabase(config);
   // The app clock (sandbox offset included), as the server would stamp the records.
   const clock = new AppClock(config.sandbox);
@@ -69,16 +70,6 @@ async function runIngest(config: Config, file: string, chunkSize: number, showPr
   }
 }
 
-function fileSize(file: string): number {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new Error(`${file} is not a file`);
-    return stat.size;
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read ${file}: ${why}`);
-  }
-}
 
 function printResult(summary: IngestSummary, recordsPerSecond: number, json: boolean): void {
   if (json) {
