@@ -9,8 +9,8 @@ import type { Queryable } from '../../db/types.ts';
 import type { JobPayload } from '../../jobs/queue.ts';
 import { getUser } from '../accounts/service.ts';
 import { decryptSecret } from '../secrets/service.ts';
-import type { DeliveryStatus, NotificationChannel, NotificationKind } from './kinds.ts';
-import { webhookSecretContext, type DeliveryJob } from './service.ts';
+import type { DeliveryStatus, NotificationChannel } from './kinds.ts';
+import { webhookSecretContext, type DeliveryJob, type NotificationRow } from './service.ts';
 import { renderEmail } from './templates.ts';
 
 const ERROR_LENGTH_MAX = 500;
@@ -23,20 +23,13 @@ export interface DeliveryDeps {
   webhookAllowPrivate: boolean;
 }
 
-interface ClaimedDelivery {
+/** The notification a delivery sends, with the delivery's own id and channel. */
+interface ClaimedDelivery extends Omit<NotificationRow, 'id' | 'read_at'> {
   id: string;
   channel: NotificationChannel;
   notification_id: string;
   user_id: string;
-  kind: NotificationKind;
-  line_id: string | null;
-  order_id: string | null;
-  days_before: number | null;
-  percent: number | null;
-  title: string;
-  body: string;
   data: JobPayload;
-  created_at: Date;
 }
 
 /** Counts the attempt on a pending delivery and loads what sending needs; null when there is nothing to send. */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { WEBHOOK_URL_LENGTH_MAX } from '../../adapters/notify/webhook.ts';
 import { DELIVERY_STATUSES, NOTIFICATION_CHANNELS, NOTIFICATION_KINDS } from './kinds.ts';
-import { NOTIFICATIONS_PAGE_DEFAULT, NOTIFICATIONS_PAGE_MAX } from './service.ts';
+import { pageLimitParam } from '../../db/keyset-page.ts';
 
 export const notificationKindSchema = z.enum(NOTIFICATION_KINDS);
 
-const limit = z.coerce.number().int().min(1).max(NOTIFICATIONS_PAGE_MAX).default(NOTIFICATIONS_PAGE_DEFAULT);
+const limit = pageLimitParam();
 
 export const notificationsQuery = z.object({
   lineId: z.string().min(1).max(100).optional(),

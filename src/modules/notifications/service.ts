@@ -5,6 +5,9 @@
 // transaction, one per notification and channel, so nothing is sent for a change that rolled back
 // and nothing twice for one that did not; a muted kind is kept in-app but sent nowhere else; the
 // webhook secret is stored only encrypted and shown once; a user sees only their own notifications.
+import type { z } from 'zod';
+import { clampPageLimit } from '../../db/keyset-page.ts';
+import type { deliverySchema, notificationSchema, notificationSettingsPatch, notificationSettingsSchema } from './schemas.ts';
 import { randomBytes } from 'node:crypto';
 import { checkWebhookUrl, WebhookUrlNotAllowedError } from '../../adapters/notify/webhook.ts';
 import type { Db, Queryable } from '../../db/types.ts';
@@ -18,8 +21,6 @@ import { renderNotification } from './templates.ts';
 
 export { NOTIFICATION_KINDS, type NotificationKind } from './kinds.ts';
 
-export const NOTIFICATIONS_PAGE_DEFAULT = 50;
-export const NOTIFICATIONS_PAGE_MAX = 500;
 export const DEDUPE_KEY_LENGTH_MAX = 200;
 /** Attempts per channel before a delivery is dead (the queue's backoff: 2, 4, 8, … seconds apart). */
 export const EMAIL_ATTEMPTS_MAX = 8;
@@ -119,20 +120,10 @@ async function queueDelivery(tx: Queryable, notificationId: string, channel: Not
 // ---------------------------------------------------------------------------------------------
 // The in-app list
 
-export interface NotificationView {
-  id: string;
-  kind: NotificationKind;
-  lineId?: string;
-  orderId?: string;
-  daysBefore?: number;
-  percent?: number;
-  title: string;
-  body: string;
-  createdAt: string;
-  readAt: string | null;
-}
+/** One notification as the API answers it (schemas.ts). */
+export type NotificationView = z.infer<typeof notificationSchema>;
 
-interface NotificationRow {
+export interface NotificationRow {
   id: string;
   kind: NotificationKind;
   line_id: string | null;
@@ -164,7 +155,7 @@ function toView(r: NotificationRow): NotificationView {
 export async function listNotifications(
   db: Queryable, userId: string, page: { lineId?: string; limit: number; cursor?: string },
 ): Promise<{ items: NotificationView[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(page.limit, 1), NOTIFICATIONS_PAGE_MAX);
+  const limit = clampPageLimit(page.limit);
   const { rows } = await db.query<NotificationRow>(
     `SELECT id, kind, line_id, order_id, days_before, percent, title, body, created_at, read_at FROM notifications n
       WHERE user_id = $1 AND ($2::text IS NULL OR line_id = $2)
@@ -185,18 +176,9 @@ export async function markRead(db: Queryable, userId: string, id: string, now: D
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-export interface NotificationSettings {
-  email: boolean;
-  webhook: { url: string; enabled: boolean } | null;
-  muted: NotificationKind[];
-}
-
-export interface SettingsPatch {
-  email?: boolean;
-  /** null removes the webhook; a new URL gets a new secret (answered once). */
-  webhook?: { url?: string; enabled?: boolean } | null;
-  muted?: NotificationKind[];
-}
+export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
+/** `webhook: null` removes the webhook; a new URL gets a new secret (answered once). */
+export type SettingsPatch = z.infer<typeof notificationSettingsPatch>;
 
 function settingsOf(row: SettingsRow | null): NotificationSettings {
   return {
@@ -267,24 +249,13 @@ export async function updateSettings(
 // ---------------------------------------------------------------------------------------------
 // Deliveries, for operators
 
-export interface DeliveryView {
-  id: string;
-  notificationId: string;
-  userId: string;
-  kind: NotificationKind;
-  channel: NotificationChannel;
-  status: DeliveryStatus;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type DeliveryView = z.infer<typeof deliverySchema>;
 
 /** Newest first; the cursor is the last delivery's id. */
 export async function listDeliveries(
   db: Queryable, filter: { status?: DeliveryStatus; limit: number; cursor?: string },
 ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(filter.limit, 1), NOTIFICATIONS_PAGE_MAX);
+  const limit = clampPageLimit(filter.limit);
   const { rows } = await db.query<{
     id: string; notification_id: string; user_id: string; kind: NotificationKind; channel: NotificationChannel; status: DeliveryStatus;
     attempts: number; last_error: string | null; created_at: Date; updated_at: Date;
