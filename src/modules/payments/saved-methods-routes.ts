@@ -12,12 +12,9 @@ import {
   completeSandboxSetup, deleteSavedMethod, getSetup, listSavedMethods, makeDefaultSavedMethod, startSavedMethodSetup,
 } from './saved-methods.ts';
 import { SandboxProvider } from './sandbox-provider.ts';
+import { savedMethodSchema } from './schemas.ts';
 
 const ID_MAX_LENGTH = 100;
-const savedMethodSchema = z.object({
-  id: z.string(), provider: z.string(), brand: z.string().optional(), last4: z.string().optional(), expiresAt: z.string().optional(),
-  isDefault: z.boolean(), createdAt: z.string(),
-});
 const savedMethodList = z.object({ items: z.array(savedMethodSchema) });
 const createBody = z.object({ paymentMethod: z.literal('card') });
 const createdReply = z.object({ action: z.object({ type: z.literal('redirect'), url: z.string() }) });

@@ -3,11 +3,13 @@
 // and what the provider tells about the card (brand, last 4 digits, expiry) — never a card number.
 // Owns `saved_payment_methods` and `payment_method_setups`. Invariants: one default per user
 // (partial UNIQUE index); a setup completes once (guarded UPDATE); a user sees only their own.
+import type { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../../db/types.ts';
 import { conflict, notFound, validation } from '../../domain/errors.ts';
 import type { PaymentProviders } from './registry.ts';
 import type { SandboxSavedMethodBehaviour } from './sandbox-provider.ts';
+import type { savedMethodSchema } from './schemas.ts';
 
 export const SAVED_METHODS_PER_USER_MAX = 20;
 /** Providers that can hold a card for off-session charges (saved_payment_methods.provider CHECK). */
@@ -26,15 +28,7 @@ export interface SavedMethodRow {
   created_at: Date;
 }
 
-export interface SavedMethodView {
-  id: string;
-  provider: string;
-  brand?: string;
-  last4?: string;
-  expiresAt?: string;
-  isDefault: boolean;
-  createdAt: string;
-}
+export type SavedMethodView = z.infer<typeof savedMethodSchema>;
 
 function view(r: SavedMethodRow): SavedMethodView {
   return {

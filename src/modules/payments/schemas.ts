@@ -48,3 +48,9 @@ export const paymentViewSchema = z.object({
   refunded: moneyJsonSchema.describe('captured money reserved by refunds, pending ones included'),
   action: paymentActionSchema,
 });
+
+/** A saved payment method (API.md): only the provider's token is kept, never the card. */
+export const savedMethodSchema = z.object({
+  id: z.string(), provider: z.string(), brand: z.string().optional(), last4: z.string().optional(), expiresAt: z.string().optional(),
+  isDefault: z.boolean(), createdAt: z.string(),
+});
