@@ -40,6 +40,7 @@ import { deliverOverHttp, type Deliver } from './modules/payments/sandbox-servic
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { savedMethodsRoutes } from './modules/payments/saved-methods-routes.ts';
 import { renewalsJobs } from './modules/renewals/jobs.ts';
+import { ticketsRoutes } from './modules/tickets/routes.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
 import { seedDemo } from './seed/demo.ts';
 
@@ -48,7 +49,7 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs, renewalsJobs];

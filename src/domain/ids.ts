@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 
 export type IdPrefix =
   | 'usr' | 'tok' | 'line' | 'sim' | 'plan' | 'promo' | 'quote' | 'ord' | 'pay' | 'ref' | 'jrn' | 'acct'
-  | 'bkt' | 'vch' | 'ntf' | 'use';
+  | 'bkt' | 'vch' | 'ntf' | 'use' | 'tkt';
 
 /** Time-ordered prefix (ms since epoch, base36) + 64 random bits: unique and roughly creation-ordered. */
 export function newId(prefix: IdPrefix): string {

@@ -26,6 +26,7 @@ import {
 } from '../../src/modules/payments/service.ts';
 import { SAVED_METHOD_PROVIDERS, SETUP_STATUSES } from '../../src/modules/payments/saved-methods.ts';
 import { RENEWAL_PATHS, RENEWAL_STATUSES } from '../../src/modules/renewals/service.ts';
+import { TICKET_AUTHORS, TICKET_STATUSES } from '../../src/modules/tickets/statuses.ts';
 import { forEachDatabase } from '../support/harness.ts';
 
 /** "table.column" → the const array declaring its values. */
@@ -71,6 +72,8 @@ const DECLARED: Record<string, readonly string[]> = {
   'renewals.path': RENEWAL_PATHS,
   'usage_records.type': USAGE_TYPES,
   'usage_records.status': USAGE_STATUSES,
+  'tickets.status': TICKET_STATUSES,
+  'ticket_messages.author': TICKET_AUTHORS,
 };
 
 

@@ -65,7 +65,10 @@ async function attempt(db: Queryable, deliveryId: string, send: () => Promise<De
   await finish(db, deliveryId, status);
 }
 
+/** The portal page the email opens: the ticket answered, else the line, else the order, else the list. */
 function linkOf(publicUrl: string, d: ClaimedDelivery): string {
+  const ticketId = d.data.ticketId;
+  if (d.kind === 'ticket_reply' && typeof ticketId === 'string') return `${publicUrl}/tickets/${encodeURIComponent(ticketId)}`;
   if (d.line_id) return `${publicUrl}/lines/${encodeURIComponent(d.line_id)}`;
   if (d.order_id) return `${publicUrl}/orders/${encodeURIComponent(d.order_id)}`;
   return `${publicUrl}/notifications`;
