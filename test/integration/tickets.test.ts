@@ -263,6 +263,16 @@ forEachDatabase('support tickets', (get) => {
     });
   });
 
+  it('lets only the free places go when tickets are opened at once', async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    for (let i = 0; i < OPEN_TICKETS_PER_USER_MAX - 2; i++) await openTicket(ctx, customer.token, { subject: `Filler ${i}` });
+    const racing = await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.post('/api/v1/tickets', { subject: `Race ${i}`, body: 'x' }, { token: customer.token })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 201, 422, 422, 422]);
+    const { rows } = await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM tickets WHERE user_id = $1 AND status <> 'closed'", [customer.user.id]);
+    expect(rows[0]?.n).toBe(OPEN_TICKETS_PER_USER_MAX);
+  });
+
   describe('lists', () => {
     it('pages the subscriber\'s tickets newest activity first: a ticket answered moves to the top', async () => {
       const ctx = get();
