@@ -4,7 +4,7 @@
 // no message, bad text is refused and changes nothing, lists page on the latest activity.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OPEN_TICKETS_PER_USER_MAX } from '../../src/modules/tickets/service.ts';
+import { MESSAGES_PER_TICKET_MAX, OPEN_TICKETS_PER_USER_MAX } from '../../src/modules/tickets/service.ts';
 import { forEachDatabase, type Response, type TestContext } from '../support/harness.ts';
 import { customerWithLine } from '../support/lines-fixtures.ts';
 import { startSmtpSink } from '../support/notifications.ts';
@@ -244,6 +244,30 @@ forEachDatabase('support tickets', (get) => {
       expect(longest.json.messages[0]?.body).toHaveLength(5000);
     });
 
+    it('answers a body that is no JSON object with 400 on every route that reads one, and takes an empty JSON body on close', async () => {
+      const ctx = get();
+      const customer = await ctx.customer();
+      const admin = await ctx.adminToken();
+      const ticket = await openTicket(ctx, customer.token);
+      const before = await ticketCount(ctx);
+      const routes: Array<[string, string]> = [
+        ['/api/v1/tickets', customer.token], [`/api/v1/tickets/${ticket.id}/messages`, customer.token], [`/api/v1/admin/tickets/${ticket.id}/messages`, admin],
+      ];
+      const bad: Array<[string, string, string]> = [
+        ['application/json', '{"body":', 'malformed_json'], ['application/json', '[]', 'invalid_request'],
+        ['application/json', '{"__proto__":{"x":1}}', 'malformed_json'], ['text/plain', '{"body":"x"}', 'invalid_request'],
+      ];
+      for (const [url, token] of routes) {
+        for (const [contentType, raw, code] of bad) {
+          const r = await ctx.call('POST', url, { token, raw, headers: { 'content-type': contentType } });
+          expect([url, raw, r.status, r.json?.code]).toEqual([url, raw, 400, code]);
+        }
+      }
+      expect(await ticketCount(ctx)).toBe(before);
+      const close = await ctx.call('POST', `/api/v1/tickets/${ticket.id}/close`, { token: customer.token, raw: '', headers: { 'content-type': 'application/json' } });
+      expect(close.status).toBe(200);
+    });
+
     it(`keeps at most ${OPEN_TICKETS_PER_USER_MAX} tickets open per subscriber: the next is 422 until one is closed`, async () => {
       const ctx = get();
       const customer = await ctx.customer();
@@ -261,6 +285,24 @@ forEachDatabase('support tickets', (get) => {
       expect(all).toHaveLength(OPEN_TICKETS_PER_USER_MAX + 1);
       expect(all.filter((t) => t.status !== 'closed')).toHaveLength(OPEN_TICKETS_PER_USER_MAX);
     });
+  });
+
+  it(`takes at most ${MESSAGES_PER_TICKET_MAX} messages per ticket, from anyone`, async () => {
+    const ctx = get();
+    const customer = await ctx.customer();
+    const admin = await ctx.adminToken();
+    const ticket = await openTicket(ctx, customer.token);
+    for (let i = 1; i < MESSAGES_PER_TICKET_MAX; i++) {
+      const r = await ctx.post(`/api/v1/tickets/${ticket.id}/messages`, { body: `Message ${i}` }, { token: customer.token });
+      expect(r.status).toBe(201);
+    }
+    for (const [url, token] of [[`/api/v1/tickets/${ticket.id}/messages`, customer.token], [`/api/v1/admin/tickets/${ticket.id}/messages`, admin]] as const) {
+      const full = await ctx.post(url, { body: 'One more' }, { token });
+      expect([url, full.status, full.json.code]).toEqual([url, 422, 'too_many_ticket_messages']);
+    }
+    const view = await ctx.get<Ticket>(`/api/v1/tickets/${ticket.id}`, { token: customer.token });
+    expect(view.json.messages).toHaveLength(MESSAGES_PER_TICKET_MAX);
+    expect(view.json.messages.at(-1)?.body).toBe(`Message ${MESSAGES_PER_TICKET_MAX - 1}`);
   });
 
   it('lets only the free places go when tickets are opened at once', async () => {
