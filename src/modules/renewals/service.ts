@@ -12,7 +12,7 @@
 // expiry itself (auto-renew turned on late, or the clock jumped past it): then the charge is at the
 // expiry or at once, so the number is not lost for the sake of the lead time.
 import type { Logger } from 'pino';
-import { ProviderUnavailableError, type PaymentProvider } from '../../adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider, type SavedMethodCharge } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Money } from '../../domain/money.ts';
@@ -246,30 +246,33 @@ interface CardCharge { orderId: string; paymentId: string; savedMethodRef: strin
  * null when the renewal is settled or waiting, or why the pay-now link is needed.
  */
 async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, c: CardCharge): Promise<string | null> {
+  let charge: SavedMethodCharge;
   try {
-    const charge = await c.provider.chargeSavedMethod({
+    charge = await c.provider.chargeSavedMethod({
       paymentId: c.paymentId, orderId: c.orderId, amount: { amountMinor: Number(r.amount_minor), currency: r.currency },
       description: 'Auto-renewal', savedMethodRef: c.savedMethodRef, idempotencyKey: `renewal-${r.id}`,
     });
-    // The provider's reference lets refunds and reconciliation find this charge.
-    if (charge.providerRef !== '') await recordPaymentAction(deps.db, c.paymentId, charge.providerRef, charge.action ?? { type: 'none' }, now);
-    if (charge.status === 'succeeded' || charge.status === 'pending') {
-      await finish(deps.db, r.id, 'pending', now, { path: 'saved_method', orderId: c.orderId });
-      return null;
-    }
-    if (charge.status === 'requires_action' && charge.action?.url) {
-      await payLinkSent(deps, r, now, base, c.orderId, charge.action.url, 'your bank asks you to confirm this payment');
-      return null;
-    }
-    return charge.status === 'requires_action' ? 'your bank asks you to confirm this payment' : 'your saved card was declined';
   } catch (error) {
     if (error instanceof ProviderUnavailableError) {
       // The charge may or may not have happened: the same charge is retried later, under the same key.
       await deps.db.query("UPDATE renewals SET status = 'scheduled', charge_at = $2, updated_at = $3 WHERE id = $1", [r.id, new Date(now.getTime() + PROVIDER_RETRY_MS), now]);
       return null;
     }
-    return 'your saved card could not be charged';
+    if (error instanceof ProviderRejectedError) return 'your saved card could not be charged';
+    // Anything else leaves the renewal `charging`: picked up again when stale, back to this same charge.
+    throw error;
   }
+  // The provider's reference lets refunds and reconciliation find this charge.
+  if (charge.providerRef !== '') await recordPaymentAction(deps.db, c.paymentId, charge.providerRef, charge.action ?? { type: 'none' }, now);
+  if (charge.status === 'succeeded' || charge.status === 'pending') {
+    await finish(deps.db, r.id, 'pending', now, { path: 'saved_method', orderId: c.orderId });
+    return null;
+  }
+  if (charge.status === 'requires_action' && charge.action?.url) {
+    await payLinkSent(deps, r, now, base, c.orderId, charge.action.url, 'your bank asks you to confirm this payment');
+    return null;
+  }
+  return charge.status === 'requires_action' ? 'your bank asks you to confirm this payment' : 'your saved card was declined';
 }
 
 /** Back to the card order of an earlier attempt that could not reach the provider. */
