@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { z } from 'zod';
 import { ALIPAY_GATEWAY_URL } from './adapters/payments/alipay.ts';
 import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
+import { STRIPE_API_BASE_URL } from './adapters/payments/stripe.ts';
 import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
@@ -127,6 +128,7 @@ const envSchema = z.object({
   ALIPAY_GATEWAY_URL: providerEndpoint.default(ALIPAY_GATEWAY_URL),
   WECHATPAY_BASE_URL: providerEndpoint.default(WECHAT_PAY_BASE_URL),
   PAYPAL_BASE_URL: providerEndpoint.default(PAYPAL_BASE_URL),
+  STRIPE_API_BASE_URL: providerEndpoint.default(STRIPE_API_BASE_URL),
   SIMKEEP_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16–512 printable characters without spaces').optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SIMKEEP_MAIL_FROM: z.string().min(3).optional(),
@@ -170,8 +172,8 @@ export interface Config {
   readonly smtp: Readonly<{ url: string; from: string }> | null;
   /** Subscriber webhooks may target loopback and private addresses (SIMKEEP_WEBHOOK_ALLOW_PRIVATE; tests, closed networks). */
   readonly webhookAllowPrivate: boolean;
-  /** Where each provider's API is (ALIPAY_GATEWAY_URL, WECHATPAY_BASE_URL, PAYPAL_BASE_URL): live by default. */
-  readonly providerEndpoints: Readonly<{ alipayGatewayUrl: string; wechatPayBaseUrl: string; paypalBaseUrl: string }>;
+  /** Where each provider's API is (ALIPAY_GATEWAY_URL, WECHATPAY_BASE_URL, PAYPAL_BASE_URL, STRIPE_API_BASE_URL): live by default. */
+  readonly providerEndpoints: Readonly<{ alipayGatewayUrl: string; wechatPayBaseUrl: string; paypalBaseUrl: string; stripeApiBaseUrl: string }>;
   /** SIMKEEP_METRICS_TOKEN: the bearer token GET /metrics requires, or null (open in development, 404 in production). */
   readonly metricsToken: string | null;
 }
@@ -316,7 +318,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         clientId: v.PAYPAL_CLIENT_ID, clientSecret: v.PAYPAL_CLIENT_SECRET, webhookId: v.PAYPAL_WEBHOOK_ID,
       })),
     },
-    providerEndpoints: { alipayGatewayUrl: env.ALIPAY_GATEWAY_URL, wechatPayBaseUrl: env.WECHATPAY_BASE_URL, paypalBaseUrl: env.PAYPAL_BASE_URL },
+    providerEndpoints: {
+      alipayGatewayUrl: env.ALIPAY_GATEWAY_URL, wechatPayBaseUrl: env.WECHATPAY_BASE_URL, paypalBaseUrl: env.PAYPAL_BASE_URL,
+      stripeApiBaseUrl: env.STRIPE_API_BASE_URL,
+    },
     metricsToken: env.SIMKEEP_METRICS_TOKEN ?? null,
     smtp,
     webhookAllowPrivate: env.SIMKEEP_WEBHOOK_ALLOW_PRIVATE,

@@ -11,7 +11,7 @@ import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 import { buyer, order, plainPlan } from '../support/orders-fixtures.ts';
 
 const BASE = { NODE_ENV: 'test', SIMKEEP_LOG_LEVEL: 'silent' };
-const VARIABLES = ['ALIPAY_GATEWAY_URL', 'WECHATPAY_BASE_URL', 'PAYPAL_BASE_URL'] as const;
+const VARIABLES = ['ALIPAY_GATEWAY_URL', 'WECHATPAY_BASE_URL', 'PAYPAL_BASE_URL', 'STRIPE_API_BASE_URL'] as const;
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -39,6 +39,7 @@ describe('provider endpoint variables', () => {
       alipayGatewayUrl: 'https://openapi.alipay.com/gateway.do',
       wechatPayBaseUrl: 'https://api.mch.weixin.qq.com',
       paypalBaseUrl: 'https://api-m.paypal.com',
+      stripeApiBaseUrl: 'https://api.stripe.com',
     });
   });
 

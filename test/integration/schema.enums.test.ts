@@ -67,6 +67,7 @@ const DECLARED: Record<string, readonly string[]> = {
   'notification_deliveries.status': DELIVERY_STATUSES,
   'saved_payment_methods.provider': SAVED_METHOD_PROVIDERS,
   'payment_method_setups.provider': SAVED_METHOD_PROVIDERS,
+  'payment_customers.provider': SAVED_METHOD_PROVIDERS,
   'payment_method_setups.status': SETUP_STATUSES,
   'renewals.status': RENEWAL_STATUSES,
   'renewals.path': RENEWAL_PATHS,

@@ -18,6 +18,7 @@ import {
   type CreatedPayment,
   type IncomingNotification,
   type LookupPaymentInput,
+  type MethodSavedEvent,
   type NotificationEvent,
   type NotificationReply,
   type PaymentProvider,
@@ -25,7 +26,12 @@ import {
   type RefundInput,
   type RefundResult,
   type SavedMethodCharge,
+  type SavedMethodSetup,
+  type SavedMethodSetupInput,
+  type SavedMethodSetupProvider,
 } from './types.ts';
+
+export const STRIPE_API_BASE_URL = 'https://api.stripe.com';
 
 const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 /** simkeep orders expire after 30 min unpaid (SPEC); Stripe's minimum session lifetime is 30 min. */
@@ -43,7 +49,7 @@ export interface StripeProviderOptions {
   now?: () => Date;
 }
 
-export class StripeProvider implements PaymentProvider {
+export class StripeProvider implements PaymentProvider, SavedMethodSetupProvider {
   readonly name = 'stripe' as const;
   readonly supportsSavedMethods = true;
   readonly currencies: readonly string[] | null = null;
@@ -68,7 +74,7 @@ export class StripeProvider implements PaymentProvider {
       telemetry: false,
       ...(base === undefined
         ? {}
-        : { host: base.hostname, port: base.port, protocol: base.protocol === 'http:' ? 'http' : 'https' }),
+        : { host: base.hostname, port: base.port || (base.protocol === 'http:' ? 80 : 443), protocol: base.protocol === 'http:' ? 'http' : 'https' }),
     });
   }
 
@@ -130,7 +136,74 @@ export class StripeProvider implements PaymentProvider {
     }
     // Signed, but not an event simkeep can record once (the id is its dedup key): a clean 400.
     if (typeof (event as { id?: unknown }).id !== 'string' || event.id === '') throw new SignatureError('stripe event without an id');
+    const setup = savedMethodSetupOf(event);
+    if (setup !== null) return this.methodSavedEvent(event, setup.setupId, setup.setupIntentId);
     return mapStripeEvent(event);
+  }
+
+  /**
+   * Opens a Checkout Session in setup mode (https://docs.stripe.com/payments/save-and-reuse) for
+   * the user's Customer, created first when simkeep holds none. Both calls carry idempotency keys
+   * (the customer's per user, the session's per setup), so a retried request creates nothing twice.
+   */
+  async openSavedMethodSetup(input: SavedMethodSetupInput): Promise<SavedMethodSetup> {
+    const deadline = Deadline.after(this.budgetMs);
+    let customerRef = input.customerRef;
+    if (customerRef === null) {
+      const customer = await this.call(deadline, (timeout) =>
+        this.client.customers.create({ metadata: { userId: input.userId } }, { idempotencyKey: `customer-${input.userId}`, timeout }),
+      );
+      customerRef = customer.id;
+    }
+    const customer = customerRef;
+    const metadata = { setupId: input.setupId };
+    const session = await this.call(deadline, (timeout) =>
+      this.client.checkout.sessions.create(
+        {
+          mode: 'setup',
+          customer,
+          client_reference_id: input.setupId,
+          metadata,
+          // Copied onto the SetupIntent, so setup_intent.succeeded maps back too.
+          setup_intent_data: { metadata },
+          allowed_payment_method_types: ['card'],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+        },
+        { idempotencyKey: `setup-${input.setupId}`, timeout },
+      ),
+    );
+    if (session.url === null) throw new ProviderRejectedError('stripe setup session has no url', 200, undefined);
+    return { customerRef: customer, providerRef: session.id, url: session.url };
+  }
+
+  /**
+   * What the customer saved: the SetupIntent with its PaymentMethod (brand, last 4, expiry). Asking
+   * Stripe rather than trusting the event's object keeps one path for both event kinds; unreachable
+   * → 503 and Stripe redelivers; a SetupIntent Stripe does not know (or one without a customer,
+   * which could never be charged off-session) is acknowledged and ignored.
+   */
+  private async methodSavedEvent(event: Stripe.Event, setupId: string, setupIntentId: string): Promise<NotificationEvent> {
+    let intent: Stripe.SetupIntent;
+    try {
+      const deadline = Deadline.after(this.budgetMs);
+      intent = await this.call(deadline, (timeout) => this.client.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }, { timeout }));
+    } catch (err) {
+      if (err instanceof ProviderRejectedError) return ignored(event, `setup intent unreadable: ${err.message.slice(0, 100)}`);
+      throw err;
+    }
+    if (intent.status !== 'succeeded') return ignored(event, `setup intent ${intent.status}`);
+    const customer = typeof intent.customer === 'string' ? intent.customer : intent.customer?.id;
+    const method = intent.payment_method;
+    const methodId = typeof method === 'string' ? method : method?.id;
+    if (customer === undefined || methodId === undefined) return ignored(event, 'setup intent without customer or payment method');
+    const card = typeof method === 'object' && method !== null ? method.card : undefined;
+    const saved: MethodSavedEvent = {
+      type: 'method_saved', eventId: event.id, setupId, methodRef: `${customer}:${methodId}`,
+      brand: card?.brand ?? null, last4: card?.last4 ?? null,
+      expiry: card ? { month: card.exp_month, year: card.exp_year } : null,
+    };
+    return saved;
   }
 
   acknowledge(_event: NotificationEvent): NotificationReply {
@@ -205,7 +278,7 @@ export class StripeProvider implements PaymentProvider {
           description: `${input.description} (${input.paymentId})`,
           metadata,
         },
-        { idempotencyKey: `charge-${input.paymentId}`, timeout: deadline.nextCallMs('stripe') },
+        { idempotencyKey: input.idempotencyKey ?? `charge-${input.paymentId}`, timeout: deadline.nextCallMs('stripe') },
       );
     } catch (err) {
       if (err instanceof Stripe.errors.StripeCardError) {
@@ -314,8 +387,32 @@ function stripeMoney(amountMinor: unknown, currency: unknown): Money | undefined
 
 /** metadata.paymentId of a Stripe object, when it carries one. */
 function metadataPaymentId(object: { metadata?: Stripe.Metadata | null }): string | undefined {
-  const value: unknown = object.metadata?.['paymentId'];
-  return typeof value === 'string' ? value : undefined;
+  return metadataValue(object, 'paymentId');
+}
+
+/**
+ * A saved-method setup finished: checkout.session.completed in setup mode, or the SetupIntent's own
+ * setup_intent.succeeded (Stripe sends both; the setup completes once whichever comes first).
+ */
+function savedMethodSetupOf(event: Stripe.Event): { setupId: string; setupIntentId: string } | null {
+  const object: unknown = (event as { data?: { object?: unknown } }).data?.object;
+  if (typeof object !== 'object' || object === null) return null;
+  if (event.type === 'checkout.session.completed' && event.data.object.mode === 'setup') {
+    const s = event.data.object;
+    const setupId = s.client_reference_id ?? metadataValue(s, 'setupId');
+    const intent = typeof s.setup_intent === 'string' ? s.setup_intent : s.setup_intent?.id;
+    return setupId && intent ? { setupId, setupIntentId: intent } : null;
+  }
+  if (event.type === 'setup_intent.succeeded') {
+    const setupId = metadataValue(event.data.object, 'setupId');
+    return setupId && typeof event.data.object.id === 'string' ? { setupId, setupIntentId: event.data.object.id } : null;
+  }
+  return null;
+}
+
+function metadataValue(object: { metadata?: Stripe.Metadata | null }, key: string): string | undefined {
+  const value: unknown = object.metadata?.[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function ignored(event: Stripe.Event, reason: string): NotificationEvent {

@@ -64,10 +64,26 @@ export type RefundSucceededEvent =
   | { type: 'refund_succeeded'; eventId: string; paymentId: string; providerRef: string; amount: Money; refundId?: undefined }
   | { type: 'refund_succeeded'; eventId: string; paymentId: string; providerRef: string; refundId: string; thisRefundAmount: Money };
 
+/**
+ * The customer saved a payment method on the provider's page for simkeep setup `setupId`:
+ * `methodRef` is what chargeSavedMethod takes later; card details are what the provider tells.
+ */
+export interface MethodSavedEvent {
+  type: 'method_saved';
+  eventId: string;
+  setupId: string;
+  methodRef: string;
+  brand: string | null;
+  last4: string | null;
+  /** The card's last valid month (UTC): month 1–12 and year, or null when the provider does not say. */
+  expiry: { month: number; year: number } | null;
+}
+
 export type NotificationEvent =
   | { type: 'payment_succeeded'; eventId: string; paymentId: string; providerRef: string; amount: Money }
   | { type: 'payment_failed'; eventId: string; paymentId: string; providerRef: string; reason: string }
   | RefundSucceededEvent
+  | MethodSavedEvent
   | { type: 'ignored'; eventId: string; reason: string };
 
 export interface NotificationReply {
@@ -102,6 +118,38 @@ export interface ChargeSavedMethodInput {
   description: string;
   /** A reusable payment method the provider issued for this customer (format per provider). */
   savedMethodRef: string;
+  /**
+   * The provider-side idempotency key of this charge (default: derived from paymentId). Auto-renewal
+   * derives it from the renewal (line and period), so no retry of that renewal can charge twice.
+   */
+  idempotencyKey?: string;
+}
+
+export interface SavedMethodSetupInput {
+  /** simkeep's setup id (`pms_…`): the provider's event names it when the method is saved. */
+  setupId: string;
+  userId: string;
+  /** The provider's customer simkeep already holds for this user, or null to create one. */
+  customerRef: string | null;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface SavedMethodSetup {
+  /** The customer the method will belong to (new when customerRef was null). */
+  customerRef: string;
+  /** The provider's session for this setup. */
+  providerRef: string;
+  url: string;
+}
+
+/** A provider with its own hosted page for saving a payment method (Stripe Checkout in setup mode). */
+export interface SavedMethodSetupProvider {
+  openSavedMethodSetup(input: SavedMethodSetupInput): Promise<SavedMethodSetup>;
+}
+
+export function hasSavedMethodSetup(provider: PaymentProvider): provider is PaymentProvider & SavedMethodSetupProvider {
+  return typeof (provider as Partial<SavedMethodSetupProvider>).openSavedMethodSetup === 'function';
 }
 
 /**

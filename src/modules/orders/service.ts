@@ -7,7 +7,7 @@
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
 import type { Logger } from 'pino';
-import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider } from '../../adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider, type ProviderName } from '../../adapters/payments/types.ts';
 import { clampPageLimit, keysetPage } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
@@ -18,7 +18,10 @@ import type { Actor } from '../audit/service.ts';
 import { markQuoteUsed, priceForOrder, reservePromotions, type PricedPurchase } from '../catalog/service.ts';
 import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable } from '../lines/service.ts';
-import { createCapturedPayment, createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction, type PaymentMethod, type PaymentProviders, type PaymentRow } from '../payments/service.ts';
+import {
+  createCapturedPayment, createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction,
+  type ExternalMethod, type PaymentMethod, type PaymentProviders, type PaymentRow,
+} from '../payments/service.ts';
 import { loadOrder, orderNotFound, orderView, toOrderView, type OrderEventRow, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
 import { settlePaidOrder } from './settlement.ts';
 import type { OrderPage } from './schemas.ts';
@@ -57,6 +60,11 @@ export interface PlaceOrderInput {
   quoteId?: string;
   couponCode?: string;
   paymentMethod: PaymentMethod;
+  /**
+   * A card order to be charged off-session on a saved method (auto-renewal): its payment belongs
+   * to the provider that holds the method, and no payment page is opened for it.
+   */
+  offSessionProvider?: ProviderName;
   voucherCode?: string;
   idempotencyKey: string | null;
   locale: string;
@@ -94,11 +102,18 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
-  const provider = isExternalMethod(input.paymentMethod) ? deps.providers.forMethod(input.paymentMethod) : null;
+  const provider = isExternalMethod(input.paymentMethod) ? providerFor(deps, input.paymentMethod, input.offSessionProvider) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
   const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
   if (created.paid) return toOrderView(created.order, created.paid.payment, created.paid.events, input.locale);
   return startProviderPayment(deps, created.order, input.locale);
+}
+
+function providerFor(deps: OrderDeps, method: ExternalMethod, offSessionProvider: ProviderName | undefined): PaymentProvider {
+  if (offSessionProvider === undefined) return deps.providers.forMethod(method);
+  const holder = deps.providers.byName(offSessionProvider);
+  if (!holder) throw validation('payment_method_unavailable', `payment provider ${offSessionProvider} is not configured`);
+  return holder;
 }
 
 /**
@@ -139,7 +154,8 @@ async function createOrderRecords(
   await reservePromotions(tx, { orderId: order.id, userId: input.userId, lineId: priced.lineId, promotionIds: priced.promotionIds, now });
   await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId: order.id, now });
   if (!paidAtOnce) {
-    await createPayment(tx, { orderId: order.id, provider: provider.name, amount: priced.total, now });
+    const offSession = input.offSessionProvider === undefined ? {} : { action: { type: 'none' as const } };
+    await createPayment(tx, { orderId: order.id, provider: provider.name, amount: priced.total, now, ...offSession });
     await enqueue(tx, { queue: ORDER_EXPIRY_QUEUE, payload: { orderId: order.id }, runAt: order.expires_at, dedupeKey: `expire:${order.id}` });
     return { order, paid: null };
   }

@@ -31,7 +31,7 @@ export function providersConfig(config: Pick<Config, 'providers' | 'providerEndp
   const p = config.providers;
   const at = config.providerEndpoints;
   return {
-    ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret } } : {}),
+    ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret, apiBaseUrl: at.stripeApiBaseUrl } } : {}),
     ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl } } : {}),
     ...(p.wechatPay
       ? {

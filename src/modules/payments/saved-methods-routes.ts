@@ -40,7 +40,7 @@ export function savedMethodsRoutes(app: App, deps: AppDeps): void {
   }, async (request) => listSavedMethods(db, principalOf(request).userId));
 
   app.post('/api/v1/payment-methods', {
-    schema: { tags, body: createBody, response: { 201: createdReply, ...problemResponses(400, 401, 409, 422) } }, onRequest: guard('authenticated'),
+    schema: { tags, body: createBody, response: { 201: createdReply, ...problemResponses(400, 401, 409, 422, 503) } }, onRequest: guard('authenticated'),
   }, async (request, reply) => {
     const started = await startSavedMethodSetup({ db, providers: deps.payments, publicUrl: deps.publicUrl, now: deps.clock.now() }, principalOf(request).userId);
     return reply.code(201).send(started);

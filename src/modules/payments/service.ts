@@ -50,16 +50,19 @@ export function toPaymentView(p: PaymentRow): PaymentView {
   };
 }
 
-/** A new pending payment for an order; its id. */
+/**
+ * A new pending payment for an order; its id. `action` is set for a payment no hosted page will
+ * take (an off-session charge of a saved method): with one, nobody asks the provider for a page.
+ */
 export async function createPayment(
   tx: Queryable,
-  input: { orderId: string; provider: PaymentProviderName; amount: Money; now: Date },
+  input: { orderId: string; provider: PaymentProviderName; amount: Money; now: Date; action?: PaymentAction },
 ): Promise<string> {
   const id = newId('pay');
   await tx.query(
-    `INSERT INTO payments (id, order_id, provider, status, amount_minor, currency, created_at, updated_at)
-     VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6)`,
-    [id, input.orderId, input.provider, input.amount.amountMinor, input.amount.currency, input.now],
+    `INSERT INTO payments (id, order_id, provider, status, amount_minor, currency, action, created_at, updated_at)
+     VALUES ($1, $2, $3, 'pending', $4, $5, $7, $6, $6)`,
+    [id, input.orderId, input.provider, input.amount.amountMinor, input.amount.currency, input.now, input.action ? JSON.stringify(input.action) : null],
   );
   return id;
 }

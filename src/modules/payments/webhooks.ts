@@ -17,6 +17,7 @@ import { toJson, type Money } from '../../domain/money.ts';
 import { SYSTEM_ACTOR, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
 import type { PaymentProviders } from './registry.ts';
+import { saveMethodFromEvent } from './saved-methods.ts';
 import { getPayment, getRefund, refundsOf } from './service.ts';
 
 export const WEBHOOK_BODY_LIMIT_BYTES = 256 * 1024;
@@ -77,6 +78,8 @@ async function verify(provider: PaymentProvider, input: IncomingWebhook): Promis
 
 function summaryOf(event: NotificationEvent): Record<string, unknown> {
   if (event.type === 'ignored') return { reason: event.reason.slice(0, 200) };
+  // The method ref is a charging credential at the provider: kept only in saved_payment_methods.
+  if (event.type === 'method_saved') return { setupId: event.setupId.slice(0, 100) };
   const base = { providerRef: event.providerRef };
   if (event.type === 'payment_failed') return { ...base, reason: event.reason.slice(0, 200) };
   if (event.type === 'refund_succeeded' && event.refundId !== undefined) {
@@ -88,7 +91,7 @@ function summaryOf(event: NotificationEvent): Record<string, unknown> {
 
 /** Dedupe record and effect in the caller's transaction. */
 export async function applyEvent(tx: Queryable, outcomes: PaymentOutcomes, provider: PaymentProvider, event: NotificationEvent, now: Date): Promise<string> {
-  const paymentId = event.type === 'ignored' ? null : event.paymentId;
+  const paymentId = event.type === 'ignored' || event.type === 'method_saved' ? null : event.paymentId;
   const inserted = await tx.query(
     `INSERT INTO payment_events (provider, event_id, type, payment_id, outcome, summary, received_at)
      VALUES ($1, $2, $3, $4, 'received', $5, $6) ON CONFLICT (provider, event_id) DO NOTHING`,
@@ -113,6 +116,8 @@ async function effectOf(tx: Queryable, outcomes: PaymentOutcomes, provider: Paym
       if (event.refundId !== undefined) return confirmOneRefund(tx, outcomes, event, now);
       return `refunds_confirmed:${await confirmRefundsUpTo(tx, outcomes, event.paymentId, event.amount, now)}`;
     }
+    case 'method_saved':
+      return saveMethodFromEvent(tx, provider.name, event, now);
     case 'ignored':
       return 'ignored';
   }

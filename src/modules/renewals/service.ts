@@ -12,14 +12,14 @@
 // expiry itself (auto-renew turned on late, or the clock jumped past it): then the charge is at the
 // expiry or at once, so the number is not lost for the sake of the lead time.
 import type { Logger } from 'pino';
-import { ProviderUnavailableError } from '../../adapters/payments/types.ts';
+import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider, type SavedMethodCharge } from '../../adapters/payments/types.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Money } from '../../domain/money.ts';
 import { autoRenewTerms, priceForOrder } from '../catalog/service.ts';
 import { notify } from '../notifications/service.ts';
 import { getOrder, placeOrder, type OrderDeps } from '../orders/service.ts';
-import { defaultSavedMethod } from '../payments/service.ts';
+import { defaultSavedMethod, recordPaymentAction } from '../payments/service.ts';
 
 export const RENEWAL_BATCH_MAX = 50;
 export const NOTICE_LEAD_MS = 24 * 3_600_000;
@@ -50,6 +50,7 @@ interface RenewalRow {
   amount_minor: number;
   currency: string;
   status: RenewalStatus;
+  path: (typeof RENEWAL_PATHS)[number] | null;
   order_id: string | null;
   charge_at: Date;
 }
@@ -189,8 +190,14 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
     await failWith(deps, r, now, base, 'capped', 'this renewal would exceed the monthly spending cap set on the line; it was not charged');
     return;
   }
-  const actor = { userId: r.user_id, role: 'customer' };
-  const orderInput = { userId: r.user_id, lineId: r.line_id, planId: r.plan_id, locale: 'en', actor };
+  const orderInput = { userId: r.user_id, lineId: r.line_id, planId: r.plan_id, locale: 'en', actor: { userId: r.user_id, role: 'customer' } };
+  // A retry after the provider could not be reached returns to the same card order: the wallet is
+  // not tried again, or a charge the provider made without telling us would be paid twice.
+  if (r.path === 'saved_method' && r.order_id !== null) {
+    const reason = await retrySavedMethod(deps, r, now, base, r.order_id);
+    if (reason !== null) await payLinkStep(deps, r, now, base, orderInput, reason);
+    return;
+  }
   // 1. The wallet, when it covers the price (insufficient_funds → next step).
   try {
     const paid = await placeOrder(deps, { ...orderInput, paymentMethod: 'wallet', idempotencyKey: `renewal:${r.id}:wallet` });
@@ -200,37 +207,27 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   } catch (error) {
     if (!(error instanceof DomainError && error.code === 'insufficient_funds')) return failOnRefusal(deps, r, now, base, error);
   }
-  // 2. The default saved method, off-session.
+  // 2. The default saved method, off-session, by the provider that holds it.
   const saved = await defaultSavedMethod(deps.db, r.user_id);
   const provider = saved === null ? null : deps.providers.byName(saved.provider);
   let reason = 'the wallet does not cover the renewal and no saved card could be charged';
   if (saved !== null && provider !== null && provider.supportsSavedMethods) {
-    const order = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:card` });
+    const order = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', offSessionProvider: provider.name, idempotencyKey: `renewal:${r.id}:card` });
     const paymentId = order.payment?.id;
     if (paymentId === undefined) throw new Error('a card order came back without its payment');
-    try {
-      const charge = await provider.chargeSavedMethod({
-        paymentId, orderId: order.id, amount: { amountMinor: Number(r.amount_minor), currency: r.currency },
-        description: 'Auto-renewal', savedMethodRef: saved.provider_ref,
-      });
-      if (charge.status === 'succeeded' || charge.status === 'pending') {
-        await finish(deps.db, r.id, 'pending', now, { path: 'saved_method', orderId: order.id });
-        return;
-      }
-      if (charge.status === 'requires_action' && charge.action?.url) {
-        return payLinkSent(deps, r, now, base, order.id, charge.action.url, 'your bank asks you to confirm this payment');
-      }
-      reason = 'your saved card was declined';
-    } catch (error) {
-      if (error instanceof ProviderUnavailableError) {
-        // The charge may or may not have happened: retry the same payment later (idempotent per payment id).
-        await deps.db.query("UPDATE renewals SET status = 'scheduled', charge_at = $2, updated_at = $3 WHERE id = $1", [r.id, new Date(now.getTime() + PROVIDER_RETRY_MS), now]);
-        return;
-      }
-      reason = 'your saved card could not be charged';
-    }
+    // Kept before the provider is asked, so any retry comes back to this order (see above).
+    await deps.db.query("UPDATE renewals SET path = 'saved_method', order_id = $2, updated_at = $3 WHERE id = $1", [r.id, order.id, now]);
+    const outcome = await chargeCard(deps, r, now, base, { orderId: order.id, paymentId, savedMethodRef: saved.provider_ref, provider });
+    if (outcome === null) return;
+    reason = outcome;
   }
   // 3. A pay-now link: an ordinary order waiting for the subscriber on the provider's page.
+  await payLinkStep(deps, r, now, base, orderInput, reason);
+}
+
+interface RenewalOrderInput { userId: string; lineId: string; planId: string; locale: string; actor: { userId: string; role: string } }
+
+async function payLinkStep(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderInput: RenewalOrderInput, reason: string): Promise<void> {
   try {
     const link = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:paylink` });
     const url = link.payment?.action.url;
@@ -239,6 +236,60 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   } catch (error) {
     await failOnRefusal(deps, r, now, base, error);
   }
+}
+
+interface CardCharge { orderId: string; paymentId: string; savedMethodRef: string; provider: PaymentProvider }
+
+/**
+ * One off-session charge of the renewal's card order. The provider's idempotency key is the
+ * renewal's (line and period): however often this runs, the provider makes one charge. Answers
+ * null when the renewal is settled or waiting, or why the pay-now link is needed.
+ */
+async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, c: CardCharge): Promise<string | null> {
+  let charge: SavedMethodCharge;
+  try {
+    charge = await c.provider.chargeSavedMethod({
+      paymentId: c.paymentId, orderId: c.orderId, amount: { amountMinor: Number(r.amount_minor), currency: r.currency },
+      description: 'Auto-renewal', savedMethodRef: c.savedMethodRef, idempotencyKey: `renewal-${r.id}`,
+    });
+  } catch (error) {
+    if (error instanceof ProviderUnavailableError) {
+      // The charge may or may not have happened: the same charge is retried later, under the same key.
+      await deps.db.query("UPDATE renewals SET status = 'scheduled', charge_at = $2, updated_at = $3 WHERE id = $1", [r.id, new Date(now.getTime() + PROVIDER_RETRY_MS), now]);
+      return null;
+    }
+    if (error instanceof ProviderRejectedError) return 'your saved card could not be charged';
+    // Anything else leaves the renewal `charging`: picked up again when stale, back to this same charge.
+    throw error;
+  }
+  // The provider's reference lets refunds and reconciliation find this charge.
+  if (charge.providerRef !== '') await recordPaymentAction(deps.db, c.paymentId, charge.providerRef, charge.action ?? { type: 'none' }, now);
+  if (charge.status === 'succeeded' || charge.status === 'pending') {
+    await finish(deps.db, r.id, 'pending', now, { path: 'saved_method', orderId: c.orderId });
+    return null;
+  }
+  if (charge.status === 'requires_action' && charge.action?.url) {
+    await payLinkSent(deps, r, now, base, c.orderId, charge.action.url, 'your bank asks you to confirm this payment');
+    return null;
+  }
+  return charge.status === 'requires_action' ? 'your bank asks you to confirm this payment' : 'your saved card was declined';
+}
+
+/** Back to the card order of an earlier attempt that could not reach the provider. */
+async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string): Promise<string | null> {
+  const order = await getOrder(deps.db, null, orderId);
+  if (order.status === 'paid' || order.status === 'provisioning' || order.status === 'completed') {
+    await finish(deps.db, r.id, 'pending', now);
+    await settleOne(deps, { ...r, order_id: orderId }, now);
+    return null;
+  }
+  const saved = await defaultSavedMethod(deps.db, r.user_id);
+  const provider = saved === null ? null : deps.providers.byName(saved.provider);
+  const paymentId = order.payment?.id;
+  if (order.status !== 'awaiting_payment' || saved === null || provider === null || paymentId === undefined) {
+    return 'your saved card could not be charged';
+  }
+  return chargeCard(deps, r, now, base, { orderId, paymentId, savedMethodRef: saved.provider_ref, provider });
 }
 
 async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: string): Promise<void> {
@@ -308,14 +359,7 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
   const claimed = await deps.db.query("UPDATE renewals SET status = 'charging', updated_at = $2 WHERE id = $1 AND status = 'pending'", [r.id, now]);
   if (claimed.rowCount !== 1) return false;
   const orderInput = { userId: r.user_id, lineId: r.line_id, planId: r.plan_id, locale: 'en', actor: { userId: r.user_id, role: 'customer' } };
-  try {
-    const link = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:paylink` });
-    const url = link.payment?.action.url;
-    if (url === undefined) throw new Error('a card order came back without a payment page');
-    await payLinkSent(deps, r, now, base, link.id, url, 'your saved card was declined');
-  } catch (error) {
-    await failOnRefusal(deps, r, now, base, error);
-  }
+  await payLinkStep(deps, r, now, base, orderInput, 'your saved card was declined');
   return true;
 }
 
