@@ -11,7 +11,7 @@ import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, validation } from '../../domain/errors.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import type { Clock } from '../clock/service.ts';
-import { getCarrier } from '../lines/service.ts';
+import { CARRIERS_LIST_MAX, getCarrier } from '../lines/service.ts';
 import { compensateFailedProvisioning, completeProvisioning, isAwaitingCarrier, type RefundDeps } from '../orders/service.ts';
 import { decryptSecret, encryptSecret } from '../secrets/service.ts';
 import {
@@ -44,8 +44,8 @@ async function adapterRow(q: Queryable, code: string, options: { lock?: boolean 
 
 /** Every carrier's adapter settings (no secret), by carrier code; a carrier absent is simulated. */
 export async function adapterSettingsByCarrier(q: Queryable): Promise<(code: string) => AdapterSettingsView> {
-  // One row per carrier at most, and carriers are few (CARRIERS_LIST_MAX in lines).
-  const { rows } = await q.query<AdapterRow>('SELECT * FROM carrier_adapters');
+  // One row per carrier at most, as bounded as the carrier list it decorates.
+  const { rows } = await q.query<AdapterRow>('SELECT * FROM carrier_adapters ORDER BY carrier_code LIMIT $1', [CARRIERS_LIST_MAX]);
   const byCode = new Map(rows.map((r) => [r.carrier_code, r]));
   return (code) => toView(byCode.get(code));
 }

@@ -55,7 +55,7 @@ export async function provisionOrder(deps: ProvisionDeps, orderId: string): Prom
   if (!started) return 'not_due';
   const request = await provisionRequestOf(deps.db, await loadOrder(deps.db, orderId));
   const result = await deps.carrier.provision(request);
-  if (result.status === 'failed') throw new Error(`carrier ${deps.carrier.name} refused order ${orderId}: ${result.reason ?? 'failed'}`);
+  if (result.status === 'failed') throw new Error(`carrier ${request.carrierCode} refused order ${orderId}: ${result.reason ?? 'failed'}`);
   if (result.status === 'accepted') {
     // The callback is the expected answer; the status query is the safety net when it never comes.
     await enqueue(deps.db, {
@@ -77,7 +77,7 @@ export async function checkProvisioningStatus(deps: ProvisionDeps, orderId: stri
   const request = await provisionRequestOf(deps.db, order);
   const result: ProvisionResult = deps.carrier.requestStatus ? await deps.carrier.requestStatus(request) : await deps.carrier.provision(request);
   if (result.status === 'failed') return 'failed';
-  if (result.status === 'accepted') throw new Error(`carrier ${deps.carrier.name} has not finished order ${orderId} yet`);
+  if (result.status === 'accepted') throw new Error(`carrier ${request.carrierCode} has not finished order ${orderId} yet`);
   return deps.db.transaction((tx) => completeProvisioning(tx, { orderId, reference: result.reference, now: deps.clock.now() }));
 }
 
