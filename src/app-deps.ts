@@ -30,7 +30,7 @@ export interface AppDeps {
   readonly payments: PaymentProviders;
   /** How a provider's verified events are applied to orders (the orders module's settlement). */
   readonly paymentOutcomes: PaymentOutcomes;
-  /** The carrier adapter provisioning talks to. */
+  /** The carrier provisioning talks to: a router picking each line's carrier adapter (simulated or HTTP/JSON). */
   readonly carrier: CarrierAdapter;
   /** How the sandbox's webhooks reach the webhook route (inject while nothing listens, HTTP after). */
   readonly sandboxDelivery: Deliver;

@@ -23,6 +23,8 @@ import { autoRenewTerms } from './modules/catalog/service.ts';
 import { preparePasswordHashing } from './modules/accounts/passwords.ts';
 import { ensureAdmin } from './modules/accounts/service.ts';
 import { auditRoutes } from './modules/audit/routes.ts';
+import { CarrierRouter } from './modules/carrier-adapters/router.ts';
+import { carrierAdaptersRoutes } from './modules/carrier-adapters/routes.ts';
 import { AppClock, wallClock, type Clock } from './modules/clock/service.ts';
 import { clockRoutes } from './modules/clock/routes.ts';
 import { linesJobs } from './modules/lines/jobs.ts';
@@ -49,7 +51,7 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, carrierAdaptersRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs, renewalsJobs];
@@ -77,7 +79,10 @@ export interface CreateAppOptions {
   startWorker?: boolean;
   /** Replaces or wraps the configured payment adapters (tests: a provider that is down, a fake provider API). */
   paymentProviders?: (configured: Readonly<ProviderAdapters>) => ProviderAdapters;
-  /** The carrier adapter instead of the simulated one configured from env (tests: a carrier that fails on demand). */
+  /**
+   * Stands in for the simulated carrier configured from env — every carrier not configured for the
+   * HTTP/JSON adapter (tests: a carrier that fails on demand).
+   */
   carrier?: CarrierAdapter;
   /** Wall time (tests: one moved by hand to age a session or a lockout); default the system clock. */
   wallClock?: Clock;
@@ -162,8 +167,11 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     publicUrl: () => publicUrl,
     payments: buildPaymentProviders({ config, db, clock, secretKey, publicUrl: () => publicUrl, adapt: options.paymentProviders }),
     paymentOutcomes: ORDER_PAYMENT_OUTCOMES,
-    // Until the lifecycle issue brings the HTTP/JSON carrier, every carrier code is served by the simulated one.
-    carrier: options.carrier ?? new SimulatedCarrier(config.simulatedCarrier),
+    // Per line's carrier: the HTTP/JSON adapter where an operator configured one, else the simulated carrier.
+    carrier: new CarrierRouter({
+      db, secretKey, wallClock: options.wallClock ?? wallClock, publicUrl: () => publicUrl,
+      simulated: options.carrier ?? new SimulatedCarrier(config.simulatedCarrier),
+    }),
   };
   http = await buildServer(deps, ROUTE_MODULES);
   if (options.listen) {

@@ -70,10 +70,10 @@ function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * A payment provider's endpoint: https, or plain http only to a stand-in on loopback (tests, local
- * fakes) — an http URL elsewhere would send credentials and payment data in clear.
+ * A payment provider's or an HTTP/JSON carrier's endpoint: https, or plain http only to a stand-in
+ * on loopback (tests, local fakes) — an http URL elsewhere would send credentials and payment data in clear.
  */
-function isProviderEndpoint(value: string): boolean {
+export function isProviderEndpoint(value: string): boolean {
   if (!isHttpUrl(value)) return false;
   const url = new URL(value);
   return url.protocol === 'https:' || isLoopbackHost(url.hostname);

@@ -1,6 +1,6 @@
 // The server's logger: pino JSON lines, with credentials redacted wherever a log call might put
 // them — request headers (Authorization, Cookie, the CSRF header), Set-Cookie on responses, and any
-// `password`, `token` or `pin` field one level down (a logged body, an input object).
+// `password`, `token`, `pin` or `secret` (a carrier's signing key) field one level down (a logged body, an input object).
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 
 export const LOG_REDACT_PATHS: readonly string[] = [
@@ -8,8 +8,8 @@ export const LOG_REDACT_PATHS: readonly string[] = [
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
-  'password', 'token', 'pin',
-  '*.password', '*.token', '*.pin',
+  'password', 'token', 'pin', 'secret',
+  '*.password', '*.token', '*.pin', '*.secret',
 ];
 
 export function createLogger(level: Level | 'silent', destination?: DestinationStream): Logger {

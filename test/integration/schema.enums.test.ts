@@ -15,6 +15,7 @@ import { PROMOTION_KINDS } from '../../src/domain/promotion.ts';
 import { JOB_STATUSES } from '../../src/jobs/queue.ts';
 import { REDEMPTION_STATUSES } from '../../src/modules/catalog/redemptions.ts';
 import { IDEMPOTENCY_STATUSES } from '../../src/modules/idempotency/service.ts';
+import { CARRIER_ADAPTER_KINDS, CARRIER_CALLBACK_STATUSES } from '../../src/modules/carrier-adapters/schemas.ts';
 import { ACCOUNT_KINDS } from '../../src/modules/ledger/service.ts';
 import { DELIVERY_STATUSES, NOTIFICATION_CHANNELS, NOTIFICATION_KINDS } from '../../src/modules/notifications/kinds.ts';
 import { ORDER_STATUSES } from '../../src/modules/orders/records.ts';
@@ -75,6 +76,8 @@ const DECLARED: Record<string, readonly string[]> = {
   'usage_records.status': USAGE_STATUSES,
   'tickets.status': TICKET_STATUSES,
   'ticket_messages.author': TICKET_AUTHORS,
+  'carrier_adapters.adapter': CARRIER_ADAPTER_KINDS,
+  'carrier_callbacks.status': CARRIER_CALLBACK_STATUSES,
 };
 
 

@@ -1,4 +1,5 @@
-// HTTP for lines (API.md "Lines" and the operator's inventory, carriers and lines). Handlers only
+// HTTP for lines (API.md "Lines" and the operator's inventory and lines; the operator's carrier list,
+// which shows each carrier's adapter too, is served by the carrier-adapters module). Handlers only
 // validate, call one use case and shape the answer; every line route answers 404 line_not_found
 // for another customer's line (the use cases filter by owner).
 import type { FastifyRequest } from 'fastify';
@@ -11,11 +12,11 @@ import type { App } from '../../http/types.ts';
 import { esimActivation } from './esim.ts';
 import { importSims } from './import.ts';
 import {
-  bindBody, carrierListSchema, esimActivationSchema, lineIdParams, lineListSchema, lineViewSchema, operateBody, ownLinesQuery, simImportResultSchema, simsCsvBody,
+  bindBody, esimActivationSchema, lineIdParams, lineListSchema, lineViewSchema, operateBody, ownLinesQuery, simImportResultSchema, simsCsvBody,
   staffLineListSchema, staffLinesQuery, updateLineBody,
 } from './schemas.ts';
 import {
-  availableSimsByCarrier, bindCard, type AutoRenewPlanLookup, listCarriers, listLinesForStaff, loadLineRow, pageUserLines, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
+  bindCard, type AutoRenewPlanLookup, listLinesForStaff, loadLineRow, pageUserLines, operateLine, updateLineSettings, type LineStatus, type OperatorAction,
 } from './service.ts';
 import { lineView, staffLineSummary } from './view.ts';
 
@@ -79,12 +80,6 @@ export function linesRoutes(app: App, deps: AppDeps, lookupAutoRenewPlan: AutoRe
   app.post('/api/v1/admin/sims/import', { schema: importSchema, onRequest: staff, bodyLimit: CSV_BODY_LIMIT_BYTES }, async (request) =>
     importSims(db, secretKey, actorOf(request), request.body, { now: clock.now() }),
   );
-
-  app.get('/api/v1/admin/carriers', { schema: { tags: adminTags, response: { 200: carrierListSchema, ...problemResponses(401, 403) } }, onRequest: staff }, async () => {
-    const stock = await availableSimsByCarrier(db);
-    // Every carrier profile on one page: a handful per deployment.
-    return { items: (await listCarriers(db)).map((c) => ({ ...c, simsAvailable: stock.get(c.code) ?? 0 })), nextCursor: null };
-  });
 
   const staffListResponses = { 200: staffLineListSchema, ...problemResponses(400, 401, 403) };
   app.get('/api/v1/admin/lines', { schema: { tags: adminTags, querystring: staffLinesQuery, response: staffListResponses }, onRequest: staff }, async (request) => {

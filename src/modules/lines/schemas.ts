@@ -147,4 +147,3 @@ export const carrierSchema = z.object({
   simsAvailable: z.number().int(),
 });
 
-export const carrierListSchema = z.object({ items: z.array(carrierSchema), nextCursor: z.null() });

@@ -1,8 +1,9 @@
 // The orders module's worker jobs: provisioning (outbox, retried with backoff, compensated by a
-// refund on the last failure), provider refunds whose answer did not arrive (re-driven with the same
+// refund on the last failure), the status query of a request an asynchronous carrier accepted
+// (polled with backoff; compensated when the carrier refuses or never answers), provider refunds whose answer did not arrive (re-driven with the same
 // refund id), per-order payment expiry, the expiry sweep and daily reconciliation.
 import type { AppDeps } from '../../app-deps.ts';
-import { provisionOrder } from './provisioning.ts';
+import { PROVISIONING_STATUS_QUEUE, checkProvisioningStatus, provisionOrder } from './provisioning.ts';
 import { reconcileIfDue } from './reconciliation.ts';
 import { REFUND_PROVIDER_QUEUE, compensateFailedProvisioning, retryProviderRefund } from './refunds.ts';
 import { ORDER_EXPIRY_QUEUE, expireDueOrders, expireOrder } from './service.ts';
@@ -21,6 +22,18 @@ export function ordersJobs(deps: AppDeps): void {
     },
     async (payload, _ctx, error) => {
       deps.log.warn({ orderId: payload.orderId, error }, 'provisioning failed for good: refunding the order');
+      await compensateFailedProvisioning(refundDeps, payload.orderId, error);
+    },
+  );
+  deps.worker.register(
+    PROVISIONING_STATUS_QUEUE,
+    async (payload) => {
+      if ((await checkProvisioningStatus(provisionDeps, payload.orderId)) === 'failed') {
+        await compensateFailedProvisioning(refundDeps, payload.orderId, 'the carrier refused the request');
+      }
+    },
+    async (payload, _ctx, error) => {
+      deps.log.warn({ orderId: payload.orderId, error }, 'carrier never answered the accepted request: refunding the order');
       await compensateFailedProvisioning(refundDeps, payload.orderId, error);
     },
   );

@@ -318,3 +318,8 @@ export async function expireDueOrders(db: Db, now: Date): Promise<number> {
 }
 
 export { orderNotFound };
+
+// What the carrier-adapters module needs to settle a carrier's callback: whether the order waits on
+// that carrier, its completion (in the callback's transaction) and the refund when the carrier refuses.
+export { completeProvisioning, isAwaitingCarrier } from './provisioning.ts';
+export { compensateFailedProvisioning, type RefundDeps } from './refunds.ts';

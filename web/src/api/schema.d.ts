@@ -365,6 +365,13 @@ export interface paths {
                                     };
                                 };
                                 simsAvailable: number;
+                                /** @enum {string} */
+                                adapter: "simulated" | "http_json";
+                                /** @description where HTTP/JSON requests go; null for the simulated carrier */
+                                baseUrl: string | null;
+                                timeoutMs: number;
+                                /** @description whether a signing secret is stored (the secret itself is never shown) */
+                                secretSet: boolean;
                             }[];
                             nextCursor: null;
                         };
@@ -396,6 +403,159 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/carriers/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        adapter?: "simulated" | "http_json";
+                        /** @description https:// (plain http:// only for a loopback host), no credentials, query or fragment */
+                        baseUrl?: string | null;
+                        /** @description write-only: the HMAC key shared with the carrier, stored encrypted */
+                        secret?: string;
+                        timeoutMs?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description ISO 3166 alpha-2 */
+                            country: string;
+                            /** @description ISO 4217 */
+                            currency: string;
+                            validityDays: number;
+                            graceDays: number;
+                            suspendDays: number;
+                            keepAlive: {
+                                /** @enum {string} */
+                                rule: "recharge" | "activity";
+                                everyDays: number;
+                            };
+                            topupGrantsValidity: boolean;
+                            /** @description zone → rates; `default` always present */
+                            paygRates: {
+                                [key: string]: {
+                                    dataPerMbMinor: number;
+                                    voicePerMinuteMinor: number;
+                                    smsPerMessageMinor: number;
+                                };
+                            };
+                            simsAvailable: number;
+                            /** @enum {string} */
+                            adapter: "simulated" | "http_json";
+                            /** @description where HTTP/JSON requests go; null for the simulated carrier */
+                            baseUrl: string | null;
+                            timeoutMs: number;
+                            /** @description whether a signing secret is stored (the secret itself is never shown) */
+                            secretSet: boolean;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description URI Too Long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/admin/lines": {
@@ -3482,6 +3642,92 @@ export interface paths {
                 };
                 /** @description Too Many Requests */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/carriers/{code}/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            /** @description the carrier callback, verified over its exact bytes (docs/carrier-http.md) */
+            requestBody: {
+                content: {
+                    "application/json": string | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /**
+                             * @description ignored: the request is not an order waiting on this carrier
+                             * @enum {string}
+                             */
+                            outcome: "completed" | "failed" | "duplicate" | "ignored";
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description URI Too Long */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
