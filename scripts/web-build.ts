@@ -35,7 +35,16 @@ export async function ensureWebBuild(options: { force?: boolean; log?: (line: st
   const startedMs = performance.now();
   // Imported only when a build is due: vite is not loaded on a start with a fresh build.
   const { build } = await import('vite');
-  await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+  // Vite takes an inherited NODE_ENV (vitest's `test`, a developer's `development`) as a reason to
+  // bundle React's development build: the portal is always built for production.
+  const inherited = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(WEB, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (inherited === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = inherited;
+  }
   log(`simkeep: built the portal into web/dist in ${Math.round(performance.now() - startedMs)} ms`);
   return 'built';
 }

@@ -4,15 +4,16 @@ import { ApiError } from '../lib/api';
 const STALE_MS = 15_000;
 
 /**
- * `onUnauthenticated` runs when any query answers 401 (the session ended): the app sends the user to
- * the login page, remembering where they were. Failed queries are not retried when the answer is a
+ * `onUnauthenticated` runs when a query answers 401 (the session ended) — except a query whose meta
+ * says a 401 is a normal answer (who am I?): the app sends the user to the login page, remembering
+ * where they were. Failed queries are not retried when the answer is a
  * 4xx: asking again cannot change it.
  */
 export function createQueryClient(onUnauthenticated: () => void): QueryClient {
   return new QueryClient({
     queryCache: new QueryCache({
-      onError: (error) => {
-        if (error instanceof ApiError && error.status === 401) onUnauthenticated();
+      onError: (error, query) => {
+        if (error instanceof ApiError && error.status === 401 && query.meta?.signedOutIsAnAnswer !== true) onUnauthenticated();
       },
     }),
     defaultOptions: {

@@ -11,6 +11,11 @@ function totalOf(line: Line, unit: Unit): number {
   return line.buckets.filter((b) => b.unit === unit).reduce((sum, b) => sum + b.total, 0);
 }
 
+/** A card number in groups of four, as printed on the card, so it wraps between groups on a phone. */
+function grouped(iccid: string): string {
+  return iccid.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
 function Gauge({ label, remaining, total, text }: { label: string; remaining: number; total: number; text: string }) {
   const labelId = useId();
   return (
@@ -39,7 +44,7 @@ export function LineCard({ line }: { line: Line }) {
   const { t } = useTranslation('lines');
   const format = useFormat();
   const titleId = useId();
-  const number = line.msisdn ?? line.iccid;
+  const number = line.msisdn ?? grouped(line.iccid);
   const gauge = (unit: Unit, remaining: number) => {
     const total = totalOf(line, unit);
     const values = { remaining: format.number(remaining), total: format.number(total) };
