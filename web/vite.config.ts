@@ -10,6 +10,10 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react()],
   // The manifest lets scripts/web-size.ts follow what the first page loads.
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, manifest: true },
+  build: {
+    outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, manifest: true,
+    // Rolldown's "plugins took N% of the build" note is noise on a shared, busy machine.
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
   server: { proxy: { '/api': API_ORIGIN, '/sandbox': API_ORIGIN } },
 });
