@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
 import { BindCardPage, LinesPage, RegisterPage, textsOf } from './support/pages.ts';
 import { DEMO_CARDS, startPortalServer, type PortalServer } from './support/portal-server.ts';
 import { openSession, uniqueEmail } from './support/session.ts';
@@ -9,7 +9,7 @@ describeInChromium('a new subscriber in Chinese: sign up, bind a card, see the l
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
     [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await chromium?.close();
     await server?.stop();

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
-import { describeInChromium, launchChromium } from './support/chromium.ts';
+import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
 import { placeOrder } from './support/orders.ts';
 import { fill, LinesPage, LoginPage, textsOf, type Locale } from './support/pages.ts';
 import { DEMO_CARDS, DEMO_SUBSCRIBER, startPortalServer, type PortalServer } from './support/portal-server.ts';
 import { openSession, VIEWPORTS, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn, type Subscriber } from './support/subscribers.ts';
 
-/** Seven pages, audited and photographed; generous because CI machines are shared. */
-const SWEEP_TIMEOUT_MS = 180_000;
-
 describeInChromium('the portal in a browser', () => {
   let server: PortalServer;
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
     [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await chromium?.close();
     await server?.stop();
@@ -40,6 +37,7 @@ describeInChromium('the portal in a browser', () => {
     expect(card).toMatch(/\$\d+\.\d\d/); // the wallet in en: "$5.00", not "US$5.00"
     expect(card).not.toContain('US$');
     expect(card).toContain(fill(t.lines.card.safeUntil, { date: '' }).trim());
+    await screenshot(page, 'lines-active-en-mobile'); // an active line: plan, buckets, gauges
 
     await login.logoutButton.click();
     await login.heading.waitFor();
@@ -105,7 +103,7 @@ describeInChromium('the portal in a browser', () => {
 
     it.each(Object.keys(VIEWPORTS) as ViewportName[])('at %s size: no serious accessibility finding, no horizontal scroll, screenshots', async (viewport) => {
       expect(await sweep(locale, viewport, who)).toEqual([]);
-    }, SWEEP_TIMEOUT_MS);
+    });
   });
 
   /** Visits each page, waits for its content, audits it (axe on the phone size) and takes its picture. */

@@ -13,9 +13,17 @@ export const CHROMIUM_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
+/**
+ * A fresh server (migrations, demo data) and a browser: seconds on an idle machine, minutes on a
+ * shared one running other suites.
+ */
+export const START_TIMEOUT_MS = 300_000;
+/** One scenario, several pages: generous for the same reason. */
+const TEST_TIMEOUT_MS = 180_000;
+
 export function describeInChromium(title: string, fn: () => void): void {
   if (existsSync(CHROMIUM_PATH)) {
-    describe(title, fn);
+    describe(title, { timeout: TEST_TIMEOUT_MS }, fn);
   } else if (process.env.CI === 'true') {
     describe(title, () => {
       it(`needs ${CHROMIUM_PATH} in CI`, () => {
