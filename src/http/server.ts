@@ -12,6 +12,7 @@ import { errorHandler, frameworkErrorHandler, problem, problemResponses, sendPro
 import { registerAuthentication } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
 import { refuseUnstorableText } from './input-text.ts';
+import { registerWebApp } from './web-app.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import type { AppDeps, RouteModule } from '../app-deps.ts';
 import type { App } from './types.ts';
@@ -64,8 +65,10 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  // What no route matches may be a page of the portal (a browser asking for HTML) or one of its files.
+  const webApp = await registerWebApp(app);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    webApp?.(request, reply) ?? sendProblem(reply, problem(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   app.addHook('onRequest', async (request, reply) => {

@@ -1,0 +1,81 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useId } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { useLogout, useSaveLocale } from '../features/account/mutations';
+import { meQuery } from '../features/account/queries';
+import { changeLocale, isLocale, LOCALES, type Locale } from '../lib/i18n';
+import { paths } from '../paths';
+import styles from './layout.module.css';
+
+/** Each language named in itself, so a reader of the other one can still find theirs. */
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '简体中文' };
+
+function LanguageSwitch({ signedIn }: { signedIn: boolean }) {
+  const { t, i18n } = useTranslation();
+  const saveLocale = useSaveLocale();
+  const id = useId();
+  return (
+    <div className={styles.language}>
+      <label htmlFor={id} className="visually-hidden">{t('header.language')}</label>
+      <select
+        id={id}
+        value={i18n.language}
+        onChange={(event) => {
+          const locale = event.target.value;
+          if (!isLocale(locale)) return;
+          void changeLocale(locale);
+          if (signedIn) saveLocale.mutate(locale);
+        }}
+      >
+        {LOCALES.map((locale) => (
+          <option key={locale} value={locale} lang={locale}>{LANGUAGE_NAMES[locale]}</option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export function AppLayout() {
+  const { t } = useTranslation();
+  const me = useQuery({ ...meQuery(), retry: false });
+  const logout = useLogout();
+  const navigate = useNavigate();
+  const accountLocale = me.data?.locale;
+
+  // The account's language wins over this browser's choice (it is what emails use too).
+  useEffect(() => {
+    if (accountLocale) void changeLocale(accountLocale);
+  }, [accountLocale]);
+
+  const signedIn = me.data !== undefined;
+  return (
+    <div className={styles.shell}>
+      <a className="skip-link" href="#main">{t('header.skipToContent')}</a>
+      <header className={styles.header}>
+        <Link to={paths.home.href()} className={styles.brand}>simkeep</Link>
+        {signedIn && (
+          <nav aria-label={t('header.navigation')} className={styles.nav}>
+            <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+          </nav>
+        )}
+        <div className={styles.tools}>
+          <LanguageSwitch signedIn={signedIn} />
+          {signedIn && (
+            <button
+              type="button"
+              className="button-secondary"
+              disabled={logout.isPending}
+              onClick={() => logout.mutate(undefined, { onSettled: () => void navigate(paths.login.href(), { replace: true }) })}
+            >
+              {t('header.logout')}
+            </button>
+          )}
+        </div>
+      </header>
+      <main id="main" className={styles.main}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+// The portal's routes. Pages are lazy chunks; each branch has its own error element, so a failing
+// page keeps the header. The signed-in branch's loader asks /me first: a 401 there lands on the login
+// page with `from`, before any page renders.
+import type { QueryClient } from '@tanstack/react-query';
+import { createBrowserRouter, redirect } from 'react-router';
+import { meQuery } from '../features/account/queries';
+import { paths } from '../paths';
+import { PageSkeleton } from '../components/skeleton';
+import { NotFoundPage } from '../components/not-found-page';
+import { AppLayout } from './layout';
+import { RouteError } from './route-error';
+
+export type AppRouter = ReturnType<typeof createBrowserRouter>;
+
+export function createRouter(queryClient: QueryClient): AppRouter {
+  const errorElement = <RouteError />;
+  return createBrowserRouter([
+    {
+      element: <AppLayout />,
+      errorElement,
+      hydrateFallbackElement: <PageSkeleton />,
+      children: [
+        {
+          errorElement,
+          children: [
+            {
+              path: paths.login.pattern,
+              lazy: async () => ({ Component: (await import('../features/account/components/login-page')).LoginPage }),
+            },
+            {
+              path: paths.register.pattern,
+              lazy: async () => ({ Component: (await import('../features/account/components/register-page')).RegisterPage }),
+            },
+          ],
+        },
+        {
+          id: 'signed-in',
+          errorElement,
+          loader: async () => {
+            await queryClient.ensureQueryData(meQuery());
+            return null;
+          },
+          children: [
+            { index: true, loader: () => redirect(paths.lines.href()) },
+            {
+              path: paths.lines.pattern,
+              errorElement,
+              lazy: async () => ({ Component: (await import('../features/lines/components/lines-page')).LinesPage }),
+              children: [
+                {
+                  path: paths.bindCard.pattern,
+                  errorElement,
+                  lazy: async () => ({ Component: (await import('../features/lines/components/bind-card-page')).BindCardPage }),
+                },
+              ],
+            },
+            {
+              path: paths.order.pattern,
+              errorElement,
+              lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
+            },
+          ],
+        },
+        { path: '*', element: <NotFoundPage /> },
+      ],
+    },
+  ]);
+}

@@ -1,0 +1,20 @@
+// Translation keys are checked against the English files: a page that adds a namespace adds a line here.
+import 'i18next';
+import type account from './i18n/en/account.json';
+import type common from './i18n/en/common.json';
+import type errors from './i18n/en/errors.json';
+import type lines from './i18n/en/lines.json';
+import type orders from './i18n/en/orders.json';
+
+declare module 'i18next' {
+  interface CustomTypeOptions {
+    defaultNS: 'common';
+    resources: {
+      account: typeof account;
+      common: typeof common;
+      errors: typeof errors;
+      lines: typeof lines;
+      orders: typeof orders;
+    };
+  }
+}

@@ -1,0 +1,25 @@
+// Every href of the portal, in one place (the router's patterns sit next to their builders).
+
+/** Only a path of this site may be a `from` to return to after logging in (never `//evil.test`). */
+export function safeReturnPath(from: string | null | undefined): string | null {
+  if (!from || !from.startsWith('/') || from.startsWith('//')) return null;
+  return from;
+}
+
+export const paths = {
+  home: { pattern: '/', href: () => '/' },
+  login: {
+    pattern: 'login',
+    href: (from?: string) => {
+      const back = safeReturnPath(from);
+      return back ? `/login?from=${encodeURIComponent(back)}` : '/login';
+    },
+  },
+  register: { pattern: 'register', href: () => '/register' },
+  lines: { pattern: 'lines', href: () => '/lines' },
+  bindCard: { pattern: 'bind', href: () => '/lines/bind' },
+  order: { pattern: 'orders/:orderId', href: (orderId: string) => `/orders/${encodeURIComponent(orderId)}` },
+} as const;
+
+/** Pages a visitor without a session may see: a 401 there is no reason to go to the login page. */
+export const PUBLIC_PATHS: readonly string[] = [paths.login.href(), paths.register.href()];
