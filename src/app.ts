@@ -17,6 +17,7 @@ import type { App } from './http/types.ts';
 import { registerMaintenance } from './jobs/maintenance.ts';
 import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { calendarRoutes } from './modules/calendar/routes.ts';
 import { catalogJobs } from './modules/catalog/jobs.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { autoRenewTerms } from './modules/catalog/service.ts';
@@ -48,7 +49,7 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, calendarRoutes];
 
 /** Every module's jobs and periodic tasks. */
 const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs, renewalsJobs];
