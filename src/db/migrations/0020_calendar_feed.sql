@@ -9,3 +9,7 @@ CREATE TABLE calendar_feeds (
   created_at   timestamptz NOT NULL,
   rotated_at   timestamptz
 );
+
+-- Auto-renewal reads lines through the lines module by (expires_at, id) among lines with auto-renew
+-- on (autoRenewLinesExpiringBy): a partial index keeps that sweep off the lines it does not renew.
+CREATE INDEX lines_auto_renew_idx ON lines (expires_at, id) WHERE auto_renew_enabled;

@@ -90,7 +90,9 @@ const EN: Record<NotificationKind, Template> = {
   }),
   low_balance: (v) => ({
     title: 'Your wallet balance is low',
-    body: `Your wallet holds ${v.money('balance', 'little')}. Top it up so renewals and usage keep working.`,
+    body: v.money('amount', '')
+      ? `Your wallet holds ${v.money('balance', 'little')}, less than the ${v.money('amount', '')} that renews ${v.line} on ${v.date('chargeAt', 'its renewal date')}. Top it up before then, or you will get a pay-now link instead.`
+      : `Your wallet holds ${v.money('balance', 'little')}. Top it up so renewals and usage keep working.`,
   }),
   allowance_used: (v) => ({
     title: `${v.percent}% of your ${v.text('unit', 'allowance')} used on ${v.line}`,
@@ -145,7 +147,9 @@ const ZH_CN: Record<NotificationKind, Template> = {
   }),
   low_balance: (v) => ({
     title: '钱包余额不足',
-    body: `您的钱包余额为 ${v.money('balance', '较低')}。请充值，以免续费和使用受影响。`,
+    body: v.money('amount', '')
+      ? `您的钱包余额为 ${v.money('balance', '较低')}，不足以支付 ${v.date('chargeAt', '续费日')} 为 ${v.line} 自动续费所需的 ${v.money('amount', '')}。请在此之前充值，否则您将收到付款链接。`
+      : `您的钱包余额为 ${v.money('balance', '较低')}。请充值，以免续费和使用受影响。`,
   }),
   allowance_used: (v) => ({
     title: `${v.line} 的${v.text('unit', '套餐额度')}已用 ${v.percent}%`,

@@ -19,6 +19,8 @@ import type { Money } from '../../domain/money.ts';
 import { autoRenewTerms, priceForOrder } from '../catalog/service.ts';
 import { notify } from '../notifications/service.ts';
 import { getOrder, placeOrder, type OrderDeps } from '../orders/service.ts';
+import { walletBalance } from '../ledger/service.ts';
+import { autoRenewLinesExpiringBy, autoRenewStateOf, type AutoRenewLine } from '../lines/service.ts';
 import { defaultSavedMethod } from '../payments/service.ts';
 
 export const RENEWAL_BATCH_MAX = 50;
@@ -54,14 +56,18 @@ interface RenewalRow {
   charge_at: Date;
 }
 
-interface DueLine {
-  id: string;
-  user_id: string;
-  msisdn: string | null;
-  nickname: string | null;
-  expires_at: Date;
-  auto_renew_plan_id: string;
-}
+type DueLine = AutoRenewLine;
+
+/** Lines scanned per pass for one without a renewal this period: lines whose renewal failed stay in the window until they renew or lapse. */
+const SCHEDULE_SCAN_PAGES_MAX = 20;
+/**
+ * How long a renewal being paid keeps its line from lapsing (app clock, after its last change): long
+ * enough for the order to be provisioned and credit the line, short enough that a provider that
+ * never answers does not keep a line alive for free.
+ */
+export const RENEWAL_HOLD_MS = 30 * 60_000;
+/** Held lines handed to one lifecycle pass. */
+const HELD_LINES_MAX = 1_000;
 
 /** One pass: notices for lines entering the window, charges that are due, pending charges settled. Bounded. */
 export async function sweepRenewals(deps: RenewalDeps, log: Logger): Promise<number> {
@@ -81,55 +87,101 @@ export function chargeAtFor(expiresAt: Date, now: Date, renewDaysBefore: number)
 async function scheduleDueRenewals(deps: RenewalDeps): Promise<number> {
   const now = deps.clock.now();
   const horizon = new Date(now.getTime() + (deps.renewDaysBefore * DAY_MS) + NOTICE_LEAD_MS);
-  // Read here rather than through lines' service: the sweep needs an indexed window over all lines.
-  const { rows } = await deps.db.query<DueLine>(
-    `SELECT l.id, l.user_id, l.msisdn, l.nickname, l.expires_at, l.auto_renew_plan_id FROM lines l
-      WHERE l.auto_renew_enabled AND l.expires_at IS NOT NULL AND l.expires_at <= $1
-        AND l.status IN ('active', 'grace', 'suspended')
-        AND NOT EXISTS (SELECT 1 FROM renewals r WHERE r.line_id = l.id AND r.period_end = l.expires_at)
-      ORDER BY l.expires_at LIMIT $2`,
-    [horizon, RENEWAL_BATCH_MAX],
-  );
+  const rows = await linesWithoutRenewal(deps.db, horizon);
   let scheduled = 0;
   for (const line of rows) if (await scheduleOne(deps, line, now)) scheduled++;
   return scheduled;
 }
 
+/** Up to RENEWAL_BATCH_MAX lines in the window that have no renewal for their current expiry yet (a bounded scan). */
+async function linesWithoutRenewal(db: Db, horizon: Date): Promise<DueLine[]> {
+  const found: DueLine[] = [];
+  let after: { expiresAt: Date; id: string } | null = null;
+  for (let page = 0; page < SCHEDULE_SCAN_PAGES_MAX && found.length < RENEWAL_BATCH_MAX; page++) {
+    const lines = await autoRenewLinesExpiringBy(db, horizon, { limit: RENEWAL_BATCH_MAX, after });
+    const last = lines.at(-1);
+    if (last === undefined) break;
+    const { rows } = await db.query<{ line_id: string; period_end: Date }>(
+      'SELECT line_id, period_end FROM renewals WHERE line_id = ANY($1::text[])', [lines.map((l) => l.id)],
+    );
+    const renewed = new Set(rows.map((r) => `${r.line_id}@${new Date(r.period_end).getTime()}`));
+    found.push(...lines.filter((l) => !renewed.has(`${l.id}@${l.expiresAt.getTime()}`)));
+    if (lines.length < RENEWAL_BATCH_MAX) break;
+    after = { expiresAt: last.expiresAt, id: last.id };
+  }
+  return found.slice(0, RENEWAL_BATCH_MAX);
+}
+
+/**
+ * The periods whose lapse waits for their renewal (advanceDueLines' `held`): due and not charged
+ * yet, being charged, or paid but not yet credited to the line — each for at most RENEWAL_HOLD_MS
+ * after its last change. A lapse that waited is still stamped at its real instant if the renewal fails.
+ */
+export async function renewalsInFlight(q: Queryable, now: Date): Promise<Array<{ lineId: string; periodEnd: Date }>> {
+  const { rows } = await q.query<{ line_id: string; period_end: Date }>(
+    `SELECT line_id, period_end FROM renewals
+      WHERE (status = 'scheduled' AND charge_at <= $1) OR (status IN ('charging', 'pending', 'succeeded') AND updated_at > $2)
+      ORDER BY period_end LIMIT $3`,
+    [now, new Date(now.getTime() - RENEWAL_HOLD_MS), HELD_LINES_MAX],
+  );
+  return rows.map((r) => ({ lineId: r.line_id, periodEnd: new Date(r.period_end) }));
+}
+
 async function scheduleOne(deps: RenewalDeps, line: DueLine, now: Date): Promise<boolean> {
   const price = await renewalPrice(deps.db, line, now);
-  const chargeAt = chargeAtFor(new Date(line.expires_at), now, deps.renewDaysBefore);
+  const chargeAt = chargeAtFor(line.expiresAt, now, deps.renewDaysBefore);
   return deps.db.transaction(async (tx) => {
-    const id = `rnw_${line.id.slice(5)}_${new Date(line.expires_at).getTime().toString(36)}`;
+    const id = `rnw_${line.id.slice(5)}_${line.expiresAt.getTime().toString(36)}`;
     const status: RenewalStatus = price === null ? 'failed' : 'scheduled';
     const inserted = await tx.query(
       `INSERT INTO renewals (id, line_id, user_id, period_end, plan_id, amount_minor, currency, status, noticed_at, charge_at, detail, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $9) ON CONFLICT (line_id, period_end) DO NOTHING`,
-      [id, line.id, line.user_id, line.expires_at, line.auto_renew_plan_id, price?.amountMinor ?? 0, price?.currency ?? 'XXX', status, now, chargeAt,
+      [id, line.id, line.userId, line.expiresAt, line.planId, price?.amountMinor ?? 0, price?.currency ?? 'XXX', status, now, chargeAt,
         price === null ? 'the auto-renew plan cannot renew this line' : null],
     );
     if (inserted.rowCount !== 1) return false;
     const base = { msisdn: line.msisdn ?? '', nickname: line.nickname ?? '' };
     if (price === null) {
       await notify(tx, {
-        now, userId: line.user_id, kind: 'renewal_failed', lineId: line.id, dedupeKey: `renewal_failed:${id}`,
+        now, userId: line.userId, kind: 'renewal_failed', lineId: line.id, dedupeKey: `renewal_failed:${id}`,
         data: { ...base, reason: 'the auto-renew plan is no longer available for this line; choose another plan' },
       });
       return true;
     }
     await notify(tx, {
-      now, userId: line.user_id, kind: 'renewal_upcoming', lineId: line.id, dedupeKey: `renewal_upcoming:${id}`,
-      data: { ...base, amount: moneyData(price.amountMinor, price.currency), chargeAt: chargeAt.toISOString(), planId: line.auto_renew_plan_id, turnOff: `PATCH /api/v1/lines/${line.id} {"autoRenew":{"enabled":false}}` },
+      now, userId: line.userId, kind: 'renewal_upcoming', lineId: line.id, dedupeKey: `renewal_upcoming:${id}`,
+      data: { ...base, amount: moneyData(price.amountMinor, price.currency), chargeAt: chargeAt.toISOString(), planId: line.planId, turnOff: `PATCH /api/v1/lines/${line.id} {"autoRenew":{"enabled":false}}` },
     });
+    await warnLowBalance(tx, { id, line, price, chargeAt, now });
     return true;
+  });
+}
+
+/**
+ * low_balance, with the renewal notice: the renewal will be paid by the wallet — no default saved
+ * card stands behind it — and the wallet holds less than its price, so without a top-up before
+ * chargeAt the subscriber gets a pay-now link instead. Once per line and period: the key names the
+ * renewal, which is itself one per (line, period).
+ */
+async function warnLowBalance(tx: Queryable, r: { id: string; line: DueLine; price: Money; chargeAt: Date; now: Date }): Promise<void> {
+  if ((await defaultSavedMethod(tx, r.line.userId)) !== null) return;
+  const balance = await walletBalance(tx, r.line.userId, r.price.currency);
+  if (balance.amountMinor >= r.price.amountMinor) return;
+  await notify(tx, {
+    now: r.now, userId: r.line.userId, kind: 'low_balance', lineId: r.line.id, dedupeKey: `low_balance:${r.id}`,
+    data: {
+      msisdn: r.line.msisdn ?? '', nickname: r.line.nickname ?? '', balance: moneyData(balance.amountMinor, balance.currency),
+      amount: moneyData(r.price.amountMinor, r.price.currency), chargeAt: r.chargeAt.toISOString(),
+    },
   });
 }
 
 /** What renewing would cost now (promotions included), or null when the plan may not renew this line. */
 async function renewalPrice(db: Db, line: DueLine, now: Date): Promise<Money | null> {
-  const terms = await autoRenewTerms(db, line.auto_renew_plan_id);
+  const terms = await autoRenewTerms(db, line.planId);
   if (terms === null || !terms.autoRenewable) return null;
   try {
-    const priced = await priceForOrder(db, now, { userId: line.user_id, lineId: line.id, planId: line.auto_renew_plan_id });
+    const priced = await priceForOrder(db, now, { userId: line.userId, lineId: line.id, planId: line.planId });
     return priced.kind === 'plan' ? priced.total : null;
   } catch (error) {
     if (error instanceof DomainError) return null;
@@ -171,21 +223,16 @@ async function finish(q: Queryable, id: string, status: RenewalStatus, now: Date
   );
 }
 
-interface LineNow { auto_renew_enabled: boolean; auto_renew_plan_id: string | null; msisdn: string | null; nickname: string | null; cap_minor: number | null; cap_currency: string | null }
-
 async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<void> {
-  const { rows } = await deps.db.query<LineNow>(
-    `SELECT auto_renew_enabled, auto_renew_plan_id, msisdn, nickname, auto_renew_monthly_cap_minor AS cap_minor, auto_renew_cap_currency AS cap_currency
-       FROM lines WHERE id = $1`, [r.line_id],
-  );
-  const line = rows[0];
+  const line = await autoRenewStateOf(deps.db, r.line_id);
   const base = { msisdn: line?.msisdn ?? '', nickname: line?.nickname ?? '' };
   // Turned off (or another plan chosen) after the notice: nothing is charged for this period.
-  if (!line || !line.auto_renew_enabled || line.auto_renew_plan_id !== r.plan_id) {
+  if (!line || !line.enabled || line.planId !== r.plan_id) {
     await finish(deps.db, r.id, 'cancelled', now, { detail: 'auto-renew turned off or changed' });
     return;
   }
-  if (line.cap_minor !== null && line.cap_currency === r.currency && (await spentThisMonth(deps.db, r, now)) + Number(r.amount_minor) > Number(line.cap_minor)) {
+  const cap = line.monthlyCap;
+  if (cap !== null && cap.currency === r.currency && (await spentThisMonth(deps.db, r, now)) + Number(r.amount_minor) > cap.amountMinor) {
     await failWith(deps, r, now, base, 'capped', 'this renewal would exceed the monthly spending cap set on the line; it was not charged');
     return;
   }
@@ -294,8 +341,7 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
     return deps.db.transaction(async (tx) => {
       const done = await tx.query("UPDATE renewals SET status = 'succeeded', updated_at = $2 WHERE id = $1 AND status = 'pending'", [r.id, now]);
       if (done.rowCount !== 1) return false;
-      const { rows } = await tx.query<{ expires_at: Date | null }>('SELECT expires_at FROM lines WHERE id = $1', [r.line_id]);
-      const expiresAt = rows[0]?.expires_at;
+      const expiresAt = (await autoRenewStateOf(tx, r.line_id))?.expiresAt;
       await notify(tx, {
         now, userId: r.user_id, kind: 'renewal_succeeded', lineId: r.line_id, orderId: r.order_id, dedupeKey: `renewal_succeeded:${r.id}`,
         data: { ...base, amount: moneyData(Number(r.amount_minor), r.currency), ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}) },
@@ -320,8 +366,8 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
 }
 
 async function lineLabel(q: Queryable, lineId: string): Promise<Record<string, string>> {
-  const { rows } = await q.query<{ msisdn: string | null; nickname: string | null }>('SELECT msisdn, nickname FROM lines WHERE id = $1', [lineId]);
-  return { msisdn: rows[0]?.msisdn ?? '', nickname: rows[0]?.nickname ?? '' };
+  const line = await autoRenewStateOf(q, lineId);
+  return { msisdn: line?.msisdn ?? '', nickname: line?.nickname ?? '' };
 }
 
 /** Whether a renewal exists for this line and period (tests and the calendar). */
