@@ -622,12 +622,14 @@ const toAutoRenewLine = (r: LineRow): AutoRenewLine | null =>
     : { id: r.id, userId: r.user_id, msisdn: r.msisdn, nickname: r.nickname, expiresAt: r.expires_at, planId: r.auto_renew_plan_id };
 
 /**
- * Lines with auto-renew on whose expiry is at or before `by` and whose number is not lost yet, by
- * expiry then id, keyset-paged after `after` (served by lines_auto_renew_idx).
+ * Lines with auto-renew on whose expiry is at or before `by`, by expiry then id, keyset-paged after
+ * `after` (served by lines_auto_renew_idx) — a page may come back shorter than it read: lines whose
+ * number is lost as of `now` (recycled by their dates, the sweep not run yet) are left out, since
+ * renewing them is refused anyway. `nextAfter` continues the scan (null: no more).
  */
 export async function autoRenewLinesExpiringBy(
-  q: Queryable, by: Date, page: { limit: number; after: { expiresAt: Date; id: string } | null },
-): Promise<AutoRenewLine[]> {
+  q: Queryable, now: Date, by: Date, page: { limit: number; after: { expiresAt: Date; id: string } | null },
+): Promise<{ lines: AutoRenewLine[]; nextAfter: { expiresAt: Date; id: string } | null }> {
   const { rows } = await q.query<LineRow>(
     `${LINE_SELECT} WHERE l.auto_renew_enabled AND l.auto_renew_plan_id IS NOT NULL AND l.expires_at IS NOT NULL AND l.expires_at <= $1
         AND l.status IN ('active', 'grace', 'suspended')
@@ -635,7 +637,17 @@ export async function autoRenewLinesExpiringBy(
       ORDER BY l.expires_at, l.id LIMIT $4`,
     [by, page.after?.expiresAt ?? null, page.after?.id ?? '', Math.min(page.limit, PAGE_LIMIT_MAX)],
   );
-  return rows.map(toAutoRenewLine).filter((l): l is AutoRenewLine => l !== null);
+  const carriers = new Map<string, Carrier>();
+  const lines: AutoRenewLine[] = [];
+  for (const row of rows) {
+    const carrier = carriers.get(row.carrier_code) ?? (await getCarrier(q, row.carrier_code));
+    carriers.set(row.carrier_code, carrier);
+    const line = toAutoRenewLine(row);
+    if (line !== null && statusAsOf(row, carrier, now) !== 'recycled') lines.push(line);
+  }
+  const last = rows.at(-1);
+  const full = rows.length >= Math.min(page.limit, PAGE_LIMIT_MAX);
+  return { lines, nextAfter: full && last?.expires_at ? { expiresAt: last.expires_at, id: last.id } : null };
 }
 
 export interface AutoRenewState {

@@ -87,27 +87,25 @@ export function chargeAtFor(expiresAt: Date, now: Date, renewDaysBefore: number)
 async function scheduleDueRenewals(deps: RenewalDeps): Promise<number> {
   const now = deps.clock.now();
   const horizon = new Date(now.getTime() + (deps.renewDaysBefore * DAY_MS) + NOTICE_LEAD_MS);
-  const rows = await linesWithoutRenewal(deps.db, horizon);
+  const rows = await linesWithoutRenewal(deps.db, now, horizon);
   let scheduled = 0;
   for (const line of rows) if (await scheduleOne(deps, line, now)) scheduled++;
   return scheduled;
 }
 
 /** Up to RENEWAL_BATCH_MAX lines in the window that have no renewal for their current expiry yet (a bounded scan). */
-async function linesWithoutRenewal(db: Db, horizon: Date): Promise<DueLine[]> {
+async function linesWithoutRenewal(db: Db, now: Date, horizon: Date): Promise<DueLine[]> {
   const found: DueLine[] = [];
   let after: { expiresAt: Date; id: string } | null = null;
   for (let page = 0; page < SCHEDULE_SCAN_PAGES_MAX && found.length < RENEWAL_BATCH_MAX; page++) {
-    const lines = await autoRenewLinesExpiringBy(db, horizon, { limit: RENEWAL_BATCH_MAX, after });
-    const last = lines.at(-1);
-    if (last === undefined) break;
+    const { lines, nextAfter } = await autoRenewLinesExpiringBy(db, now, horizon, { limit: RENEWAL_BATCH_MAX, after });
     const { rows } = await db.query<{ line_id: string; period_end: Date }>(
       'SELECT line_id, period_end FROM renewals WHERE line_id = ANY($1::text[])', [lines.map((l) => l.id)],
     );
     const renewed = new Set(rows.map((r) => `${r.line_id}@${new Date(r.period_end).getTime()}`));
     found.push(...lines.filter((l) => !renewed.has(`${l.id}@${l.expiresAt.getTime()}`)));
-    if (lines.length < RENEWAL_BATCH_MAX) break;
-    after = { expiresAt: last.expiresAt, id: last.id };
+    if (nextAfter === null) break;
+    after = nextAfter;
   }
   return found.slice(0, RENEWAL_BATCH_MAX);
 }
