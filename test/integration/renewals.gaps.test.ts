@@ -94,6 +94,9 @@ forEachDatabase('auto-renewal across gaps in time', (get) => {
     expect(got.map((n) => n.kind)).toEqual(['renewal_upcoming', 'low_balance', 'renewal_failed']);
     expect(got[1]?.title).toBe('钱包余额不足');
     expect(got[1]?.body).toContain('US$1.00');
+    // The failure's reason is worded in the subscriber's language too, not passed through in English.
+    expect(got[2]?.body).toContain('钱包余额不足，且没有可扣款的已保存银行卡');
+    expect(got[2]?.body).not.toMatch(/wallet/);
     const { rows } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE kind = 'low_balance' AND line_id = $1`, [b.lineId]);
     expect(rows[0]?.n).toBe(1);
 

@@ -30,6 +30,24 @@ export const CHARGING_STALE_MS = 10 * 60_000;
 /** After the provider could not be reached, the saved-method step is retried this much later. */
 export const PROVIDER_RETRY_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
+/**
+ * Why a renewal was not paid automatically: the code goes into the renewal_failed notice, whose
+ * templates word it in the subscriber's language; this English text is kept as the renewal's detail.
+ */
+export const RENEWAL_FAILURE_REASONS = {
+  plan_unavailable: 'the auto-renew plan is no longer available for this line; choose another plan',
+  no_funds: 'the wallet does not cover the renewal and no saved card could be charged',
+  card_declined: 'your saved card was declined',
+  card_failed: 'your saved card could not be charged',
+  confirmation_required: 'your bank asks you to confirm this payment',
+  monthly_cap: 'this renewal would exceed the monthly spending cap set on the line; it was not charged',
+} as const;
+type FailureReason = keyof typeof RENEWAL_FAILURE_REASONS;
+/** A known reason, or a refusal from a use case (its message; the templates show it as it is). */
+type Failure = FailureReason | { refused: string };
+const failureData = (why: Failure): { reasonCode: string; reason: string } =>
+  typeof why === 'string' ? { reasonCode: why, reason: RENEWAL_FAILURE_REASONS[why] } : { reasonCode: 'refused', reason: why.refused };
+
 /** Money as the notification templates read it (API.md wire shape). */
 const moneyData = (amountMinor: number, currency: string): { amount: number; currency: string } => ({ amount: amountMinor, currency });
 
@@ -142,7 +160,7 @@ async function scheduleOne(deps: RenewalDeps, line: DueLine, now: Date): Promise
     if (price === null) {
       await notify(tx, {
         now, userId: line.userId, kind: 'renewal_failed', lineId: line.id, dedupeKey: `renewal_failed:${id}`,
-        data: { ...base, reason: 'the auto-renew plan is no longer available for this line; choose another plan' },
+        data: { ...base, ...failureData('plan_unavailable') },
       });
       return true;
     }
@@ -231,7 +249,7 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   }
   const cap = line.monthlyCap;
   if (cap !== null && cap.currency === r.currency && (await spentThisMonth(deps.db, r, now)) + Number(r.amount_minor) > cap.amountMinor) {
-    await failWith(deps, r, now, base, 'capped', 'this renewal would exceed the monthly spending cap set on the line; it was not charged');
+    await failWith(deps, r, now, base, 'capped', 'monthly_cap');
     return;
   }
   const actor = { userId: r.user_id, role: 'customer' };
@@ -248,7 +266,7 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   // 2. The default saved method, off-session.
   const saved = await defaultSavedMethod(deps.db, r.user_id);
   const provider = saved === null ? null : deps.providers.byName(saved.provider);
-  let reason = 'the wallet does not cover the renewal and no saved card could be charged';
+  let reason: FailureReason = 'no_funds';
   if (saved !== null && provider !== null && provider.supportsSavedMethods) {
     const order = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:card` });
     const paymentId = order.payment?.id;
@@ -263,16 +281,16 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
         return;
       }
       if (charge.status === 'requires_action' && charge.action?.url) {
-        return payLinkSent(deps, r, now, base, order.id, charge.action.url, 'your bank asks you to confirm this payment');
+        return payLinkSent(deps, r, now, base, order.id, charge.action.url, 'confirmation_required');
       }
-      reason = 'your saved card was declined';
+      reason = 'card_declined';
     } catch (error) {
       if (error instanceof ProviderUnavailableError) {
         // The charge may or may not have happened: retry the same payment later (idempotent per payment id).
         await deps.db.query("UPDATE renewals SET status = 'scheduled', charge_at = $2, updated_at = $3 WHERE id = $1", [r.id, new Date(now.getTime() + PROVIDER_RETRY_MS), now]);
         return;
       }
-      reason = 'your saved card could not be charged';
+      reason = 'card_failed';
     }
   }
   // 3. A pay-now link: an ordinary order waiting for the subscriber on the provider's page.
@@ -286,26 +304,27 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   }
 }
 
-async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: string): Promise<void> {
+async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: FailureReason): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    await finish(tx, r.id, 'pay_link', now, { path: 'pay_link', orderId, detail: reason });
+    await finish(tx, r.id, 'pay_link', now, { path: 'pay_link', orderId, detail: RENEWAL_FAILURE_REASONS[reason] });
     await notify(tx, {
       now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, orderId, dedupeKey: `renewal_failed:${r.id}`,
-      data: { ...base, reason, payUrl: url, amount: moneyData(Number(r.amount_minor), r.currency) },
+      data: { ...base, ...failureData(reason), payUrl: url, amount: moneyData(Number(r.amount_minor), r.currency) },
     });
   });
 }
 
-async function failWith(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, status: RenewalStatus, reason: string): Promise<void> {
+async function failWith(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, status: RenewalStatus, why: Failure): Promise<void> {
+  const data = { ...base, ...failureData(why) };
   await deps.db.transaction(async (tx) => {
-    await finish(tx, r.id, status, now, { detail: reason });
-    await notify(tx, { now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, dedupeKey: `renewal_failed:${r.id}`, data: { ...base, reason } });
+    await finish(tx, r.id, status, now, { detail: data.reason });
+    await notify(tx, { now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, dedupeKey: `renewal_failed:${r.id}`, data });
   });
 }
 
 async function failOnRefusal(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, error: unknown): Promise<void> {
   if (!(error instanceof DomainError)) throw error;
-  await failWith(deps, r, now, base, 'failed', error.message.slice(0, 300));
+  await failWith(deps, r, now, base, 'failed', { refused: error.message.slice(0, 300) });
 }
 
 /** What automatic renewals of this line charged in the renewal's calendar month (UTC, app clock). */
@@ -356,7 +375,7 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
     const link = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:paylink` });
     const url = link.payment?.action.url;
     if (url === undefined) throw new Error('a card order came back without a payment page');
-    await payLinkSent(deps, r, now, base, link.id, url, 'your saved card was declined');
+    await payLinkSent(deps, r, now, base, link.id, url, 'card_declined');
   } catch (error) {
     await failOnRefusal(deps, r, now, base, error);
   }
