@@ -141,5 +141,12 @@ forEachDatabase('calendar', (get) => {
       expect(r.status, path).toBe(404);
     }
     expect((await ctx.post('/api/v1/me/calendar-feed/rotate')).status).toBe(401);
+
+    // A copy that no longer decrypts (the server key was changed) is replaced, not a 500.
+    await ctx.db.query(`UPDATE calendar_feeds SET secret_enc = 'v1:AAAA' WHERE user_id = $1`, [customer.user.id]);
+    const reissued = await ctx.get('/api/v1/me', { token: customer.token });
+    expect(reissued.status, reissued.text).toBe(200);
+    expect(reissued.json.calendarFeedUrl).not.toBe(next.href);
+    expect((await ctx.get(new URL(reissued.json.calendarFeedUrl).pathname)).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/types.ts';
 import { notFound } from '../../domain/errors.ts';
-import { decryptSecret, encryptSecret, keyedHash } from '../secrets/service.ts';
+import { SecretDecryptionError, decryptSecret, encryptSecret, keyedHash } from '../secrets/service.ts';
 
 const FEED_HASH_PURPOSE = 'simkeep/calendar-feed/v1';
 const SECRET_BYTES = 32;
@@ -34,7 +34,13 @@ export async function calendarFeedUrl(db: Queryable, key: Buffer, input: { userI
   const { rows } = await db.query<{ secret_enc: string }>('SELECT secret_enc FROM calendar_feeds WHERE user_id = $1', [input.userId]);
   const stored = rows[0];
   if (!stored) throw new Error('calendar feed row vanished after its upsert');
-  return feedUrl(input.publicUrl, decryptSecret(key, stored.secret_enc, feedContext(input.userId)));
+  try {
+    return feedUrl(input.publicUrl, decryptSecret(key, stored.secret_enc, feedContext(input.userId)));
+  } catch (error) {
+    // Stored under another SIMKEEP_SECRET_KEY: its hash no longer matches any request either, so the old URL is dead already.
+    if (error instanceof SecretDecryptionError) return rotateCalendarFeed(db, key, input);
+    throw error;
+  }
 }
 
 /** A new secret for the user; the old URL stops working in the same statement. */

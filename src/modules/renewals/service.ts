@@ -5,7 +5,10 @@
 // renewals UNIQUE (line_id, period_end) decides, whatever the clock does and however many workers
 // sweep; one charger per renewal (guarded UPDATE scheduled → charging); every order it places has an
 // Idempotency-Key per (renewal, path), so a retried step reuses its order instead of paying twice;
-// a renewal_upcoming notice precedes every automatic charge; the monthly cap is checked before one.
+// a renewal_upcoming notice precedes every automatic charge; the monthly cap is checked before one;
+// low_balance goes out with the notice when the wallet alone would pay and holds less than the price.
+// Lines are read through the lines module; the sweep runs just before the lifecycle (renewalsInFlight
+// holds back the lapse of a period being paid), so a clock jump renews before it suspends.
 //
 // Notice rule: the notice is sent when the sweep first sees the line within (daysBefore + 1) days
 // of its expiry, and the charge waits at least NOTICE_LEAD_MS after it — unless that would pass the
