@@ -17,6 +17,7 @@ import type { App } from './http/types.ts';
 import { registerMaintenance } from './jobs/maintenance.ts';
 import { Worker } from './jobs/worker.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { calendarRoutes } from './modules/calendar/routes.ts';
 import { catalogJobs } from './modules/catalog/jobs.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { autoRenewTerms } from './modules/catalog/service.ts';
@@ -41,7 +42,7 @@ import { buildPaymentProviders, type ProviderAdapters } from './modules/payments
 import { deliverOverHttp, type Deliver } from './modules/payments/sandbox-service.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { savedMethodsRoutes } from './modules/payments/saved-methods-routes.ts';
-import { renewalsJobs } from './modules/renewals/jobs.ts';
+import { renewalsBeforeLapse } from './modules/renewals/jobs.ts';
 import { ticketsRoutes } from './modules/tickets/routes.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
 import { seedDemo } from './seed/demo.ts';
@@ -51,10 +52,15 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, carrierAdaptersRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, carrierAdaptersRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes, calendarRoutes];
+
+// Auto-renewal runs inside the lifecycle's task, just before it, and holds back the lapse of a period
+// it is paying for: a clock jump past an expiry renews the line (when auto-renew can pay) before the
+// lifecycle could suspend or recycle it — in every worker, in that order.
+const linesWithRenewals = (deps: AppDeps): void => linesJobs(deps, renewalsBeforeLapse(deps));
 
 /** Every module's jobs and periodic tasks. */
-const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesJobs, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs, renewalsJobs];
+const JOB_MODULES: ReadonlyArray<(deps: AppDeps) => void> = [registerMaintenance, linesWithRenewals, ordersJobs, paymentsJobs, catalogJobs, notificationsJobs, remindersJobs];
 
 export interface RunningApp {
   http: App;

@@ -2,9 +2,10 @@ import { ADMINS, actorOf, clearSessionCookies, guard, principalOf, setSessionCoo
 import { problemResponses } from '../../http/problem.ts';
 import type { AppDeps } from '../../app-deps.ts';
 import type { App } from '../../http/types.ts';
+import { calendarFeedUrl } from '../calendar/service.ts';
 import {
   apiTokenListSchema, createApiTokenBody, createStaffBody, createdApiTokenSchema, idParams, loginBody, noContent, registerBody, sessionResponse,
-  updateMeBody, userSchema,
+  meSchema, updateMeBody, userSchema,
 } from './schemas.ts';
 import {
   SESSION_TTL_DAYS, createApiToken, createStaffUser, getUser, listApiTokens, login, logout, register, revokeApiToken, updateProfile,
@@ -44,9 +45,10 @@ export function accountsRoutes(app: App, deps: AppDeps): void {
     return reply.code(204).send(null);
   });
 
-  app.get('/api/v1/me', { schema: { tags, response: { 200: userSchema, ...problemResponses(401) } }, onRequest: guard('anyone') }, async (request) =>
-    getUser(db, principalOf(request).userId),
-  );
+  app.get('/api/v1/me', { schema: { tags, response: { 200: meSchema, ...problemResponses(401) } }, onRequest: guard('anyone') }, async (request) => {
+    const { userId } = principalOf(request);
+    return { ...(await getUser(db, userId)), calendarFeedUrl: await calendarFeedUrl(db, deps.secretKey, { userId, now: clock.now(), publicUrl: deps.publicUrl() }) };
+  });
 
   app.patch('/api/v1/me', {
     schema: { tags, body: updateMeBody, response: { 200: userSchema, ...problemResponses(400, 401, 403, 413, 415) } }, onRequest: guard('authenticated'),

@@ -11,6 +11,11 @@ export const userSchema = z.object({
   role: z.enum(USER_ROLES),
 });
 
+/** GET /me: the user and their private calendar feed URL (API.md "Lines": calendar). */
+export const meSchema = userSchema.extend({
+  calendarFeedUrl: z.string().describe('the private iCalendar feed of the deadline calendar; POST /api/v1/me/calendar-feed/rotate replaces it'),
+});
+
 export const registerBody = z.object({
   email: z.email().max(254),
   password: z.string().max(1024),

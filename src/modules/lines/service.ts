@@ -307,12 +307,25 @@ async function recordTransitions(tx: Queryable, lineId: string, outcome: Lifecyc
 /** Lines whose time-driven transition is due, advanced per sweep; more wait for the next one. */
 export const LIFECYCLE_SWEEP_BATCH_MAX = 200;
 
-/** The lifecycle sweep: advances every line whose next transition is due (grace, suspension, recycling). */
-export async function advanceDueLines(db: Db, now: Date): Promise<number> {
+/** A line whose lapse waits: its renewal for the period ending at `periodEnd` is being paid (auto-renewal's hold). */
+export interface HeldPeriod {
+  lineId: string;
+  periodEnd: Date;
+}
+
+/**
+ * The lifecycle sweep: advances every line whose next transition is due (grace, suspension,
+ * recycling) — except a line held for the period it is in: while its expiry is still `periodEnd`
+ * (the renewal has not credited it yet), it is left for a later pass.
+ */
+export async function advanceDueLines(db: Db, now: Date, held: readonly HeldPeriod[] = []): Promise<number> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<LineRow>(
-      `${LINE_SELECT} WHERE l.lifecycle_due_at <= $1 ORDER BY l.lifecycle_due_at LIMIT $2 FOR UPDATE OF l SKIP LOCKED`,
-      [now, LIFECYCLE_SWEEP_BATCH_MAX],
+      `${LINE_SELECT} WHERE l.lifecycle_due_at <= $1
+          AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::timestamptz[]) AS h(line_id, period_end)
+                           WHERE h.line_id = l.id AND h.period_end = l.expires_at)
+        ORDER BY l.lifecycle_due_at LIMIT $2 FOR UPDATE OF l SKIP LOCKED`,
+      [now, LIFECYCLE_SWEEP_BATCH_MAX, held.map((h) => h.lineId), held.map((h) => h.periodEnd)],
     );
     const profiles = new Map<string, Carrier>();
     for (const row of rows) {
@@ -590,6 +603,71 @@ export async function listLinesForStaff(db: Queryable, now: Date, filter: StaffL
     [filter.status ?? null, until, now, filter.cursor ?? null, limit + 1],
   );
   return keysetPage(rows, limit, (row) => row.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Auto-renewal's reads (src/modules/renewals owns renewals; lines owns the switch and the expiry)
+
+export interface AutoRenewLine {
+  id: string;
+  userId: string;
+  msisdn: string | null;
+  nickname: string | null;
+  expiresAt: Date;
+  planId: string;
+}
+
+const toAutoRenewLine = (r: LineRow): AutoRenewLine | null =>
+  r.expires_at === null || r.auto_renew_plan_id === null ? null
+    : { id: r.id, userId: r.user_id, msisdn: r.msisdn, nickname: r.nickname, expiresAt: r.expires_at, planId: r.auto_renew_plan_id };
+
+/**
+ * Lines with auto-renew on whose expiry is at or before `by`, by expiry then id, keyset-paged after
+ * `after` (served by lines_auto_renew_idx) — a page may come back shorter than it read: lines whose
+ * number is lost as of `now` (recycled by their dates, the sweep not run yet) are left out, since
+ * renewing them is refused anyway. `nextAfter` continues the scan (null: no more).
+ */
+export async function autoRenewLinesExpiringBy(
+  q: Queryable, now: Date, by: Date, page: { limit: number; after: { expiresAt: Date; id: string } | null },
+): Promise<{ lines: AutoRenewLine[]; nextAfter: { expiresAt: Date; id: string } | null }> {
+  const { rows } = await q.query<LineRow>(
+    `${LINE_SELECT} WHERE l.auto_renew_enabled AND l.auto_renew_plan_id IS NOT NULL AND l.expires_at IS NOT NULL AND l.expires_at <= $1
+        AND l.status IN ('active', 'grace', 'suspended')
+        AND ($2::timestamptz IS NULL OR (l.expires_at, l.id) > ($2::timestamptz, $3::text))
+      ORDER BY l.expires_at, l.id LIMIT $4`,
+    [by, page.after?.expiresAt ?? null, page.after?.id ?? '', Math.min(page.limit, PAGE_LIMIT_MAX)],
+  );
+  const carriers = new Map<string, Carrier>();
+  const lines: AutoRenewLine[] = [];
+  for (const row of rows) {
+    const carrier = carriers.get(row.carrier_code) ?? (await getCarrier(q, row.carrier_code));
+    carriers.set(row.carrier_code, carrier);
+    const line = toAutoRenewLine(row);
+    if (line !== null && statusAsOf(row, carrier, now) !== 'recycled') lines.push(line);
+  }
+  const last = rows.at(-1);
+  const full = rows.length >= Math.min(page.limit, PAGE_LIMIT_MAX);
+  return { lines, nextAfter: full && last?.expires_at ? { expiresAt: last.expires_at, id: last.id } : null };
+}
+
+export interface AutoRenewState {
+  enabled: boolean;
+  planId: string | null;
+  msisdn: string | null;
+  nickname: string | null;
+  expiresAt: Date | null;
+  /** The subscriber's monthly cap on automatic charges, or null for none. */
+  monthlyCap: { amountMinor: number; currency: string } | null;
+}
+
+/** A line's auto-renew switch, cap and label as they are now; null when the line is gone. */
+export async function autoRenewStateOf(q: Queryable, lineId: string): Promise<AutoRenewState | null> {
+  const { rows } = await q.query<LineRow>(`${LINE_SELECT} WHERE l.id = $1`, [lineId]);
+  const r = rows[0];
+  if (!r) return null;
+  const cap = r.auto_renew_monthly_cap_minor === null || r.auto_renew_cap_currency === null
+    ? null : { amountMinor: Number(r.auto_renew_monthly_cap_minor), currency: r.auto_renew_cap_currency };
+  return { enabled: r.auto_renew_enabled, planId: r.auto_renew_plan_id, msisdn: r.msisdn, nickname: r.nickname, expiresAt: r.expires_at, monthlyCap: cap };
 }
 
 // ---------------------------------------------------------------------------------------------

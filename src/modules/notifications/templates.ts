@@ -56,6 +56,13 @@ class Vars {
     return new Date(value).toISOString().slice(0, 10);
   }
 
+  /** Why a renewal failed, in this locale when its `reasonCode` is known, else the raising module's text. */
+  get reason(): string {
+    const code = this.input.data['reasonCode'];
+    const worded = typeof code === 'string' ? RENEWAL_FAILURE_WORDS[this.locale][code] : undefined;
+    return worded ?? this.text('reason', '');
+  }
+
   get daysBefore(): number {
     return this.input.daysBefore ?? 0;
   }
@@ -66,6 +73,26 @@ class Vars {
 }
 
 type Template = (v: Vars) => Rendered;
+
+/** renewal_failed's reasons by code (src/modules/renewals RENEWAL_FAILURE_REASONS), per locale. */
+const RENEWAL_FAILURE_WORDS: Record<Locale, Record<string, string>> = {
+  en: {
+    plan_unavailable: 'the auto-renew plan is no longer available for this line; choose another plan',
+    no_funds: 'the wallet does not cover the renewal and no saved card could be charged',
+    card_declined: 'your saved card was declined',
+    card_failed: 'your saved card could not be charged',
+    confirmation_required: 'your bank asks you to confirm this payment',
+    monthly_cap: 'this renewal would exceed the monthly spending cap set on the line; it was not charged',
+  },
+  'zh-CN': {
+    plan_unavailable: '自动续费套餐已不适用于该号码，请选择其他套餐',
+    no_funds: '钱包余额不足，且没有可扣款的已保存银行卡',
+    card_declined: '您保存的银行卡被拒绝',
+    card_failed: '无法从您保存的银行卡扣款',
+    confirmation_required: '您的银行要求您确认此笔付款',
+    monthly_cap: '此次续费将超过该号码设置的每月扣款上限，因此未扣款',
+  },
+};
 
 const EN: Record<NotificationKind, Template> = {
   expiry_reminder: (v) => ({
@@ -86,11 +113,13 @@ const EN: Record<NotificationKind, Template> = {
   }),
   renewal_failed: (v) => ({
     title: `${v.line} could not be renewed`,
-    body: `Renewing ${v.line} failed${v.text('reason', '') ? `: ${v.text('reason', '')}` : ''}. Pay now to keep the number: ${v.text('payUrl', 'open the line in simkeep')}.`,
+    body: `Renewing ${v.line} failed${v.reason ? `: ${v.reason}` : ''}. Pay now to keep the number: ${v.text('payUrl', 'open the line in simkeep')}.`,
   }),
   low_balance: (v) => ({
     title: 'Your wallet balance is low',
-    body: `Your wallet holds ${v.money('balance', 'little')}. Top it up so renewals and usage keep working.`,
+    body: v.money('amount', '')
+      ? `Your wallet holds ${v.money('balance', 'little')}, less than the ${v.money('amount', '')} that renews ${v.line} on ${v.date('chargeAt', 'its renewal date')}. Top it up before then, or you will get a pay-now link instead.`
+      : `Your wallet holds ${v.money('balance', 'little')}. Top it up so renewals and usage keep working.`,
   }),
   allowance_used: (v) => ({
     title: `${v.percent}% of your ${v.text('unit', 'allowance')} used on ${v.line}`,
@@ -141,11 +170,13 @@ const ZH_CN: Record<NotificationKind, Template> = {
   }),
   renewal_failed: (v) => ({
     title: `${v.line} 续费失败`,
-    body: `${v.line} 续费失败${v.text('reason', '') ? `：${v.text('reason', '')}` : ''}。请立即付款以保留号码：${v.text('payUrl', '在 simkeep 中打开该号码')}。`,
+    body: `${v.line} 续费失败${v.reason ? `：${v.reason}` : ''}。请立即付款以保留号码：${v.text('payUrl', '在 simkeep 中打开该号码')}。`,
   }),
   low_balance: (v) => ({
     title: '钱包余额不足',
-    body: `您的钱包余额为 ${v.money('balance', '较低')}。请充值，以免续费和使用受影响。`,
+    body: v.money('amount', '')
+      ? `您的钱包余额为 ${v.money('balance', '较低')}，不足以支付 ${v.date('chargeAt', '续费日')} 为 ${v.line} 自动续费所需的 ${v.money('amount', '')}。请在此之前充值，否则您将收到付款链接。`
+      : `您的钱包余额为 ${v.money('balance', '较低')}。请充值，以免续费和使用受影响。`,
   }),
   allowance_used: (v) => ({
     title: `${v.line} 的${v.text('unit', '套餐额度')}已用 ${v.percent}%`,

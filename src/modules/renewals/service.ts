@@ -5,7 +5,10 @@
 // renewals UNIQUE (line_id, period_end) decides, whatever the clock does and however many workers
 // sweep; one charger per renewal (guarded UPDATE scheduled → charging); every order it places has an
 // Idempotency-Key per (renewal, path), so a retried step reuses its order instead of paying twice;
-// a renewal_upcoming notice precedes every automatic charge; the monthly cap is checked before one.
+// a renewal_upcoming notice precedes every automatic charge; the monthly cap is checked before one;
+// low_balance goes out with the notice when the wallet alone would pay and holds less than the price.
+// Lines are read through the lines module; the sweep runs just before the lifecycle (renewalsInFlight
+// holds back the lapse of a period being paid), so a clock jump renews before it suspends.
 //
 // Notice rule: the notice is sent when the sweep first sees the line within (daysBefore + 1) days
 // of its expiry, and the charge waits at least NOTICE_LEAD_MS after it — unless that would pass the
@@ -19,6 +22,8 @@ import type { Money } from '../../domain/money.ts';
 import { autoRenewTerms, priceForOrder } from '../catalog/service.ts';
 import { notify } from '../notifications/service.ts';
 import { getOrder, placeOrder, type OrderDeps } from '../orders/service.ts';
+import { walletBalance } from '../ledger/service.ts';
+import { autoRenewLinesExpiringBy, autoRenewStateOf, type AutoRenewLine } from '../lines/service.ts';
 import { defaultSavedMethod, recordPaymentAction } from '../payments/service.ts';
 
 export const RENEWAL_BATCH_MAX = 50;
@@ -28,6 +33,24 @@ export const CHARGING_STALE_MS = 10 * 60_000;
 /** After the provider could not be reached, the saved-method step is retried this much later. */
 export const PROVIDER_RETRY_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
+/**
+ * Why a renewal was not paid automatically: the code goes into the renewal_failed notice, whose
+ * templates word it in the subscriber's language; this English text is kept as the renewal's detail.
+ */
+export const RENEWAL_FAILURE_REASONS = {
+  plan_unavailable: 'the auto-renew plan is no longer available for this line; choose another plan',
+  no_funds: 'the wallet does not cover the renewal and no saved card could be charged',
+  card_declined: 'card_declined',
+  card_failed: 'your saved card could not be charged',
+  confirmation_required: 'confirmation_required',
+  monthly_cap: 'this renewal would exceed the monthly spending cap set on the line; it was not charged',
+} as const;
+type FailureReason = keyof typeof RENEWAL_FAILURE_REASONS;
+/** A known reason, or a refusal from a use case (its message; the templates show it as it is). */
+type Failure = FailureReason | { refused: string };
+const failureData = (why: Failure): { reasonCode: string; reason: string } =>
+  typeof why === 'string' ? { reasonCode: why, reason: RENEWAL_FAILURE_REASONS[why] } : { reasonCode: 'refused', reason: why.refused };
+
 /** Money as the notification templates read it (API.md wire shape). */
 const moneyData = (amountMinor: number, currency: string): { amount: number; currency: string } => ({ amount: amountMinor, currency });
 
@@ -55,14 +78,18 @@ interface RenewalRow {
   charge_at: Date;
 }
 
-interface DueLine {
-  id: string;
-  user_id: string;
-  msisdn: string | null;
-  nickname: string | null;
-  expires_at: Date;
-  auto_renew_plan_id: string;
-}
+type DueLine = AutoRenewLine;
+
+/** Lines scanned per pass for one without a renewal this period: lines whose renewal failed stay in the window until they renew or lapse. */
+const SCHEDULE_SCAN_PAGES_MAX = 20;
+/**
+ * How long a renewal being paid keeps its line from lapsing (app clock, after its last change): long
+ * enough for the order to be provisioned and credit the line, short enough that a provider that
+ * never answers does not keep a line alive for free.
+ */
+export const RENEWAL_HOLD_MS = 30 * 60_000;
+/** Held lines handed to one lifecycle pass. */
+const HELD_LINES_MAX = 1_000;
 
 /** One pass: notices for lines entering the window, charges that are due, pending charges settled. Bounded. */
 export async function sweepRenewals(deps: RenewalDeps, log: Logger): Promise<number> {
@@ -82,55 +109,99 @@ export function chargeAtFor(expiresAt: Date, now: Date, renewDaysBefore: number)
 async function scheduleDueRenewals(deps: RenewalDeps): Promise<number> {
   const now = deps.clock.now();
   const horizon = new Date(now.getTime() + (deps.renewDaysBefore * DAY_MS) + NOTICE_LEAD_MS);
-  // Read here rather than through lines' service: the sweep needs an indexed window over all lines.
-  const { rows } = await deps.db.query<DueLine>(
-    `SELECT l.id, l.user_id, l.msisdn, l.nickname, l.expires_at, l.auto_renew_plan_id FROM lines l
-      WHERE l.auto_renew_enabled AND l.expires_at IS NOT NULL AND l.expires_at <= $1
-        AND l.status IN ('active', 'grace', 'suspended')
-        AND NOT EXISTS (SELECT 1 FROM renewals r WHERE r.line_id = l.id AND r.period_end = l.expires_at)
-      ORDER BY l.expires_at LIMIT $2`,
-    [horizon, RENEWAL_BATCH_MAX],
-  );
+  const rows = await linesWithoutRenewal(deps.db, now, horizon);
   let scheduled = 0;
   for (const line of rows) if (await scheduleOne(deps, line, now)) scheduled++;
   return scheduled;
 }
 
+/** Up to RENEWAL_BATCH_MAX lines in the window that have no renewal for their current expiry yet (a bounded scan). */
+async function linesWithoutRenewal(db: Db, now: Date, horizon: Date): Promise<DueLine[]> {
+  const found: DueLine[] = [];
+  let after: { expiresAt: Date; id: string } | null = null;
+  for (let page = 0; page < SCHEDULE_SCAN_PAGES_MAX && found.length < RENEWAL_BATCH_MAX; page++) {
+    const { lines, nextAfter } = await autoRenewLinesExpiringBy(db, now, horizon, { limit: RENEWAL_BATCH_MAX, after });
+    const { rows } = await db.query<{ line_id: string; period_end: Date }>(
+      'SELECT line_id, period_end FROM renewals WHERE line_id = ANY($1::text[])', [lines.map((l) => l.id)],
+    );
+    const renewed = new Set(rows.map((r) => `${r.line_id}@${new Date(r.period_end).getTime()}`));
+    found.push(...lines.filter((l) => !renewed.has(`${l.id}@${l.expiresAt.getTime()}`)));
+    if (nextAfter === null) break;
+    after = nextAfter;
+  }
+  return found.slice(0, RENEWAL_BATCH_MAX);
+}
+
+/**
+ * The periods whose lapse waits for their renewal (advanceDueLines' `held`): due and not charged
+ * yet, being charged, or paid but not yet credited to the line — each for at most RENEWAL_HOLD_MS
+ * after its last change. A lapse that waited is still stamped at its real instant if the renewal fails.
+ */
+export async function renewalsInFlight(q: Queryable, now: Date): Promise<Array<{ lineId: string; periodEnd: Date }>> {
+  const { rows } = await q.query<{ line_id: string; period_end: Date }>(
+    `SELECT line_id, period_end FROM renewals
+      WHERE (status = 'scheduled' AND charge_at <= $1) OR (status IN ('charging', 'pending', 'succeeded') AND updated_at > $2)
+      ORDER BY period_end LIMIT $3`,
+    [now, new Date(now.getTime() - RENEWAL_HOLD_MS), HELD_LINES_MAX],
+  );
+  return rows.map((r) => ({ lineId: r.line_id, periodEnd: new Date(r.period_end) }));
+}
+
 async function scheduleOne(deps: RenewalDeps, line: DueLine, now: Date): Promise<boolean> {
   const price = await renewalPrice(deps.db, line, now);
-  const chargeAt = chargeAtFor(new Date(line.expires_at), now, deps.renewDaysBefore);
+  const chargeAt = chargeAtFor(line.expiresAt, now, deps.renewDaysBefore);
   return deps.db.transaction(async (tx) => {
-    const id = `rnw_${line.id.slice(5)}_${new Date(line.expires_at).getTime().toString(36)}`;
+    const id = `rnw_${line.id.slice(5)}_${line.expiresAt.getTime().toString(36)}`;
     const status: RenewalStatus = price === null ? 'failed' : 'scheduled';
     const inserted = await tx.query(
       `INSERT INTO renewals (id, line_id, user_id, period_end, plan_id, amount_minor, currency, status, noticed_at, charge_at, detail, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $9) ON CONFLICT (line_id, period_end) DO NOTHING`,
-      [id, line.id, line.user_id, line.expires_at, line.auto_renew_plan_id, price?.amountMinor ?? 0, price?.currency ?? 'XXX', status, now, chargeAt,
+      [id, line.id, line.userId, line.expiresAt, line.planId, price?.amountMinor ?? 0, price?.currency ?? 'XXX', status, now, chargeAt,
         price === null ? 'the auto-renew plan cannot renew this line' : null],
     );
     if (inserted.rowCount !== 1) return false;
     const base = { msisdn: line.msisdn ?? '', nickname: line.nickname ?? '' };
     if (price === null) {
       await notify(tx, {
-        now, userId: line.user_id, kind: 'renewal_failed', lineId: line.id, dedupeKey: `renewal_failed:${id}`,
-        data: { ...base, reason: 'the auto-renew plan is no longer available for this line; choose another plan' },
+        now, userId: line.userId, kind: 'renewal_failed', lineId: line.id, dedupeKey: `renewal_failed:${id}`,
+        data: { ...base, ...failureData('plan_unavailable') },
       });
       return true;
     }
     await notify(tx, {
-      now, userId: line.user_id, kind: 'renewal_upcoming', lineId: line.id, dedupeKey: `renewal_upcoming:${id}`,
-      data: { ...base, amount: moneyData(price.amountMinor, price.currency), chargeAt: chargeAt.toISOString(), planId: line.auto_renew_plan_id, turnOff: `PATCH /api/v1/lines/${line.id} {"autoRenew":{"enabled":false}}` },
+      now, userId: line.userId, kind: 'renewal_upcoming', lineId: line.id, dedupeKey: `renewal_upcoming:${id}`,
+      data: { ...base, amount: moneyData(price.amountMinor, price.currency), chargeAt: chargeAt.toISOString(), planId: line.planId, turnOff: `PATCH /api/v1/lines/${line.id} {"autoRenew":{"enabled":false}}` },
     });
+    await warnLowBalance(tx, { id, line, price, chargeAt, now });
     return true;
+  });
+}
+
+/**
+ * low_balance, with the renewal notice: the renewal will be paid by the wallet — no default saved
+ * card stands behind it — and the wallet holds less than its price, so without a top-up before
+ * chargeAt the subscriber gets a pay-now link instead. Once per line and period: the key names the
+ * renewal, which is itself one per (line, period).
+ */
+async function warnLowBalance(tx: Queryable, r: { id: string; line: DueLine; price: Money; chargeAt: Date; now: Date }): Promise<void> {
+  if ((await defaultSavedMethod(tx, r.line.userId)) !== null) return;
+  const balance = await walletBalance(tx, r.line.userId, r.price.currency);
+  if (balance.amountMinor >= r.price.amountMinor) return;
+  await notify(tx, {
+    now: r.now, userId: r.line.userId, kind: 'low_balance', lineId: r.line.id, dedupeKey: `low_balance:${r.id}`,
+    data: {
+      msisdn: r.line.msisdn ?? '', nickname: r.line.nickname ?? '', balance: moneyData(balance.amountMinor, balance.currency),
+      amount: moneyData(r.price.amountMinor, r.price.currency), chargeAt: r.chargeAt.toISOString(),
+    },
   });
 }
 
 /** What renewing would cost now (promotions included), or null when the plan may not renew this line. */
 async function renewalPrice(db: Db, line: DueLine, now: Date): Promise<Money | null> {
-  const terms = await autoRenewTerms(db, line.auto_renew_plan_id);
+  const terms = await autoRenewTerms(db, line.planId);
   if (terms === null || !terms.autoRenewable) return null;
   try {
-    const priced = await priceForOrder(db, now, { userId: line.user_id, lineId: line.id, planId: line.auto_renew_plan_id });
+    const priced = await priceForOrder(db, now, { userId: line.userId, lineId: line.id, planId: line.planId });
     return priced.kind === 'plan' ? priced.total : null;
   } catch (error) {
     if (error instanceof DomainError) return null;
@@ -172,22 +243,17 @@ async function finish(q: Queryable, id: string, status: RenewalStatus, now: Date
   );
 }
 
-interface LineNow { auto_renew_enabled: boolean; auto_renew_plan_id: string | null; msisdn: string | null; nickname: string | null; cap_minor: number | null; cap_currency: string | null }
-
 async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<void> {
-  const { rows } = await deps.db.query<LineNow>(
-    `SELECT auto_renew_enabled, auto_renew_plan_id, msisdn, nickname, auto_renew_monthly_cap_minor AS cap_minor, auto_renew_cap_currency AS cap_currency
-       FROM lines WHERE id = $1`, [r.line_id],
-  );
-  const line = rows[0];
+  const line = await autoRenewStateOf(deps.db, r.line_id);
   const base = { msisdn: line?.msisdn ?? '', nickname: line?.nickname ?? '' };
   // Turned off (or another plan chosen) after the notice: nothing is charged for this period.
-  if (!line || !line.auto_renew_enabled || line.auto_renew_plan_id !== r.plan_id) {
+  if (!line || !line.enabled || line.planId !== r.plan_id) {
     await finish(deps.db, r.id, 'cancelled', now, { detail: 'auto-renew turned off or changed' });
     return;
   }
-  if (line.cap_minor !== null && line.cap_currency === r.currency && (await spentThisMonth(deps.db, r, now)) + Number(r.amount_minor) > Number(line.cap_minor)) {
-    await failWith(deps, r, now, base, 'capped', 'this renewal would exceed the monthly spending cap set on the line; it was not charged');
+  const cap = line.monthlyCap;
+  if (cap !== null && cap.currency === r.currency && (await spentThisMonth(deps.db, r, now)) + Number(r.amount_minor) > cap.amountMinor) {
+    await failWith(deps, r, now, base, 'capped', 'monthly_cap');
     return;
   }
   const orderInput = { userId: r.user_id, lineId: r.line_id, planId: r.plan_id, locale: 'en', actor: { userId: r.user_id, role: 'customer' } };
@@ -210,7 +276,7 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
   // 2. The default saved method, off-session, by the provider that holds it.
   const saved = await defaultSavedMethod(deps.db, r.user_id);
   const provider = saved === null ? null : deps.providers.byName(saved.provider);
-  let reason = 'the wallet does not cover the renewal and no saved card could be charged';
+  let reason: FailureReason = 'no_funds';
   if (saved !== null && provider !== null && provider.supportsSavedMethods) {
     const order = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', offSessionProvider: provider.name, idempotencyKey: `renewal:${r.id}:card` });
     const paymentId = order.payment?.id;
@@ -227,7 +293,7 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
 
 interface RenewalOrderInput { userId: string; lineId: string; planId: string; locale: string; actor: { userId: string; role: string } }
 
-async function payLinkStep(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderInput: RenewalOrderInput, reason: string): Promise<void> {
+async function payLinkStep(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderInput: RenewalOrderInput, reason: FailureReason): Promise<void> {
   try {
     const link = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', idempotencyKey: `renewal:${r.id}:paylink` });
     const url = link.payment?.action.url;
@@ -245,7 +311,7 @@ interface CardCharge { orderId: string; paymentId: string; savedMethodRef: strin
  * renewal's (line and period): however often this runs, the provider makes one charge. Answers
  * null when the renewal is settled or waiting, or why the pay-now link is needed.
  */
-async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, c: CardCharge): Promise<string | null> {
+async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, c: CardCharge): Promise<FailureReason | null> {
   let charge: SavedMethodCharge;
   try {
     charge = await c.provider.chargeSavedMethod({
@@ -258,7 +324,7 @@ async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Rec
       await deps.db.query("UPDATE renewals SET status = 'scheduled', charge_at = $2, updated_at = $3 WHERE id = $1", [r.id, new Date(now.getTime() + PROVIDER_RETRY_MS), now]);
       return null;
     }
-    if (error instanceof ProviderRejectedError) return 'your saved card could not be charged';
+    if (error instanceof ProviderRejectedError) return 'card_failed';
     // Anything else leaves the renewal `charging`: picked up again when stale, back to this same charge.
     throw error;
   }
@@ -269,14 +335,14 @@ async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Rec
     return null;
   }
   if (charge.status === 'requires_action' && charge.action?.url) {
-    await payLinkSent(deps, r, now, base, c.orderId, charge.action.url, 'your bank asks you to confirm this payment');
+    await payLinkSent(deps, r, now, base, c.orderId, charge.action.url, 'confirmation_required');
     return null;
   }
-  return charge.status === 'requires_action' ? 'your bank asks you to confirm this payment' : 'your saved card was declined';
+  return charge.status === 'requires_action' ? 'confirmation_required' : 'card_declined';
 }
 
 /** Back to the card order of an earlier attempt that could not reach the provider. */
-async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string): Promise<string | null> {
+async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string): Promise<FailureReason | null> {
   const order = await getOrder(deps.db, null, orderId);
   if (order.status === 'paid' || order.status === 'provisioning' || order.status === 'completed') {
     await finish(deps.db, r.id, 'pending', now);
@@ -287,31 +353,32 @@ async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, bas
   const provider = saved === null ? null : deps.providers.byName(saved.provider);
   const paymentId = order.payment?.id;
   if (order.status !== 'awaiting_payment' || saved === null || provider === null || paymentId === undefined) {
-    return 'your saved card could not be charged';
+    return 'card_failed';
   }
   return chargeCard(deps, r, now, base, { orderId, paymentId, savedMethodRef: saved.provider_ref, provider });
 }
 
-async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: string): Promise<void> {
+async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: FailureReason): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    await finish(tx, r.id, 'pay_link', now, { path: 'pay_link', orderId, detail: reason });
+    await finish(tx, r.id, 'pay_link', now, { path: 'pay_link', orderId, detail: RENEWAL_FAILURE_REASONS[reason] });
     await notify(tx, {
       now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, orderId, dedupeKey: `renewal_failed:${r.id}`,
-      data: { ...base, reason, payUrl: url, amount: moneyData(Number(r.amount_minor), r.currency) },
+      data: { ...base, ...failureData(reason), payUrl: url, amount: moneyData(Number(r.amount_minor), r.currency) },
     });
   });
 }
 
-async function failWith(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, status: RenewalStatus, reason: string): Promise<void> {
+async function failWith(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, status: RenewalStatus, why: Failure): Promise<void> {
+  const data = { ...base, ...failureData(why) };
   await deps.db.transaction(async (tx) => {
-    await finish(tx, r.id, status, now, { detail: reason });
-    await notify(tx, { now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, dedupeKey: `renewal_failed:${r.id}`, data: { ...base, reason } });
+    await finish(tx, r.id, status, now, { detail: data.reason });
+    await notify(tx, { now, userId: r.user_id, kind: 'renewal_failed', lineId: r.line_id, dedupeKey: `renewal_failed:${r.id}`, data });
   });
 }
 
 async function failOnRefusal(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, error: unknown): Promise<void> {
   if (!(error instanceof DomainError)) throw error;
-  await failWith(deps, r, now, base, 'failed', error.message.slice(0, 300));
+  await failWith(deps, r, now, base, 'failed', { refused: error.message.slice(0, 300) });
 }
 
 /** What automatic renewals of this line charged in the renewal's calendar month (UTC, app clock). */
@@ -345,8 +412,7 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
     return deps.db.transaction(async (tx) => {
       const done = await tx.query("UPDATE renewals SET status = 'succeeded', updated_at = $2 WHERE id = $1 AND status = 'pending'", [r.id, now]);
       if (done.rowCount !== 1) return false;
-      const { rows } = await tx.query<{ expires_at: Date | null }>('SELECT expires_at FROM lines WHERE id = $1', [r.line_id]);
-      const expiresAt = rows[0]?.expires_at;
+      const expiresAt = (await autoRenewStateOf(tx, r.line_id))?.expiresAt;
       await notify(tx, {
         now, userId: r.user_id, kind: 'renewal_succeeded', lineId: r.line_id, orderId: r.order_id, dedupeKey: `renewal_succeeded:${r.id}`,
         data: { ...base, amount: moneyData(Number(r.amount_minor), r.currency), ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}) },
@@ -359,13 +425,13 @@ async function settleOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<b
   const claimed = await deps.db.query("UPDATE renewals SET status = 'charging', updated_at = $2 WHERE id = $1 AND status = 'pending'", [r.id, now]);
   if (claimed.rowCount !== 1) return false;
   const orderInput = { userId: r.user_id, lineId: r.line_id, planId: r.plan_id, locale: 'en', actor: { userId: r.user_id, role: 'customer' } };
-  await payLinkStep(deps, r, now, base, orderInput, 'your saved card was declined');
+  await payLinkStep(deps, r, now, base, orderInput, 'card_declined');
   return true;
 }
 
 async function lineLabel(q: Queryable, lineId: string): Promise<Record<string, string>> {
-  const { rows } = await q.query<{ msisdn: string | null; nickname: string | null }>('SELECT msisdn, nickname FROM lines WHERE id = $1', [lineId]);
-  return { msisdn: rows[0]?.msisdn ?? '', nickname: rows[0]?.nickname ?? '' };
+  const line = await autoRenewStateOf(q, lineId);
+  return { msisdn: line?.msisdn ?? '', nickname: line?.nickname ?? '' };
 }
 
 /** Whether a renewal exists for this line and period (tests and the calendar). */
