@@ -40,7 +40,7 @@ export const EXPIRY_SWEEP_BATCH_MAX = 200;
  * too_many_unpaid_orders, Retry-After until the oldest one's window closes). Each holds a provider
  * payment, reserved promotions and an expiry job: without a bound one account could open them without end.
  */
-export const UNPAID_ORDERS_PER_USER_MAX = 5;
+export const UNPAID_ORDERS_PER_USER_MAX = 10;
 
 /** What placing, paying and closing orders need from the composition root. */
 export interface OrderDeps {
