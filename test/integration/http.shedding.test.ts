@@ -100,7 +100,7 @@ describe.runIf(hasPostgres || process.env.CI === 'true')('shedding when PostgreS
     if (!hasPostgres) throw new Error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL leg cannot run');
     const created = await createPostgresDatabase();
     drop = created.drop;
-    db = await openPostgres(created.url, { connectionWaitMs: 100 });
+    db = await openPostgres(created.url, { connectionWaitMs: 1_000 });
     app = await createApp(testConfig(), { db, logger: pino({ level: 'silent' }), startWorker: false });
   });
   afterAll(async () => {
@@ -112,9 +112,11 @@ describe.runIf(hasPostgres || process.env.CI === 'true')('shedding when PostgreS
   it('answers 503 server_busy with Retry-After, not 500, when the pool stays busy past the wait bound', async () => {
     if (!app || !db) throw new Error('not started');
     const pool = db;
-    // Every pooled connection busy for a second: the login's first statement cannot get one in 100 ms.
-    const holders = Array.from({ length: 10 }, () => pool.query('SELECT pg_sleep(1)'));
-    await new Promise((r) => setTimeout(r, 100));
+    // The pool opens its ten connections first, then every one is kept busy for three seconds: the
+    // login's first statement cannot get one within the wait bound (one second).
+    await Promise.all(Array.from({ length: 10 }, () => pool.query('SELECT 1')));
+    const holders = Array.from({ length: 10 }, () => pool.query('SELECT pg_sleep(3)').then(() => 'held', () => 'shed'));
+    await new Promise((r) => setTimeout(r, 300));
     const r = await app.http.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'nobody@example.test', password: 'Wrong-password-123' } });
     await Promise.all(holders);
     expect(r.statusCode, r.body).toBe(503);
