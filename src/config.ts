@@ -271,6 +271,19 @@ function parseBareBase64(text: string, kind: 'private' | 'public'): KeyObject {
   }
 }
 
+/** The database, and how many requests it serves at once and lets wait (one wait bound for both). */
+function databaseAndAdmission(env: Env): Pick<Config, 'database' | 'admission'> {
+  const queueWaitMs = env.SIMKEEP_REQUEST_QUEUE_WAIT_MS;
+  return {
+    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, connectionWaitMs: queueWaitMs } : { kind: 'pglite', dataDir: env.SIMKEEP_DATA_DIR },
+    admission: {
+      inFlightMax: env.SIMKEEP_REQUESTS_IN_FLIGHT_MAX ?? (env.DATABASE_URL ? REQUESTS_IN_FLIGHT_MAX_POSTGRES : REQUESTS_IN_FLIGHT_MAX_PGLITE),
+      queueMax: env.SIMKEEP_REQUEST_QUEUE_MAX,
+      queueWaitMs,
+    },
+  };
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -298,14 +311,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     port: env.PORT,
     host: env.HOST,
-    database: env.DATABASE_URL
-      ? { kind: 'postgres', url: env.DATABASE_URL, connectionWaitMs: env.SIMKEEP_REQUEST_QUEUE_WAIT_MS }
-      : { kind: 'pglite', dataDir: env.SIMKEEP_DATA_DIR },
-    admission: {
-      inFlightMax: env.SIMKEEP_REQUESTS_IN_FLIGHT_MAX ?? (env.DATABASE_URL ? REQUESTS_IN_FLIGHT_MAX_POSTGRES : REQUESTS_IN_FLIGHT_MAX_PGLITE),
-      queueMax: env.SIMKEEP_REQUEST_QUEUE_MAX,
-      queueWaitMs: env.SIMKEEP_REQUEST_QUEUE_WAIT_MS,
-    },
+    ...databaseAndAdmission(env),
     secretKeyHex: env.SIMKEEP_SECRET_KEY?.toLowerCase() ?? null,
     admin: env.SIMKEEP_ADMIN_EMAIL && env.SIMKEEP_ADMIN_PASSWORD ? { email: env.SIMKEEP_ADMIN_EMAIL, password: env.SIMKEEP_ADMIN_PASSWORD } : null,
     demo: env.SIMKEEP_DEMO ?? null,
