@@ -83,9 +83,9 @@ const providerEndpoint = z
   .refine(isProviderEndpoint, 'must be an https:// URL (plain http:// only for a loopback host), without credentials, query or fragment');
 
 /**
- * Requests served at once by default. The embedded database has one connection: a few requests at a
- * time keep it busy while the rest wait their turn in order, instead of every statement of 200
- * requests queueing behind every other's. PostgreSQL's pool (10 connections) is the bound there.
+ * Requests served at once by default (the rest wait their turn in order). The embedded database has
+ * one connection, so a few at a time keep it busy; on PostgreSQL the pool (10 connections per
+ * process) is the tighter bound, with its own FIFO wait under the same time limit.
  */
 const REQUESTS_IN_FLIGHT_MAX_PGLITE = 4;
 const REQUESTS_IN_FLIGHT_MAX_POSTGRES = 64;

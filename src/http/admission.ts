@@ -1,9 +1,11 @@
 // Admission: requests are served in arrival order (FIFO), at most `inFlightMax` at once; the rest
 // wait in a bounded queue. One that finds the queue full, or is not admitted within `queueWaitMs`,
-// is answered 503 server_busy with Retry-After instead of hanging. Why: the embedded database has
-// one connection, and each statement of every request queued behind every other request's, so at
-// 200 connections p99 was 3.2 s and requests waited past 10 s with nothing logged. Admitting whole
-// requests in order lets the first come finish first; the bound turns overload into a clean retry.
+// is answered 503 server_busy with Retry-After instead of hanging (issue 13: at 200 connections
+// requests waited past 10 s with nothing logged). Requests overlap wherever one waits on real I/O —
+// a PostgreSQL round trip, a provider call, password hashing on the thread pool — and without a
+// bound each of them takes a share of the pool or the single embedded connection in turn, so all
+// get slow together. (A PGlite-only request answers through microtasks and runs to completion in
+// one event-loop turn: its backlog waits in the sockets, which this queue cannot see.)
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { problem, sendProblem } from './problem.ts';
