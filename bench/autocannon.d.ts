@@ -22,7 +22,8 @@ declare module 'autocannon' {
     non2xx: number;
     errors: number;
     timeouts: number;
-    latency: { p50: number; p99: number };
+    latency: { p50: number; p99: number; max: number };
+    statusCodeStats: Record<string, { count: number }>;
   }
   export default function autocannon(options: Options): Promise<Result>;
 }

@@ -2,6 +2,7 @@
 // Each prints its figures with ratios against a baseline measured in the same run. Never a test.
 import { benchHttpAuth } from './http-auth.ts';
 import { benchMoneyPath } from './money-path.ts';
+import { benchOverload } from './overload.ts';
 import { benchPaidOrders } from './paid-orders.ts';
 import { benchSimsImport } from './sims-import.ts';
 import { benchUsage } from './usage.ts';
@@ -14,6 +15,7 @@ const BENCHES: Bench[] = [
   { name: 'paid orders', run: benchPaidOrders },
   { name: 'money path', run: benchMoneyPath },
   { name: 'usage', run: benchUsage },
+  { name: 'overload', run: benchOverload },
 ];
 
 const only = process.argv[2];

@@ -19,7 +19,7 @@ export interface BenchServer {
 }
 
 /** A fresh database on the BENCH_DATABASE_URL server, so runs never touch anything else there. */
-async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.BENCH_DATABASE_URL;
   if (!base) throw new Error('BENCH_DATABASE_URL is not set');
   const name = `simkeep_bench_${randomBytes(4).toString('hex')}`;
@@ -38,7 +38,7 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promi
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

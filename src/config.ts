@@ -83,6 +83,17 @@ const providerEndpoint = z
   .string()
   .refine(isProviderEndpoint, 'must be an https:// URL (plain http:// only for a loopback host), without credentials, query or fragment');
 
+/**
+ * Requests served at once by default (the rest wait their turn in order). The embedded database has
+ * one connection, so a few at a time keep it busy; on PostgreSQL the pool (10 connections per
+ * process) is the tighter bound, with its own FIFO wait under the same time limit.
+ */
+const REQUESTS_IN_FLIGHT_MAX_PGLITE = 4;
+const REQUESTS_IN_FLIGHT_MAX_POSTGRES = 64;
+const REQUEST_QUEUE_MAX_DEFAULT = 1_000;
+/** Past this a waiting request is answered 503 rather than left hanging (clients and proxies time out at 10–30 s). */
+const REQUEST_QUEUE_WAIT_MS_DEFAULT = 5_000;
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: decimalInt(0, 65_535).default(3000),
@@ -133,6 +144,9 @@ const envSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SIMKEEP_MAIL_FROM: z.string().min(3).optional(),
   SIMKEEP_WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  SIMKEEP_REQUESTS_IN_FLIGHT_MAX: decimalInt(1, 10_000).optional(),
+  SIMKEEP_REQUEST_QUEUE_MAX: decimalInt(0, 100_000).default(REQUEST_QUEUE_MAX_DEFAULT),
+  SIMKEEP_REQUEST_QUEUE_WAIT_MS: decimalInt(1, 120_000).default(REQUEST_QUEUE_WAIT_MS_DEFAULT),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -141,7 +155,14 @@ export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly port: number;
   readonly host: string;
-  readonly database: Readonly<{ kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string }>;
+  /** PostgreSQL's `connectionWaitMs`: how long a statement may wait for a pooled connection before 503 server_busy. */
+  readonly database: Readonly<{ kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string; connectionWaitMs: number }>;
+  /**
+   * Requests served at once (the rest wait in arrival order), how many may wait, and for how long,
+   * before they are shed with 503 server_busy (SIMKEEP_REQUESTS_IN_FLIGHT_MAX, SIMKEEP_REQUEST_QUEUE_MAX,
+   * SIMKEEP_REQUEST_QUEUE_WAIT_MS).
+   */
+  readonly admission: Readonly<{ inFlightMax: number; queueMax: number; queueWaitMs: number }>;
   /** Explicit key, or null: then it is generated into the data dir on the first embedded start. */
   readonly secretKeyHex: string | null;
   readonly admin: Readonly<{ email: string; password: string }> | null;
@@ -252,6 +273,19 @@ function parseBareBase64(text: string, kind: 'private' | 'public'): KeyObject {
   }
 }
 
+/** The database, and how many requests it serves at once and lets wait (one wait bound for both). */
+function databaseAndAdmission(env: Env): Pick<Config, 'database' | 'admission'> {
+  const queueWaitMs = env.SIMKEEP_REQUEST_QUEUE_WAIT_MS;
+  return {
+    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, connectionWaitMs: queueWaitMs } : { kind: 'pglite', dataDir: env.SIMKEEP_DATA_DIR },
+    admission: {
+      inFlightMax: env.SIMKEEP_REQUESTS_IN_FLIGHT_MAX ?? (env.DATABASE_URL ? REQUESTS_IN_FLIGHT_MAX_POSTGRES : REQUESTS_IN_FLIGHT_MAX_PGLITE),
+      queueMax: env.SIMKEEP_REQUEST_QUEUE_MAX,
+      queueWaitMs,
+    },
+  };
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -279,7 +313,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: nodeEnv,
     port: env.PORT,
     host: env.HOST,
-    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: env.SIMKEEP_DATA_DIR },
+    ...databaseAndAdmission(env),
     secretKeyHex: env.SIMKEEP_SECRET_KEY?.toLowerCase() ?? null,
     admin: env.SIMKEEP_ADMIN_EMAIL && env.SIMKEEP_ADMIN_PASSWORD ? { email: env.SIMKEEP_ADMIN_EMAIL, password: env.SIMKEEP_ADMIN_PASSWORD } : null,
     demo: env.SIMKEEP_DEMO ?? null,

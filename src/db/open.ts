@@ -10,7 +10,7 @@ import type { Db } from './types.ts';
  * a second opener hears which process holds it instead of PGlite aborting; closing releases it.
  */
 export async function openDatabase(database: Config['database']): Promise<Db> {
-  if (database.kind === 'postgres') return openPostgres(database.url);
+  if (database.kind === 'postgres') return openPostgres(database.url, { connectionWaitMs: database.connectionWaitMs });
   if (!database.dataDir) return openPglite(null);
   mkdirSync(database.dataDir, { recursive: true });
   const release = lockDataDir(database.dataDir);

@@ -2,12 +2,31 @@
 // serialization race or a deadlock are retried (bounded), so callers see one clean outcome.
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { DomainError } from '../domain/errors.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from './types.ts';
 
 const POOL_MAX_CONNECTIONS = 10;
 const TX_MAX_ATTEMPTS = 5;
 const STATEMENT_TIMEOUT_MS = 30_000;
+
+/** Without a configured bound: how long a statement waits for a pooled connection before 503 server_busy. */
+const CONNECTION_WAIT_MS_DEFAULT = 5_000;
+/** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
+const POOL_WAIT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+/**
+ * Every connection busy for longer than the wait bound: the server is overloaded, not broken. Answered
+ * 503 server_busy with Retry-After (never 500), and since only the wait failed, nothing was done.
+ */
+function shedWhenPoolExhausted(error: unknown, connectionWaitMs: number): never {
+  if (error instanceof Error && error.message === POOL_WAIT_TIMEOUT_MESSAGE) {
+    throw new DomainError('unavailable', 'server_busy', `no database connection came free within ${connectionWaitMs} ms; retry shortly`, {
+      retryAfterSeconds: Math.max(1, Math.ceil(connectionWaitMs / 1000)),
+    });
+  }
+  throw error;
+}
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
@@ -42,19 +61,25 @@ function wrap(client: pg.Pool | pg.PoolClient, counter: { statements: number }):
   };
 }
 
-export async function openPostgres(url: string): Promise<Db> {
+export async function openPostgres(url: string, options: { connectionWaitMs?: number } = {}): Promise<Db> {
   const sessionTag = `simkeep:${randomUUID()}`;
+  const connectionWaitMs = options.connectionWaitMs ?? CONNECTION_WAIT_MS_DEFAULT;
   // Idle connections are kept (idleTimeoutMillis 0), so a live process always shows up in
   // pg_stat_activity under its application_name — which is how others tell it has not died.
+  // The pool's queue is FIFO; connectionTimeoutMillis bounds the wait in it (shedWhenPoolExhausted).
   const pool = new pg.Pool({
     connectionString: url, max: POOL_MAX_CONNECTIONS, statement_timeout: STATEMENT_TIMEOUT_MS,
-    application_name: sessionTag, idleTimeoutMillis: 0,
+    application_name: sessionTag, idleTimeoutMillis: 0, connectionTimeoutMillis: connectionWaitMs,
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
   const counter = { statements: 0 };
-  const outer = wrap(pool, counter);
+  const pooled = wrap(pool, counter);
+  const outer: Queryable = {
+    query: <R>(sql: string, params?: readonly unknown[]) => pooled.query<R>(sql, params).catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs)),
+    exec: (sql) => pooled.exec(sql).catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs)),
+  };
   return {
     kind: 'postgres',
     sessionTag,
@@ -67,7 +92,7 @@ export async function openPostgres(url: string): Promise<Db> {
     exec: outer.exec,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
-        const client = await pool.connect();
+        const client = await pool.connect().catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs));
         try {
           await client.query('BEGIN');
           const result = await fn(wrap(client, counter));

@@ -185,9 +185,10 @@ export interface PromotionContext {
   /** The currency of the purchase. */
   readonly currency: string;
   /**
-   * The purchase is stored value (a wallet top-up, by amount or as a top-up plan). Automatic
-   * discounts never apply to it: 10 % off every purchase must not turn $9 into $10 of balance. A
-   * coupon the operator scoped and limited still may.
+   * The purchase is stored value (a wallet top-up, by amount or as a top-up plan). No discount
+   * applies to it, automatic or coupon: 10 % off must not turn $9 into $10 of balance, and a wallet
+   * credited the discounted total would make the coupon a silent loss to the subscriber. A discount
+   * coupon on a top-up is refused (coupon_not_applicable) and not used up; bonus kinds still apply.
    */
   readonly storedValue?: boolean;
 }
@@ -233,6 +234,7 @@ function checkCoupon(p: Promotion, ctx: PromotionContext): Result<Promotion, Cou
     return fail('coupon_expired', notYet ? 'the coupon is not valid yet' : 'the coupon has expired');
   }
   if (!inScope(p, ctx)) return fail('coupon_not_applicable', 'the coupon does not apply to this purchase');
+  if (ctx.storedValue && isDiscount(p)) return fail('coupon_not_applicable', 'a discount coupon does not apply to a wallet top-up: balance is sold at face value');
   if (isExhausted(p, ctx)) return fail('coupon_exhausted', 'the coupon has been used up');
   return ok(p);
 }

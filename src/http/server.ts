@@ -9,6 +9,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { safeEqual } from '../modules/accounts/tokens.ts';
 import { z } from 'zod';
 import { errorHandler, frameworkErrorHandler, problem, problemResponses, sendProblem } from './problem.ts';
+import { registerAdmission } from './admission.ts';
 import { registerAuthentication } from './auth.ts';
 import { clientErrorHandler } from './client-error.ts';
 import { refuseUnstorableText } from './input-text.ts';
@@ -75,11 +76,15 @@ export async function buildServer(deps: AppDeps, modules: readonly RouteModule[]
     reply.header(REQUEST_ID_HEADER, request.id);
   });
 
+  const metrics = registerMetrics(app);
+  // Before authentication and body parsing: a request waiting its turn has touched nothing yet.
+  const shed = new Counter({ name: 'simkeep_http_shed_total', help: 'Requests answered 503 server_busy by admission', labelNames: ['reason'] as const, registers: [metrics] });
+  registerAdmission(app, deps.config.admission, deps.log, (reason) => shed.inc({ reason }));
+
   app.addHook('preValidation', refuseUnstorableText);
   registerBodyParsers(app);
   recordRoutes(app, deps.config.env === 'production' || !deps.config.sandbox);
 
-  const metrics = registerMetrics(app);
   await app.register(cookie);
   // What is answered to an authenticated caller, or what hands out a session (login, register), is
   // theirs alone: no shared or browser cache may keep it. Added after the cookie plugin, whose own
@@ -140,10 +145,15 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
     // Any path parameter longer than an id is refused before the handler (414, frameworkErrors):
     // every route with one says so, rather than each route file repeating it.
     // And every route that authenticates (401) can refuse a role (403: the one guard refuses partner
-    // tokens on subscriber routes and customers on staff routes).
+    // tokens on subscriber routes and customers on staff routes). And every queued route can shed
+    // (503 server_busy, admission.ts).
     const response = route.schema?.response as Record<string, unknown> | undefined;
     if (response) {
-      const implied = [...(route.url.includes(':') && !response[414] ? [414] : []), ...(response[401] && !response[403] ? [403] : [])];
+      const queued = route.config?.unqueued !== true;
+      const implied = [
+        ...(route.url.includes(':') && !response[414] ? [414] : []), ...(response[401] && !response[403] ? [403] : []),
+        ...(queued && !response[503] ? [503] : []),
+      ];
       if (implied.length > 0) route.schema = { ...route.schema, response: { ...response, ...problemResponses(...implied) } };
     }
     const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
@@ -172,7 +182,7 @@ function registerOpsRoutes(app: App, deps: AppDeps, metrics: Registry): void {
   };
   const metricsToken = deps.config.metricsToken;
   const metricsOpen = metricsToken === null && deps.config.env !== 'production';
-  app.get('/metrics', { schema: metricsSchema, config: { ownCredential: true } }, async (request, reply) => {
+  app.get('/metrics', { schema: metricsSchema, config: { ownCredential: true, unqueued: true } }, async (request, reply) => {
     if (metricsToken === null && !metricsOpen) {
       return sendProblem(reply, problem(404, 'not_found', `no route ${request.method} /metrics`));
     }

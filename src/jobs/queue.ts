@@ -1,7 +1,7 @@
 // The job queue is also the outbox: a job row is written in the same transaction as the state change
 // that causes it (a paid order → a provisioning request), so the side effect can neither be lost nor
 // happen for a change that rolled back. Workers claim due jobs with FOR UPDATE SKIP LOCKED.
-import type { Queryable } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JobPayload = { [key: string]: JsonValue };
@@ -46,9 +46,12 @@ export interface ClaimedJob {
   lastError: string | null;
 }
 
-export async function claimDueJobs(db: Queryable, now: Date, queues: readonly string[], limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
+/** `owner`: the claiming process's session tag (Db.sessionTag), so its death can be noticed (releaseOrphanedJobs). */
+export async function claimDueJobs(
+  db: Queryable, now: Date, queues: readonly string[], limit: number, lease: { seconds: number; owner: string },
+): Promise<ClaimedJob[]> {
   const { rows } = await db.query<{ id: number; queue: string; payload: JobPayload; attempts: number; max_attempts: number; last_error: string | null }>(
-    `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $5,
             locked_until = now() + make_interval(secs => $4), updated_at = now()
       WHERE id IN (
         SELECT id FROM jobs
@@ -58,9 +61,35 @@ export async function claimDueJobs(db: Queryable, now: Date, queues: readonly st
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING id, queue, payload, attempts, max_attempts, last_error`,
-    [now, queues, limit, leaseSeconds],
+    [now, queues, limit, lease.seconds, lease.owner],
   );
   return rows.map((r) => ({ id: r.id, queue: r.queue, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts, lastError: r.last_error }));
+}
+
+/** Owners checked per pass at most (each a liveness look-up); the rest wait for the next pass. */
+const ORPHAN_OWNERS_PER_PASS_MAX = 20;
+
+/**
+ * Hands back at once the jobs leased by processes that are gone (their session is no longer
+ * connected: `isSessionAlive`), by ending their lease now — the claim then takes them like any
+ * expired lease, attempts and compensation rules unchanged. Returns how many were released.
+ */
+export async function releaseOrphanedJobs(db: Db): Promise<number> {
+  const { rows } = await db.query<{ owner: string }>(
+    `SELECT DISTINCT locked_by AS owner FROM jobs
+      WHERE status = 'running' AND locked_by IS NOT NULL AND locked_by <> $1 LIMIT $2`,
+    [db.sessionTag, ORPHAN_OWNERS_PER_PASS_MAX],
+  );
+  let released = 0;
+  for (const { owner } of rows) {
+    if (await db.isSessionAlive(owner)) continue;
+    const result = await db.query(
+      `UPDATE jobs SET locked_until = now() - interval '1 second', updated_at = now() WHERE status = 'running' AND locked_by = $1`,
+      [owner],
+    );
+    released += result.rowCount;
+  }
+  return released;
 }
 
 export async function completeJob(db: Queryable, id: number): Promise<void> {

@@ -1,6 +1,7 @@
 // The background worker: polls the queue for due jobs and runs periodic tasks. Any number of workers
 // may run against one PostgreSQL server; claims use SKIP LOCKED and leases, so a job runs once at a
-// time and a job whose worker died is picked up again after its lease. Every job handler must be
+// time; a job whose worker died is picked up again as soon as that worker's database session is
+// seen gone (within ORPHANS_CHECK_EVERY_MS), or after its lease if it hangs. Every job handler must be
 // idempotent (a crash between its effect and `completeJob` runs it again). A job that runs out of
 // attempts is compensated BEFORE it is marked dead: until its compensation (`onDead`) has completed,
 // the job stays claimable — a compensation that throws is retried with backoff (bounded), and one
@@ -8,12 +9,19 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.ts';
 import type { AppClock } from '../modules/clock/service.ts';
-import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, retryJob, type ClaimedJob, type JobPayload, type JobPayloads, type QueueName } from './queue.ts';
+import { buryJob, claimDueJobs, completeJob, failJob, noteJobError, releaseOrphanedJobs, retryJob, type ClaimedJob, type JobPayload, type JobPayloads, type QueueName } from './queue.ts';
 
 const POLL_INTERVAL_MS = 500;
 const CLAIM_BATCH_MAX = 20;
 const JOB_CONCURRENCY = 4;
+/** A fallback for a worker that hangs while connected; a worker that died is noticed sooner (below). */
 const LEASE_SECONDS = 120;
+/**
+ * How often a worker looks for jobs leased by processes that are gone (their database session
+ * closed: kill -9, a crash) and takes them over. The first pass after a start does it at once, so
+ * on the embedded database — one process — a restart resumes interrupted work immediately.
+ */
+const ORPHANS_CHECK_EVERY_MS = 2_000;
 const BACKOFF_CAP_SECONDS = 3_600;
 /** Jobs one pass runs at most; the rest wait for the next pass (half a second later). */
 const DRAIN_JOBS_PER_PASS_MAX = 500;
@@ -46,6 +54,7 @@ export class Worker {
   private started = false;
   private stopped = false;
   private pokedWhileRunning = false;
+  private orphansCheckedMs = 0;
 
   constructor(private readonly db: Db, private readonly clock: AppClock, private readonly log: Logger) {}
 
@@ -109,6 +118,10 @@ export class Worker {
    */
   async tick(allPeriodic = false): Promise<number> {
     const nowMs = Date.now();
+    if (nowMs - this.orphansCheckedMs >= ORPHANS_CHECK_EVERY_MS) {
+      this.orphansCheckedMs = nowMs;
+      await this.releaseOrphans();
+    }
     for (const task of this.periodic) {
       if (!allPeriodic && nowMs - task.lastRunMs < task.everyMs) continue;
       task.lastRunMs = nowMs;
@@ -121,11 +134,21 @@ export class Worker {
     return this.drain();
   }
 
+  /** Jobs a dead process held are taken over now rather than after their lease (LEASE_SECONDS). */
+  private async releaseOrphans(): Promise<void> {
+    try {
+      const released = await releaseOrphanedJobs(this.db);
+      if (released > 0) this.log.warn({ released }, 'jobs leased by a process that is gone: taken over');
+    } catch (error) {
+      this.log.error({ err: error }, 'checking for jobs of dead processes failed');
+    }
+  }
+
   /** Runs due jobs until none is left or the bound is reached; returns how many ran. */
   async drain(maxJobs = DRAIN_JOBS_PER_PASS_MAX): Promise<number> {
     let ran = 0;
     while (ran < maxJobs && !this.stopped) {
-      const jobs = await claimDueJobs(this.db, this.clock.now(), [...this.handlers.keys()], CLAIM_BATCH_MAX, LEASE_SECONDS);
+      const jobs = await claimDueJobs(this.db, this.clock.now(), [...this.handlers.keys()], CLAIM_BATCH_MAX, { seconds: LEASE_SECONDS, owner: this.db.sessionTag });
       if (jobs.length === 0) break;
       // Jobs of one batch are independent (each handler is idempotent and guards its own rows), so
       // a few run at once: most of a job's time is waiting on a provider, a carrier or the database.

@@ -338,7 +338,7 @@ describe('choosing the promotions for a purchase', () => {
 });
 
 describe('bounds on what applies to a purchase', () => {
-  it('never applies an automatic discount to stored value, but a scoped coupon still may', () => {
+  it('never applies a discount to stored value: automatic ones are skipped, a discount coupon is refused', () => {
     const all = [
       promo({ id: 'p1', kind: 'percent_off', value: 10 }),
       promo({ id: 'p2', kind: 'amount_off', value: 100, currency: 'USD' }),
@@ -346,7 +346,8 @@ describe('bounds on what applies to a purchase', () => {
       promo({ id: 'p4', kind: 'amount_off', value: 500, currency: 'USD', couponCode: 'WELCOME5' }),
     ];
     expect(ids(selectPromotions(all, ctx({ planId: null, storedValue: true, isFirstRecharge: true })))).toEqual(['p3']);
-    expect(ids(selectPromotions(all, ctx({ planId: null, storedValue: true, couponCode: 'welcome5' })))).toEqual(['p4']);
+    const coupon = selectPromotions(all, ctx({ planId: null, storedValue: true, couponCode: 'welcome5' }));
+    expect(coupon.ok ? 'applied' : coupon.code).toBe('coupon_not_applicable');
     expect(ids(selectPromotions(all, ctx({ storedValue: false })))).toEqual(['p1', 'p2']);
   });
 

@@ -26,8 +26,8 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     schema: {
       tags, body: createOrderBody,
       // 402 insufficient_funds (wallet); 404 line, plan or quote; 409 idempotency key or an exhausted coupon;
-      // 410 quote_expired; 422 business rules; 503 provider_unavailable (nothing charged).
-      response: { 201: orderSchema, ...problemResponses(400, 401, 402, 403, 404, 409, 410, 413, 415, 422, 503) },
+      // 410 quote_expired; 422 business rules; 429 too_many_unpaid_orders; 503 provider_unavailable (nothing charged).
+      response: { 201: orderSchema, ...problemResponses(400, 401, 402, 403, 404, 409, 410, 413, 415, 422, 429, 503) },
     },
     onRequest: customer,
   }, async (request, reply) => {

@@ -38,6 +38,12 @@ declare module '../../jobs/queue.ts' {
   }
 }
 export const EXPIRY_SWEEP_BATCH_MAX = 200;
+/**
+ * Orders one user may hold waiting for payment at once; the next is refused (429
+ * too_many_unpaid_orders, Retry-After until the oldest one's window closes). Each holds a provider
+ * payment, reserved promotions and an expiry job: without a bound one account could open them without end.
+ */
+export const UNPAID_ORDERS_PER_USER_MAX = 10;
 
 /** What placing, paying and closing orders need from the composition root. */
 export interface OrderDeps {
@@ -144,6 +150,7 @@ async function createOrderRecords(
 ): Promise<CreatedOrder> {
   // Wallet, voucher (and free) orders are paid at once, in this transaction — or not created.
   const paidAtOnce = provider === null || priced.total.amountMinor === 0;
+  if (!paidAtOnce) await assertRoomForUnpaidOrder(tx, input.userId, now);
   const order = await insertOrder(tx, input, priced, paidAtOnce ? 'paid' : 'awaiting_payment', now);
   if (!order) {
     // Another request with this key committed first (the idempotency layer normally prevents it).
@@ -167,6 +174,27 @@ async function createOrderRecords(
   await settlePaidOrder(tx, order, payment, { now, actor: input.actor });
   const events = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
   return { order, paid: { payment, events } };
+}
+
+/**
+ * Refuses a user's next unpaid order beyond UNPAID_ORDERS_PER_USER_MAX. A transaction-scoped
+ * advisory lock on the user serialises their placements, so parallel requests cannot all see room
+ * for one more; orders past their window count no more (the expiry sweep is about to close them).
+ */
+async function assertRoomForUnpaidOrder(tx: Queryable, userId: string, now: Date): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`unpaid-orders:${userId}`]);
+  const { rows } = await tx.query<{ n: number; soonest: Date | null }>(
+    `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM orders
+      WHERE user_id = $1 AND status = 'awaiting_payment' AND expires_at > $2`,
+    [userId, now],
+  );
+  const unpaid = rows[0]?.n ?? 0;
+  if (unpaid < UNPAID_ORDERS_PER_USER_MAX) return;
+  const soonestMs = rows[0]?.soonest ? new Date(rows[0].soonest).getTime() : now.getTime() + ORDER_PAYMENT_WINDOW_SECONDS * 1000;
+  const retryAfterSeconds = Math.max(1, Math.ceil((soonestMs - now.getTime()) / 1000));
+  throw new DomainError('rate_limited', 'too_many_unpaid_orders',
+    `${unpaid} orders are waiting for payment (at most ${UNPAID_ORDERS_PER_USER_MAX}): pay or cancel one, or wait until the oldest expires`,
+    { retryAfterSeconds });
 }
 
 /** The events an order is created with: a paid-at-once order passed through awaiting payment. */
