@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/owasp/**/*.test.ts', 'test/crash/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration files each own a database; two cores → two workers.
