@@ -55,7 +55,7 @@ async function buildWorld(ctx: TestContext): Promise<World> {
   const line = await bindLine(ctx, customer.token);
   const subscriber = { token: customer.token, userId: customer.user.id, lineId: line.id };
   const plan = await plainPlan(ctx, 700);
-  const promo = await createPromotion(ctx, { code: uniqueCoupon('FZ'), discount: { type: 'percent', value: 10 } }).catch(() => null);
+  const promo = await createPromotion(ctx, { kind: 'percent_off', value: 10, couponCode: uniqueCoupon('FZ') });
   const card = await order(ctx, subscriber, { planId: plan.id, paymentMethod: 'card' });
   const operator = { email: `op-${customer.user.id.slice(-8).toLowerCase()}@example.test`, password: 'Operator-pass-4417-long' };
   const made = await ctx.post('/api/v1/admin/users', { ...operator, role: 'operator' }, { token: admin });
