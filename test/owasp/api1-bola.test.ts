@@ -9,6 +9,7 @@ import { buyer, order, plainPlan, type Buyer } from '../support/orders-fixtures.
 
 interface Victim extends Buyer {
   orderId: string;
+  planId: string;
   notificationId: string;
   methodId: string;
 }
@@ -26,7 +27,7 @@ async function victim(ctx: TestContext): Promise<Victim> {
   const methods = await ctx.get('/api/v1/payment-methods', { token: b.token });
   const methodId = methods.json.items?.[0]?.id ?? methods.json[0]?.id;
   expect(methodId, methods.text).toBeTruthy();
-  return { ...b, orderId: placed.json.id, notificationId: notice.id ?? '', methodId };
+  return { ...b, orderId: placed.json.id, planId: plan.id, notificationId: notice.id ?? '', methodId };
 }
 
 forEachDatabase('OWASP API1: object-level authorization', (get) => {
@@ -45,7 +46,7 @@ forEachDatabase('OWASP API1: object-level authorization', (get) => {
       ['POST', `/api/v1/notifications/${owner.notificationId}/read`],
       ['PATCH', `/api/v1/payment-methods/${owner.methodId}`, { isDefault: true }],
       ['DELETE', `/api/v1/payment-methods/${owner.methodId}`],
-      ['POST', '/api/v1/quotes', { lineId: owner.lineId }],
+      ['POST', '/api/v1/quotes', { lineId: owner.lineId, planId: owner.planId }],
       ['POST', '/api/v1/orders', { lineId: owner.lineId, topupAmount: { amount: 500, currency: 'USD' }, paymentMethod: 'card' }],
       ['GET', `/api/v1/plans?lineId=${owner.lineId}`],
     ];

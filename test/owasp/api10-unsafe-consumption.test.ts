@@ -120,4 +120,4 @@ forEachDatabase('OWASP API10: unsafe consumption of APIs (PayPal, sandbox)', (ge
     expect([r.status, r.json.code]).toEqual([400, 'invalid_signature']);
     await expectUntouched(ctx, orderId);
   });
-});
+}, { PAYPAL_CLIENT_ID: 'client', PAYPAL_CLIENT_SECRET: 'secret', PAYPAL_WEBHOOK_ID: 'WH-OWASP' });

@@ -11,6 +11,8 @@ import { forEachDatabase } from '../support/harness.ts';
 import { buyer, order, plainPlan, topUp, walletOf } from '../support/orders-fixtures.ts';
 
 forEachDatabase('OWASP API6: sensitive business flows', (get) => {
+  // Fails until H1's fix (refuse a coupon on a top-up, 422 coupon_not_applicable) is merged: today the
+  // wallet top-up is sold at the coupon's discount.
   it('sells no stored value at a discount: a coupon on a wallet top-up is refused and not used up', async () => {
     const ctx = get();
     const b = await buyer(ctx);
@@ -31,7 +33,8 @@ forEachDatabase('OWASP API6: sensitive business flows', (get) => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => order(ctx, b, { planId: plan.id, couponCode: code, paymentMethod: 'card' })));
     const discounted = answers.filter((a) => a.status === 201 && a.json.total?.amount === 500);
     expect(discounted, answers.map((a) => `${a.status} ${a.json.code ?? a.json.total?.amount}`).join(', ')).toHaveLength(1);
-    for (const a of answers) expect([201, 409, 422], a.text).toContain(a.status);
+    // 429: the unpaid-order limit may refuse some of the racers first.
+    for (const a of answers) expect([201, 409, 422, 429], a.text).toContain(a.status);
   });
 
   it('redeems a voucher once, even when eight orders race for it', async () => {
@@ -66,7 +69,7 @@ forEachDatabase('OWASP API6: sensitive business flows', (get) => {
     const plan = await plainPlan(ctx, 800, { allowances: { dataMb: 1000, voiceMin: 0, sms: 0 } });
     await createPromotion(ctx, { kind: 'first_recharge_bonus', value: 20, planIds: [plan.id] });
     const answers = await Promise.all(Array.from({ length: 6 }, () => order(ctx, b, { planId: plan.id, paymentMethod: 'card' })));
-    for (const a of answers) expect(a.status, a.text).toBe(201);
+    for (const a of answers) expect([201, 429], a.text).toContain(a.status);
     const { rows } = await ctx.db.query<{ id: string }>(
       `SELECT id FROM orders WHERE line_id = $1 AND (bonus->>'dataMb')::int > 0`, [b.lineId]);
     expect(rows).toHaveLength(1);
