@@ -196,7 +196,8 @@ describe('crash under load', () => {
       const dir = mkdtempSync(join(tmpdir(), 'simkeep-crash-'));
       cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
       env = { SIMKEEP_DATA_DIR: dir };
-      openDb = () => openPglite(dir);
+      // The server keeps its cluster in <data dir>/pg (src/db/open.ts).
+      openDb = () => openPglite(join(dir, 'pg'));
     }
     let server = await startServer(env);
     cleanups.push(async () => {
@@ -208,11 +209,14 @@ describe('crash under load', () => {
     const { planId, subscribers } = await prepare(server.url);
     const load = runLoad(() => server.url, planId, subscribers);
     let survived = 0;
+    const restarts: number[] = [];
     for (let k = 0; k < KILLS; k++) {
       await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 3_000));
       server.child.kill('SIGKILL');
       await server.exited;
+      const t0 = performance.now();
       server = await startServer(env);
+      restarts.push(Math.round(performance.now() - t0));
       survived += 1;
     }
     await new Promise((r) => setTimeout(r, 2_000));
@@ -226,7 +230,7 @@ describe('crash under load', () => {
     } finally {
       await db.close();
     }
-    console.log(`crash [${kind}]: ${survived} SIGKILLs survived, ${load.acknowledged.size} orders acknowledged, ${load.failures.count} requests failed while down`);
+    console.log(`crash [${kind}]: ${survived} SIGKILLs survived, ${load.acknowledged.size} orders acknowledged, ${load.failures.count} requests failed while down; restarts took ${restarts.join(', ')} ms`);
     expect(survived).toBe(KILLS);
     expect(load.acknowledged.size).toBeGreaterThan(0);
   }, 600_000);
