@@ -3,6 +3,8 @@
 //   one over the limit 413, on routes that declared neither: every route that reads a body now does.
 // - A public route (health, login, a provider's webhook) answered 401 to a stale or malformed
 //   Authorization header it never asked for: public routes now ignore credentials.
+// - A route without a query (or body) schema answered 400 invalid_text, undeclared, to a NUL in a
+//   query parameter it never reads: only declared input is judged.
 import { expect, it } from 'vitest';
 import { forEachDatabase } from '../support/harness.ts';
 
@@ -33,5 +35,14 @@ forEachDatabase('fuzz findings', (get) => {
     expect(login.status).toBe(200);
     // A protected route still refuses the same header.
     expect((await ctx.call('GET', '/api/v1/me', { headers: { authorization } })).status).toBe(401);
+  });
+
+  it('judges only the input a route declares: a NUL in an unread query parameter is ignored, in a read one refused', async () => {
+    const ctx = get();
+    const c = await ctx.customer();
+    expect((await ctx.get('/healthz?cursor=%00')).status).toBe(200);
+    expect((await ctx.get('/api/v1/me?x=%00', { token: c.token })).status).toBe(200);
+    const read = await ctx.get('/api/v1/orders?cursor=%00', { token: c.token });
+    expect([read.status, read.json.code]).toEqual([400, 'invalid_text']);
   });
 });
