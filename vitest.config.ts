@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/browser/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/owasp/**/*.test.ts', 'test/crash/**/*.test.ts', 'test/browser/**/*.test.ts'],
     // Builds the portal (web/dist) once per run, only when it is missing or older than its sources.
     globalSetup: ['test/support/web-build-setup.ts'],
     testTimeout: 60_000,

@@ -41,15 +41,23 @@ function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+/** A route documented with `security: []` (health, login, provider webhooks, the sandbox) asks for no credential. */
+function isPublic(request: FastifyRequest): boolean {
+  const security = (request.routeOptions.schema as { security?: unknown } | undefined)?.security;
+  return Array.isArray(security) && security.length === 0;
+}
+
 /**
  * Runs on every request before its body is read or validated (onRequest), so a protected route
  * answers 401/403 to a caller it does not admit whatever the body, and never parses a stranger's upload.
  * A path no route matches is skipped: it answers 404 whatever the credentials, without a token lookup.
+ * A public route is skipped too: it declares no 401, and a client's stale or malformed Authorization
+ * header must not stop a health check, a login or a provider's notification.
  */
 export function registerAuthentication(app: App, deps: AppDeps): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.is404 || request.routeOptions.config.ownCredential === true) return;
+    if (request.is404 || request.routeOptions.config.ownCredential === true || isPublic(request)) return;
     const bearer = bearerToken(request);
     if (request.headers.authorization !== undefined && !bearer) {
       throw new DomainError('unauthenticated', 'unauthenticated', 'the Authorization header must be "Bearer <token>"');

@@ -23,12 +23,16 @@ function findUnstorable(value: unknown, path: string, depth: number): string | n
 }
 
 /**
- * preValidation hook: path parameters, query and a parsed JSON body. Raw text bodies (CSV, webhook
- * payloads) are their routes' to judge — a webhook's signature is checked before anything else.
+ * preValidation hook: path parameters, and the query and parsed JSON body of a route that declares
+ * them — what a route does not read (`GET /healthz?x=%00`) is not refused with a 400 it never
+ * declared. Raw text bodies (CSV, webhook payloads) are their routes' to judge — a webhook's
+ * signature is checked before anything else.
  */
 export async function refuseUnstorableText(request: FastifyRequest): Promise<void> {
-  const parts: Array<[string, unknown]> = [['params', request.params], ['query', request.query]];
-  if (typeof request.body === 'object') parts.push(['body', request.body]);
+  const schema = request.routeOptions.schema as { querystring?: unknown; body?: unknown } | undefined;
+  const parts: Array<[string, unknown]> = [['params', request.params]];
+  if (schema?.querystring !== undefined) parts.push(['query', request.query]);
+  if (schema?.body !== undefined && typeof request.body === 'object') parts.push(['body', request.body]);
   for (const [part, value] of parts) {
     const path = findUnstorable(value, '', 0);
     if (path !== null) {

@@ -147,11 +147,17 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
     // And every route that authenticates (401) can refuse a role (403: the one guard refuses partner
     // tokens on subscriber routes and customers on staff routes). And every queued route can shed
     // (503 server_busy, admission.ts).
+    // Fastify reads a body on every method but GET and HEAD, whatever the route expects: a body
+    // over the limit (413) or of a type no parser takes (415) is refused before the route runs.
     const response = route.schema?.response as Record<string, unknown> | undefined;
     if (response) {
       const queued = route.config?.unqueued !== true;
+      const readsBody = methods.some((m) => m !== 'GET' && m !== 'HEAD');
       const implied = [
-        ...(route.url.includes(':') && !response[414] ? [414] : []), ...(response[401] && !response[403] ? [403] : []),
+        ...(route.url.includes(':') && !response[414] ? [414] : []),
+        ...(response[401] && !response[403] ? [403] : []),
+        ...(readsBody && !response[413] ? [413] : []),
+        ...(readsBody && !response[415] ? [415] : []),
         ...(queued && !response[503] ? [503] : []),
       ];
       if (implied.length > 0) route.schema = { ...route.schema, response: { ...response, ...problemResponses(...implied) } };
