@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ALIPAY_GATEWAY_URL } from './adapters/payments/alipay.ts';
 import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
 import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
+import { parsePostgresUrl, PostgresUrlError } from './db/postgres-url.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -82,6 +83,17 @@ const providerEndpoint = z
   .string()
   .refine(isProviderEndpoint, 'must be an https:// URL (plain http:// only for a loopback host), without credentials, query or fragment');
 
+/** One host or several (`h1:5432,h2:5432`, failover): each must parse, so a typo stops start-up, not the first failover. */
+function checkPostgresUrl(value: string, ctx: z.RefinementCtx): void {
+  if (!/^postgres(ql)?:\/\//.test(value)) return;
+  try {
+    parsePostgresUrl(value);
+  } catch (error) {
+    if (!(error instanceof PostgresUrlError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+}
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: decimalInt(0, 65_535).default(3000),
@@ -89,6 +101,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .superRefine(checkPostgresUrl)
     .optional(),
   SIMKEEP_DATA_DIR: z.string().min(1).default('./data'),
   SIMKEEP_SECRET_KEY: z
