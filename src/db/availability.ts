@@ -20,7 +20,8 @@ const LOST_CONNECTION_MESSAGES = [
   'Connection terminated',
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
-  'timeout expired',
+  'timeout expired', // the connect timeout
+  'Query read timeout', // query_timeout: the server stopped answering (postgres-hosts.ts)
 ];
 
 /** The host answered, but as a standby: no writes there (postgres.ts checks each new connection). */

@@ -12,6 +12,11 @@ import type { PostgresHost } from './postgres-url.ts';
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Dead peers on idle pooled connections are noticed by TCP keepalive rather than by the next query. */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+/**
+ * A query the server has not answered this long after its own statement_timeout would have ended
+ * it: the server is gone without a word (a dead machine sends no reset), so give up on the connection.
+ */
+const SILENT_SERVER_MARGIN_MS = 5_000;
 
 type ConnectCallback = Parameters<pg.Client['connect']>[0];
 
@@ -68,6 +73,7 @@ export class PrimaryTracker {
           ...config, connectionString: target.connectionString, application_name: tracker.sessionTag,
           connectionTimeoutMillis: config.connectionTimeoutMillis || CONNECT_TIMEOUT_MS,
           keepAlive: true, keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+          query_timeout: config.query_timeout || (typeof config.statement_timeout === 'number' ? config.statement_timeout + SILENT_SERVER_MARGIN_MS : undefined),
         });
         this.target = target;
         // pg-pool listens for errors only on idle connections: one checked out whose server goes

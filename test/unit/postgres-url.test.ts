@@ -43,6 +43,7 @@ describe('which errors mean the database is unavailable (503, safe to retry)', (
   it('so are a lost connection, a connect timeout and a read-only host', () => {
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isDatabaseUnavailable(new Error('timeout expired'))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Query read timeout'))).toBe(true);
     expect(isDatabaseUnavailable(new ReadOnlyHostError('h2:5432'))).toBe(true);
     expect(isDatabaseUnavailable(new AggregateError([pgError('ECONNREFUSED')]))).toBe(true);
   });
