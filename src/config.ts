@@ -11,6 +11,7 @@ import { ALIPAY_GATEWAY_URL } from './adapters/payments/alipay.ts';
 import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
 import { STRIPE_API_BASE_URL } from './adapters/payments/stripe.ts';
 import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
+import { parsePostgresUrl, PostgresUrlError } from './db/postgres-url.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -94,6 +95,17 @@ const REQUEST_QUEUE_MAX_DEFAULT = 1_000;
 /** Past this a waiting request is answered 503 rather than left hanging (clients and proxies time out at 10–30 s). */
 const REQUEST_QUEUE_WAIT_MS_DEFAULT = 5_000;
 
+/** One host or several (`h1:5432,h2:5432`, failover): each must parse, so a typo stops start-up, not the first failover. */
+function checkPostgresUrl(value: string, ctx: z.RefinementCtx): void {
+  if (!/^postgres(ql)?:\/\//.test(value)) return;
+  try {
+    parsePostgresUrl(value);
+  } catch (error) {
+    if (!(error instanceof PostgresUrlError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+}
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: decimalInt(0, 65_535).default(3000),
@@ -101,6 +113,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .superRefine(checkPostgresUrl)
     .optional(),
   SIMKEEP_DATA_DIR: z.string().min(1).default('./data'),
   SIMKEEP_SECRET_KEY: z

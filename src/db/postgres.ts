@@ -1,8 +1,13 @@
 // A PostgreSQL server through node-postgres. Many processes may share it: transactions that lose a
-// serialization race or a deadlock are retried (bounded), so callers see one clean outcome.
-import { createHash, randomUUID } from 'node:crypto';
+// serialization race or a deadlock are retried (bounded), so callers see one clean outcome. With
+// several hosts in DATABASE_URL, connections go to the read-write one and follow it when it fails
+// over (postgres-hosts.ts); a request that meets the failover fails cleanly (availability.ts).
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DomainError } from '../domain/errors.ts';
+import { isDatabaseUnavailable } from './availability.ts';
+import { PrimaryTracker } from './postgres-hosts.ts';
+import { parsePostgresUrl } from './postgres-url.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
 import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from './types.ts';
 
@@ -19,13 +24,15 @@ const POOL_WAIT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
  * Every connection busy for longer than the wait bound: the server is overloaded, not broken. Answered
  * 503 server_busy with Retry-After (never 500), and since only the wait failed, nothing was done.
  */
+function poolExhausted(error: unknown, connectionWaitMs: number): DomainError | undefined {
+  if (!(error instanceof Error) || error.message !== POOL_WAIT_TIMEOUT_MESSAGE) return undefined;
+  return new DomainError('unavailable', 'server_busy', `no database connection came free within ${connectionWaitMs} ms; retry shortly`, {
+    retryAfterSeconds: Math.max(1, Math.ceil(connectionWaitMs / 1000)),
+  });
+}
+
 function shedWhenPoolExhausted(error: unknown, connectionWaitMs: number): never {
-  if (error instanceof Error && error.message === POOL_WAIT_TIMEOUT_MESSAGE) {
-    throw new DomainError('unavailable', 'server_busy', `no database connection came free within ${connectionWaitMs} ms; retry shortly`, {
-      retryAfterSeconds: Math.max(1, Math.ceil(connectionWaitMs / 1000)),
-    });
-  }
-  throw error;
+  throw poolExhausted(error, connectionWaitMs) ?? error;
 }
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
@@ -46,45 +53,81 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
-/** `counter.statements` counts every statement sent through the wrapper. */
-function wrap(client: pg.Pool | pg.PoolClient, counter: { statements: number }): Queryable {
+/**
+ * `counter.statements` counts every statement sent through the wrapper; `onError` sees every
+ * failure (postgres-hosts.ts learns from it that the server went away).
+ */
+function wrap(client: pg.Pool | pg.PoolClient, counter: { statements: number }, onError: (error: unknown) => void): Queryable {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       counter.statements++;
-      const result = await client.query({ name: params.length > 0 ? statementName(sql) : undefined, text: sql, values: params as unknown[] });
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+      try {
+        const result = await client.query({ name: params.length > 0 ? statementName(sql) : undefined, text: sql, values: params as unknown[] });
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+      } catch (error) {
+        onError(error);
+        throw error;
+      }
     },
     async exec(sql: string): Promise<void> {
       counter.statements++;
-      await client.query(sql);
+      await client.query(sql).catch((error: unknown) => {
+        onError(error);
+        throw error;
+      });
     },
   };
 }
 
+/**
+ * A pooled connection, walking the URL's hosts once if the current one refuses or is read-only:
+ * nothing was sent yet, so trying the next host is safe. Every connection busy past the wait bound
+ * is overload, not a lost server: 503 server_busy, and the hosts are left alone.
+ */
+async function acquire(pool: pg.Pool, hostCount: number, onError: (error: unknown) => void, connectionWaitMs: number): Promise<pg.PoolClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      const busy = poolExhausted(error, connectionWaitMs);
+      if (busy !== undefined) throw busy;
+      onError(error);
+      if (attempt >= hostCount || !isDatabaseUnavailable(error)) throw error;
+    }
+  }
+}
+
 export async function openPostgres(url: string, options: { connectionWaitMs?: number } = {}): Promise<Db> {
-  const sessionTag = `simkeep:${randomUUID()}`;
+  const hosts = new PrimaryTracker(parsePostgresUrl(url));
   const connectionWaitMs = options.connectionWaitMs ?? CONNECTION_WAIT_MS_DEFAULT;
+  const noteError = (error: unknown): void => {
+    if (isDatabaseUnavailable(error)) hosts.connectionsLost();
+  };
   // Idle connections are kept (idleTimeoutMillis 0), so a live process always shows up in
   // pg_stat_activity under its application_name — which is how others tell it has not died.
+  // Each connection takes the host and the application_name (the session tag) from `hosts`.
   // The pool's queue is FIFO; connectionTimeoutMillis bounds the wait in it (shedWhenPoolExhausted).
   const pool = new pg.Pool({
-    connectionString: url, max: POOL_MAX_CONNECTIONS, statement_timeout: STATEMENT_TIMEOUT_MS,
-    application_name: sessionTag, idleTimeoutMillis: 0, connectionTimeoutMillis: connectionWaitMs,
+    max: POOL_MAX_CONNECTIONS, statement_timeout: STATEMENT_TIMEOUT_MS, idleTimeoutMillis: 0, Client: hosts.clientClass(),
+    connectionTimeoutMillis: connectionWaitMs,
   });
-  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
-  await pool.query('SELECT 1');
+  // An idle client that errors (server restart, failover) must not crash the process; the pool drops it.
+  pool.on('error', noteError);
+  const first = await acquire(pool, hosts.hosts.length, noteError, connectionWaitMs);
+  first.release();
   const counter = { statements: 0 };
-  const pooled = wrap(pool, counter);
+  const pooled = wrap(pool, counter, noteError);
   const outer: Queryable = {
     query: <R>(sql: string, params?: readonly unknown[]) => pooled.query<R>(sql, params).catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs)),
     exec: (sql) => pooled.exec(sql).catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs)),
   };
   return {
     kind: 'postgres',
-    sessionTag,
+    get sessionTag() {
+      return hosts.sessionTag;
+    },
     async isSessionAlive(tag: string): Promise<boolean> {
-      if (tag === sessionTag) return true;
+      if (tag === hosts.sessionTag) return true;
       const { rowCount } = await pool.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1 LIMIT 1', [tag]);
       return (rowCount ?? 0) > 0;
     },
@@ -92,20 +135,26 @@ export async function openPostgres(url: string, options: { connectionWaitMs?: nu
     exec: outer.exec,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
-        const client = await pool.connect().catch((error: unknown) => shedWhenPoolExhausted(error, connectionWaitMs));
+        const client = await acquire(pool, hosts.hosts.length, noteError, connectionWaitMs);
+        // A connection the server dropped (or that found the host read-only) is not given back to the pool.
+        let broken: Error | undefined;
         try {
           await client.query('BEGIN');
-          const result = await fn(wrap(client, counter));
+          const result = await fn(wrap(client, counter, noteError));
           await client.query('COMMIT');
           return result;
         } catch (error) {
+          noteError(error);
+          if (isDatabaseUnavailable(error)) broken = error as Error;
+          // Not retried when the server went away: a lost COMMIT may have committed, and the
+          // caller's retry (idempotency key, guarded UPDATE) is what can tell.
           await client.query('ROLLBACK').catch(() => undefined);
           const code = pgErrorCode(error);
           const retryable = code === PG_SERIALIZATION_FAILURE || code === PG_DEADLOCK_DETECTED;
           if (!retryable || attempt >= TX_MAX_ATTEMPTS) throw error;
           await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
         } finally {
-          client.release();
+          client.release(broken);
         }
       }
     },

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, HTTP_STATUS_OF_KIND, type FieldError } from '../domain/errors.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/availability.ts';
 import { PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/types.ts';
 
 export interface Problem {
@@ -109,6 +110,13 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // The database went away (died, restarting, failing over): not a bug, and nothing half-done —
+  // the transaction went with the connection. The client retries; an Idempotency-Key makes that safe.
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    return sendProblem(reply, problem(503, 'database_unavailable', `the database cannot be reached or is failing over; retry in ${DATABASE_RETRY_AFTER_SECONDS} s`));
+  }
   const p = toProblem(error);
   if (p) {
     if (error instanceof DomainError && error.extra.retryAfterSeconds) reply.header('retry-after', String(error.extra.retryAfterSeconds));

@@ -122,12 +122,18 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestApp(kind: DbKind, env: Record<string, string> = {}): Promise<{ ctx: TestContext; stop: () => Promise<void> }> {
+/**
+ * `connectVia` (PostgreSQL): the DATABASE_URL the app gets, made from its fresh database's URL — a
+ * multi-host URL, or one through a proxy a test can cut.
+ */
+export async function startTestApp(
+  kind: DbKind, env: Record<string, string> = {}, connectVia: (url: string) => string = (url) => url,
+): Promise<{ ctx: TestContext; stop: () => Promise<void> }> {
   let db: Db;
   let drop = async (): Promise<void> => undefined;
   if (kind === 'postgres') {
     const created = await createPostgresDatabase();
-    db = await openPostgres(created.url);
+    db = await openPostgres(connectVia(created.url));
     drop = created.drop;
   } else {
     db = await openPglite(null);
