@@ -8,14 +8,21 @@ export interface OpenTicketInput {
   lineId?: string;
 }
 
-/** The ticket as the server answered: the detail is cached at once, the lists are asked again. */
-function useTicketWrite<Input>(write: (input: Input) => Promise<Ticket>) {
+/**
+ * The ticket as the server answered: the detail is cached at once, the lists are asked again. A refusal
+ * on an existing ticket asks for it again too: support may have closed it meanwhile (409 ticket_closed),
+ * and the page then shows it closed.
+ */
+function useTicketWrite<Input>(write: (input: Input) => Promise<Ticket>, ticketId?: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: write,
     onSuccess: async (ticket) => {
       queryClient.setQueryData([...ticketsKeys.all, 'detail', ticket.id], ticket);
       await queryClient.invalidateQueries({ queryKey: [...ticketsKeys.all, 'list'] });
+    },
+    onError: async () => {
+      if (ticketId) await queryClient.invalidateQueries({ queryKey: [...ticketsKeys.all, 'detail', ticketId] });
     },
   });
 }
@@ -31,9 +38,9 @@ export function useOpenTicket() {
 
 export function useReplyToTicket(ticketId: string) {
   return useTicketWrite(({ body, idempotencyKey }: { body: string; idempotencyKey: string }) =>
-    unwrap(api.POST('/api/v1/tickets/{id}/messages', { params: { path: { id: ticketId } }, body: { body }, headers: { 'idempotency-key': idempotencyKey } })));
+    unwrap(api.POST('/api/v1/tickets/{id}/messages', { params: { path: { id: ticketId } }, body: { body }, headers: { 'idempotency-key': idempotencyKey } })), ticketId);
 }
 
 export function useCloseTicket(ticketId: string) {
-  return useTicketWrite(() => unwrap(api.POST('/api/v1/tickets/{id}/close', { params: { path: { id: ticketId } } })));
+  return useTicketWrite(() => unwrap(api.POST('/api/v1/tickets/{id}/close', { params: { path: { id: ticketId } } })), ticketId);
 }

@@ -32,7 +32,10 @@ function NameForm({ user }: { user: User }) {
   const error = tooLong ? t('settings.nameTooLong', { max: NAME_CHARS_MAX }) : save.error ? errorText(save.error) : null;
   return (
     <form className={styles.form} onSubmit={submit} noValidate>
-      <Field label={t('settings.name')} hint={t('settings.nameHint')} autoComplete="name" value={name} error={error} onChange={(e) => setName(e.target.value)} />
+      <Field label={t('settings.name')} hint={t('settings.nameHint')} autoComplete="name" value={name} error={error} onChange={(e) => {
+        setName(e.target.value);
+        save.reset();
+      }} />
       <div className={styles.actions}>
         <button type="submit" className="button" disabled={save.isPending}>{t('settings.saveName')}</button>
         <p className={styles.saved} role="status">{save.isSuccess && !save.isPending ? t('settings.nameSaved') : ''}</p>
