@@ -102,7 +102,7 @@ export class AccountPage extends SupportPage {
   }
   /** The account's language select (the header has one too, labelled the same: this one is in <main>). */
   get language(): Locator {
-    return this.page.getByRole('main').getByLabel(this.t.account.settings.language, { exact: true });
+    return this.page.getByRole('main').getByRole('combobox', { name: this.t.account.settings.language, exact: true });
   }
 }
 

@@ -52,7 +52,8 @@ function LanguageForm({ user }: { user: User }) {
   return (
     <div className={styles.form}>
       <div className={styles.field}>
-        <label htmlFor={id} className={styles.label}>{t('settings.language')}</label>
+        {/* The section's heading already says "Language" on screen; the select still needs its own name. */}
+        <label htmlFor={id} className="visually-hidden">{t('settings.language')}</label>
         <p id={`${id}-hint`} className={styles.hint}>{t('settings.languageHint')}</p>
         <select id={id} aria-describedby={`${id}-hint`} value={user.locale} disabled={save.isPending} onChange={(event) => {
           const locale = event.target.value;
