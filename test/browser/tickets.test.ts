@@ -70,6 +70,7 @@ describeInChromium('support tickets and the account in the portal', () => {
     await operatorReply(server.baseUrl, await operatorToken(server.baseUrl), ticketId, 'Please turn data roaming on: Settings → Mobile data.');
     await page.reload();
     await page.getByText('Please turn data roaming on').waitFor();
+    await screenshot(page, 'ticket-journey-answered-en-mobile');
     expect(await ticket.messages.count()).toBe(2);
     expect(await ticket.messages.nth(1).innerText()).toContain(t.tickets.ticket.from.operator);
     await expect(page.getByRole('main').getByText(t.tickets.status.answered, { exact: true }).isVisible()).resolves.toBe(true);
@@ -151,7 +152,7 @@ describeInChromium('support tickets and the account in the portal', () => {
     });
   });
 
-  /** Two tickets made through the API: one answered by an operator, one closed. */
+  /** Two tickets made through the API: one about the line and answered by an operator, one closed. */
   async function ticketsOf(subscriber: Subscriber, locale: Locale): Promise<[string, string]> {
     const api = `${server.baseUrl}/api/v1`;
     const post = async (path: string, body: unknown, token: string) => {
@@ -161,8 +162,9 @@ describeInChromium('support tickets and the account in the portal', () => {
     };
     const { token } = await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscriber) })
       .then((r) => r.json() as Promise<{ token: string }>);
+    const lines = await fetch(`${api}/lines`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ items: Array<{ id: string }> }>);
     const zh = locale === 'zh-CN';
-    const asked = await post('/tickets', { subject: zh ? '出国后没有信号' : 'No signal since I landed in a new country yesterday evening', body: zh ? '今天早上到了里斯本，手机一直显示无服务。' : 'Since this morning the phone shows no service at all.' }, token);
+    const asked = await post('/tickets', { lineId: lines.items[0]?.id, subject: zh ? '出国后没有信号' : 'No signal since I landed in a new country yesterday evening', body: zh ? '今天早上到了里斯本，手机一直显示无服务。' : 'Since this morning the phone shows no service at all.' }, token);
     await operatorReply(server.baseUrl, await operatorToken(server.baseUrl), asked.id, zh ? '请在设置中打开数据漫游。' : 'Please turn data roaming on: Settings → Mobile data → Roaming.');
     const done = await post('/tickets', { subject: zh ? '发票' : 'Receipt for March', body: zh ? '请问在哪里下载发票？' : 'Where do I find the receipt?' }, token);
     await post(`/tickets/${done.id}/close`, {}, token);
