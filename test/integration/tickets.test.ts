@@ -84,7 +84,7 @@ forEachDatabase('support tickets', (get) => {
       expect(seen.json).toMatchObject({ status: 'answered', messages: [{ from: 'customer' }, { from: 'operator', body: 'We reset your line. Try again?' }] });
       const notifications = await ctx.get('/api/v1/notifications', { token: customer.token });
       expect(notifications.json.items).toEqual([
-        expect.objectContaining({ kind: 'ticket_reply', lineId, title: 'New reply: Number not working', createdAt: reply.json.updatedAt }),
+        expect.objectContaining({ kind: 'ticket_reply', lineId, ticketId: id, title: 'New reply: Number not working', createdAt: reply.json.updatedAt }),
       ]);
       await ctx.drain();
       const mail = sink.received.find((m) => m.to.includes(customer.email));

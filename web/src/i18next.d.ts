@@ -5,6 +5,8 @@ import type common from './i18n/en/common.json';
 import type errors from './i18n/en/errors.json';
 import type lines from './i18n/en/lines.json';
 import type orders from './i18n/en/orders.json';
+// Support tickets
+import type tickets from './i18n/en/tickets.json';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
@@ -15,6 +17,8 @@ declare module 'i18next' {
       errors: typeof errors;
       lines: typeof lines;
       orders: typeof orders;
+      // Support tickets
+      tickets: typeof tickets;
     };
   }
 }

@@ -19,6 +19,11 @@ export const paths = {
   lines: { pattern: 'lines', href: () => '/lines' },
   bindCard: { pattern: 'bind', href: () => '/lines/bind' },
   order: { pattern: 'orders/:orderId', href: (orderId: string) => `/orders/${encodeURIComponent(orderId)}` },
+  // Support tickets and the account
+  tickets: { pattern: 'tickets', href: (status?: string) => (status ? `/tickets?status=${encodeURIComponent(status)}` : '/tickets') },
+  newTicket: { pattern: 'tickets/new', href: (lineId?: string) => (lineId ? `/tickets/new?lineId=${encodeURIComponent(lineId)}` : '/tickets/new') },
+  ticket: { pattern: 'tickets/:ticketId', href: (ticketId: string) => `/tickets/${encodeURIComponent(ticketId)}` },
+  account: { pattern: 'account', href: () => '/account' },
 } as const;
 
 /** Pages a visitor without a session may see: a 401 there is no reason to go to the login page. */

@@ -20,6 +20,7 @@ export const notificationSchema = z.object({
   kind: notificationKindSchema,
   lineId: z.string().optional(),
   orderId: z.string().optional(),
+  ticketId: z.string().optional().describe('ticket_reply: the ticket answered (the portal page /tickets/{ticketId})'),
   daysBefore: z.number().int().optional().describe('expiry_reminder: 7, 3 or 1'),
   percent: z.number().int().optional().describe('allowance_used: 75 or 90'),
   title: z.string(),

@@ -136,12 +136,18 @@ export interface NotificationRow {
   read_at: Date | null;
 }
 
-function toView(r: NotificationRow): NotificationView {
+/** A row of the in-app list, with ticket_reply's ticket read from the notification's data. */
+interface ListedNotificationRow extends NotificationRow {
+  ticket_id: string | null;
+}
+
+function toView(r: ListedNotificationRow): NotificationView {
   return {
     id: r.id,
     kind: r.kind,
     ...(r.line_id !== null ? { lineId: r.line_id } : {}),
     ...(r.order_id !== null ? { orderId: r.order_id } : {}),
+    ...(r.ticket_id !== null ? { ticketId: r.ticket_id } : {}),
     ...(r.days_before !== null ? { daysBefore: r.days_before } : {}),
     ...(r.percent !== null ? { percent: r.percent } : {}),
     title: r.title,
@@ -156,8 +162,8 @@ export async function listNotifications(
   db: Queryable, userId: string, page: { lineId?: string; limit: number; cursor?: string },
 ): Promise<{ items: NotificationView[]; nextCursor: string | null }> {
   const limit = clampPageLimit(page.limit);
-  const { rows } = await db.query<NotificationRow>(
-    `SELECT id, kind, line_id, order_id, days_before, percent, title, body, created_at, read_at FROM notifications n
+  const { rows } = await db.query<ListedNotificationRow>(
+    `SELECT id, kind, line_id, order_id, data->>'ticketId' AS ticket_id, days_before, percent, title, body, created_at, read_at FROM notifications n
       WHERE user_id = $1 AND ($2::text IS NULL OR line_id = $2)
         AND ($3::text IS NULL OR (created_at, id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.id = $3 AND c.user_id = $1))
       ORDER BY created_at DESC, id DESC LIMIT $4`,

@@ -5718,6 +5718,8 @@ export interface paths {
                                 kind: "expiry_reminder" | "keepalive_reminder" | "renewal_upcoming" | "renewal_succeeded" | "renewal_failed" | "low_balance" | "allowance_used" | "line_suspended" | "line_recycled" | "order_completed" | "order_failed" | "refund_issued" | "ticket_reply";
                                 lineId?: string;
                                 orderId?: string;
+                                /** @description ticket_reply: the ticket answered (the portal page /tickets/{ticketId}) */
+                                ticketId?: string;
                                 /** @description expiry_reminder: 7, 3 or 1 */
                                 daysBefore?: number;
                                 /** @description allowance_used: 75 or 90 */

@@ -4,12 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useLogout, useSaveLocale } from '../features/account/mutations';
 import { meQuery } from '../features/account/queries';
-import { changeLocale, isLocale, LOCALES, type Locale } from '../lib/i18n';
+import { changeLocale, isLocale, LANGUAGE_NAMES, LOCALES } from '../lib/i18n';
 import { paths } from '../paths';
 import styles from './layout.module.css';
-
-/** Each language named in itself, so a reader of the other one can still find theirs. */
-const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '简体中文' };
 
 function LanguageSwitch({ signedIn }: { signedIn: boolean }) {
   const { t, i18n } = useTranslation();
@@ -57,6 +54,9 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            {/* Support tickets and the account */}
+            <NavLink to={paths.tickets.href()}>{t('header.support')}</NavLink>
+            <NavLink to={paths.account.href()}>{t('header.account')}</NavLink>
           </nav>
         )}
         <div className={styles.tools}>

@@ -2,7 +2,8 @@
 // page keeps the header. The signed-in branch's loader asks /me first: a 401 there lands on the login
 // page with `from`, before any page renders.
 import type { QueryClient } from '@tanstack/react-query';
-import { createBrowserRouter, redirect } from 'react-router';
+import type { ReactNode } from 'react';
+import { createBrowserRouter, redirect, type RouteObject } from 'react-router';
 import { meQuery } from '../features/account/queries';
 import { paths } from '../paths';
 import { PageSkeleton } from '../components/skeleton';
@@ -11,6 +12,32 @@ import { AppLayout } from './layout';
 import { RouteError } from './route-error';
 
 export type AppRouter = ReturnType<typeof createBrowserRouter>;
+
+/** Support tickets and the account, inside the signed-in branch. */
+function supportAndAccountRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.tickets.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/tickets/components/tickets-page')).TicketsPage }),
+    },
+    {
+      path: paths.newTicket.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/tickets/components/new-ticket-page')).NewTicketPage }),
+    },
+    {
+      path: paths.ticket.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/tickets/components/ticket-page')).TicketPage }),
+    },
+    {
+      path: paths.account.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/account/components/account-page')).AccountPage }),
+    },
+  ];
+}
 
 export function createRouter(queryClient: QueryClient): AppRouter {
   const errorElement = <RouteError />;
@@ -59,6 +86,7 @@ export function createRouter(queryClient: QueryClient): AppRouter {
               errorElement,
               lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
             },
+            ...supportAndAccountRoutes(errorElement),
           ],
         },
         { path: '*', element: <NotFoundPage /> },

@@ -8,6 +8,8 @@ import { setApiLanguage } from './api';
 export const LOCALES = ['en', 'zh-CN'] as const;
 export type Locale = (typeof LOCALES)[number];
 const SAVED_LOCALE_KEY = 'simkeep.locale';
+/** Each language named in itself, so a reader of the other one can still find theirs. */
+export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '简体中文' };
 
 const bundles = import.meta.glob<{ default: Record<string, unknown> }>('../i18n/*/*.json');
 const NAMESPACE_FILE = /^\.\.\/i18n\/en\/([\w-]+)\.json$/;

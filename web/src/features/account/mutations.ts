@@ -48,3 +48,12 @@ export function useSaveLocale() {
     onSuccess: (user) => queryClient.setQueryData(accountKeys.me, user),
   });
 }
+
+/** The name support and emails address the subscriber by; `null` clears it. */
+export function useSaveName() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string | null) => unwrap(api.PATCH('/api/v1/me', { body: { name } })),
+    onSuccess: (user) => queryClient.setQueryData(accountKeys.me, user),
+  });
+}

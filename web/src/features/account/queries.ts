@@ -1,5 +1,8 @@
 import { queryOptions } from '@tanstack/react-query';
 import { api, unwrap } from '../../lib/api';
+import type { paths } from '../../api/schema';
+
+export type User = paths['/api/v1/me']['get']['responses'][200]['content']['application/json'];
 
 export const accountKeys = { me: ['me'] as const };
 
