@@ -5,6 +5,9 @@ import type common from './i18n/en/common.json';
 import type errors from './i18n/en/errors.json';
 import type lines from './i18n/en/lines.json';
 import type orders from './i18n/en/orders.json';
+import type paymentMethods from './i18n/en/payment-methods.json';
+import type plans from './i18n/en/plans.json';
+import type wallet from './i18n/en/wallet.json';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
@@ -15,6 +18,9 @@ declare module 'i18next' {
       errors: typeof errors;
       lines: typeof lines;
       orders: typeof orders;
+      'payment-methods': typeof paymentMethods;
+      plans: typeof plans;
+      wallet: typeof wallet;
     };
   }
 }

@@ -57,6 +57,9 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            <NavLink to={paths.orders.href()}>{t('header.orders')}</NavLink>
+            <NavLink to={paths.wallet.href()}>{t('header.wallet')}</NavLink>
+            <NavLink to={paths.paymentMethods.href()}>{t('header.paymentMethods')}</NavLink>
           </nav>
         )}
         <div className={styles.tools}>

@@ -2,7 +2,8 @@
 // page keeps the header. The signed-in branch's loader asks /me first: a 401 there lands on the login
 // page with `from`, before any page renders.
 import type { QueryClient } from '@tanstack/react-query';
-import { createBrowserRouter, redirect } from 'react-router';
+import type { ReactNode } from 'react';
+import { createBrowserRouter, redirect, type RouteObject } from 'react-router';
 import { meQuery } from '../features/account/queries';
 import { paths } from '../paths';
 import { PageSkeleton } from '../components/skeleton';
@@ -59,10 +60,42 @@ export function createRouter(queryClient: QueryClient): AppRouter {
               errorElement,
               lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
             },
+            ...buyingRoutes(errorElement),
           ],
         },
         { path: '*', element: <NotFoundPage /> },
       ],
     },
   ]);
+}
+
+/** Buying: plans, checkout, orders, wallet, saved payment methods. */
+function buyingRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.plans.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/plans/components/plans-page')).PlansPage }),
+    },
+    {
+      path: paths.checkout.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/plans/components/checkout-page')).CheckoutPage }),
+    },
+    {
+      path: paths.orders.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/orders/components/orders-page')).OrdersPage }),
+    },
+    {
+      path: paths.wallet.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/wallet/components/wallet-page')).WalletPage }),
+    },
+    {
+      path: paths.paymentMethods.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/payment-methods/components/payment-methods-page')).PaymentMethodsPage }),
+    },
+  ];
 }
