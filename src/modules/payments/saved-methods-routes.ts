@@ -83,7 +83,7 @@ function saveCardPage(setupId: string, status: string): string {
   const script = `const id=${JSON.stringify(setupId).replace(/</g, '\\u003c')};
 async function save(behaviour){
   document.querySelectorAll('button').forEach(b=>b.disabled=true);
-  const r=await fetch('/api/v1/sandbox/payment-methods/'+encodeURIComponent(id)+'/complete',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({behaviour})});
+  const r=await fetch('/api/v1/sandbox/payment-methods/'+encodeURIComponent(id)+'/complete',{method:'POST',credentials:'omit',headers:{'content-type':'application/json'},body:JSON.stringify({behaviour})});
   document.getElementById('result').textContent=r.status===200?'Card saved.':'Something went wrong ('+r.status+').';
   if(r.status===200)document.getElementById('back').hidden=false;
 }

@@ -29,6 +29,6 @@ export function usePlaceOrder() {
       }));
     },
     // A used quote cannot hold a second order; the next checkout asks for a fresh one.
-    onSettled: () => queryClient.invalidateQueries({ queryKey: [...plansKeys.all, 'quote'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...plansKeys.all, 'quote'] }),
   });
 }

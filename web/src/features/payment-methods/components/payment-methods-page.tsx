@@ -14,14 +14,15 @@ import { paymentMethodsQuery, type SavedMethod } from '../queries';
 import styles from './payment-methods.module.css';
 
 function MethodRow({ method }: { method: SavedMethod }) {
-  const { t } = useTranslation('payment-methods');
+  const { t, i18n } = useTranslation('payment-methods');
   const format = useFormat();
   const errorText = useErrorText();
   const makeDefault = useMakeDefault();
   const remove = useDeletePaymentMethod();
   const [confirming, setConfirming] = useState(false);
+  const brand = method.brand && i18n.exists(`brands.${method.brand}`, { ns: 'payment-methods' }) ? t(`brands.${method.brand}` as 'brands.visa') : method.brand;
   const name = method.last4
-    ? t('cardName', { brand: method.brand ?? t('card'), last4: method.last4 })
+    ? t('cardName', { brand: brand ?? t('card'), last4: method.last4 })
     : t(`providers.${method.provider}` as 'providers.sandbox', { defaultValue: method.provider });
   const error = makeDefault.error ?? remove.error;
   return (

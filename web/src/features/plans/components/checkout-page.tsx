@@ -13,7 +13,7 @@ import { ApiError, NETWORK_ERROR_CODE } from '../../../lib/api';
 import { useFormat } from '../../../lib/format';
 import { currentBrowserKind, paymentStepFor } from '../../../lib/payment-flow';
 import { paths } from '../../../paths';
-import { usePlaceOrder } from '../mutations';
+import { usePlaceOrder, type PlaceOrderInput } from '../mutations';
 import { plansQuery, quoteQuery, type Purchase, type Quote } from '../queries';
 import { CheckoutForm, isCouponError, type CheckoutChoice } from './checkout-form';
 import styles from './plans.module.css';
@@ -74,31 +74,35 @@ function useCheckout(lineId: string, purchase: Purchase) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const placeOrder = usePlaceOrder();
-  const attemptKey = useRef<string | null>(null);
+  // The attempt in flight, frozen: a retry re-sends exactly this (key and body), or the server would
+  // see the same key with another body (a fresh quote) and refuse it.
+  const attempt = useRef<PlaceOrderInput | null>(null);
   const [choice, setChoice] = useState<CheckoutChoice>({ method: 'card', couponCode: null, voucherCode: '' });
-  const quote = useQuery(quoteQuery({ lineId, purchase, couponCode: choice.couponCode, paymentMethod: choice.method }));
+  const quoteOptions = quoteQuery({ lineId, purchase, couponCode: choice.couponCode, paymentMethod: choice.method });
+  const quote = useQuery(quoteOptions);
 
   const choose = (next: CheckoutChoice) => {
-    attemptKey.current = null; // another choice is another attempt
+    attempt.current = null; // another choice is another attempt
     placeOrder.reset();
     setChoice(next);
   };
   const confirm = () => {
     if (!quote.data) return;
-    attemptKey.current ??= newAttemptKey();
-    const input = {
+    attempt.current ??= {
       lineId, purchase, quoteId: quote.data.id, couponCode: choice.couponCode, paymentMethod: choice.method,
-      voucherCode: choice.voucherCode.trim() || null, idempotencyKey: attemptKey.current,
+      voucherCode: choice.voucherCode.trim() || null, idempotencyKey: newAttemptKey(),
     };
-    placeOrder.mutate(input, {
+    placeOrder.mutate(attempt.current, {
       onSuccess: (order) => {
         const step = paymentStepFor(order.paymentMethod, order.payment?.action, currentBrowserKind());
         if (step.kind === 'redirect') window.location.assign(step.url);
         else void navigate(paths.order.href(order.id));
       },
       onError: (error) => {
-        if (!isSameAttemptRetryable(error)) attemptKey.current = null;
-        if (errorCodeOf(error) === 'quote_expired') void queryClient.invalidateQueries({ queryKey: quoteQuery(input).queryKey });
+        if (isSameAttemptRetryable(error)) return;
+        attempt.current = null;
+        // A refused order leaves the quote as it was, unless the quote itself is what expired.
+        if (errorCodeOf(error) === 'quote_expired') void queryClient.invalidateQueries({ queryKey: quoteOptions.queryKey });
       },
     });
   };
