@@ -2,11 +2,13 @@
 // channel (WeChat Pay opens Native orders, answered with a QR; Alipay a page-pay redirect; the
 // sandbox, PayPal and Stripe a redirect), so the portal follows the action the server returns and
 // adapts what it says around it to where the subscriber is: inside WeChat, on a phone, on a desktop.
-import type { components } from '../api/schema';
 
-type Order = components['schemas']['Order'];
-export type PaymentAction = NonNullable<Order['payment']>['action'];
-export type PaymentMethod = Order['paymentMethod'];
+/** What the order's `payment.action` holds (the generated Order type satisfies it). */
+interface PaymentActionLike {
+  type: string;
+  url?: string;
+  qrData?: string;
+}
 
 export const BROWSER_KINDS = ['wechat', 'phone', 'desktop'] as const;
 export type BrowserKind = (typeof BROWSER_KINDS)[number];
@@ -32,7 +34,7 @@ export type PaymentStep =
   /** Nothing to do here (wallet, voucher, or already settled). */
   | { kind: 'none' };
 
-export function paymentStepFor(method: PaymentMethod, action: PaymentAction | undefined, browser: BrowserKind): PaymentStep {
+export function paymentStepFor(method: string, action: PaymentActionLike | undefined, browser: BrowserKind): PaymentStep {
   if (!action) return { kind: 'none' };
   if (action.type === 'qr' && action.qrData) return { kind: 'qr', qrData: action.qrData };
   if (action.type === 'redirect' && action.url) {
