@@ -7,6 +7,9 @@ import type lines from './i18n/en/lines.json';
 import type orders from './i18n/en/orders.json';
 // Support tickets
 import type tickets from './i18n/en/tickets.json';
+import type paymentMethods from './i18n/en/payment-methods.json';
+import type plans from './i18n/en/plans.json';
+import type wallet from './i18n/en/wallet.json';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
@@ -19,6 +22,9 @@ declare module 'i18next' {
       orders: typeof orders;
       // Support tickets
       tickets: typeof tickets;
+      'payment-methods': typeof paymentMethods;
+      plans: typeof plans;
+      wallet: typeof wallet;
     };
   }
 }

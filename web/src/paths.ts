@@ -24,6 +24,21 @@ export const paths = {
   newTicket: { pattern: 'tickets/new', href: (lineId?: string) => (lineId ? `/tickets/new?lineId=${encodeURIComponent(lineId)}` : '/tickets/new') },
   ticket: { pattern: 'tickets/:ticketId', href: (ticketId: string) => `/tickets/${encodeURIComponent(ticketId)}` },
   account: { pattern: 'account', href: () => '/account' },
+  // Buying: plans, checkout, orders, wallet, saved payment methods.
+  plans: { pattern: 'lines/:lineId/plans', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}/plans` },
+  checkout: {
+    pattern: 'lines/:lineId/checkout',
+    /** A plan by id, or a wallet top-up of `topup` minor units in `currency`. */
+    href: (lineId: string, what: { planId: string } | { topup: number; currency: string }) => {
+      const query = 'planId' in what
+        ? new URLSearchParams({ plan: what.planId })
+        : new URLSearchParams({ topup: String(what.topup), currency: what.currency });
+      return `/lines/${encodeURIComponent(lineId)}/checkout?${query.toString()}`;
+    },
+  },
+  orders: { pattern: 'orders', href: () => '/orders' },
+  wallet: { pattern: 'wallet', href: () => '/wallet' },
+  paymentMethods: { pattern: 'payment-methods', href: () => '/payment-methods' },
 } as const;
 
 /** Pages a visitor without a session may see: a 401 there is no reason to go to the login page. */

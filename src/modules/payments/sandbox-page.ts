@@ -1,6 +1,8 @@
 // The sandbox provider's hosted payment page: amount, description, Pay and Decline. The buttons
 // post the payer's decision to the complete endpoint (as a real provider's page would talk to its
-// own backend), then show the result and a link back to the order. Self-contained, no scripts
+// own backend), then show the result and a link back to the order. The call carries no cookies, as
+// from a provider's own origin: the portal's session cookie would make it a cookie-authenticated
+// request that the CSRF check refuses. Self-contained, no scripts
 // from elsewhere; every value escaped; the payment id goes to the script as JSON, not markup.
 import { format, money } from '../../domain/money.ts';
 import { escapeHtml } from '../../domain/html-escape.ts';
@@ -12,7 +14,7 @@ export function sandboxPaymentPage(row: SandboxPaymentRow): string {
   const script = `const id=${JSON.stringify(row.payment_id).replace(/</g, '\\u003c')};
 async function decide(outcome){
   document.querySelectorAll('button').forEach(b=>b.disabled=true);
-  const r=await fetch('/api/v1/sandbox/payments/'+encodeURIComponent(id)+'/complete',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({outcome})});
+  const r=await fetch('/api/v1/sandbox/payments/'+encodeURIComponent(id)+'/complete',{method:'POST',credentials:'omit',headers:{'content-type':'application/json'},body:JSON.stringify({outcome})});
   document.getElementById('result').textContent=r.status===202?(outcome==='succeeded'?'Payment accepted.':'Payment declined.'):'Something went wrong ('+r.status+').';
   document.getElementById('back').hidden=false;
 }

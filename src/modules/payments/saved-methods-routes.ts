@@ -83,8 +83,9 @@ function saveCardPage(setupId: string, status: string): string {
   const script = `const id=${JSON.stringify(setupId).replace(/</g, '\\u003c')};
 async function save(behaviour){
   document.querySelectorAll('button').forEach(b=>b.disabled=true);
-  const r=await fetch('/api/v1/sandbox/payment-methods/'+encodeURIComponent(id)+'/complete',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({behaviour})});
+  const r=await fetch('/api/v1/sandbox/payment-methods/'+encodeURIComponent(id)+'/complete',{method:'POST',credentials:'omit',headers:{'content-type':'application/json'},body:JSON.stringify({behaviour})});
   document.getElementById('result').textContent=r.status===200?'Card saved.':'Something went wrong ('+r.status+').';
+  if(r.status===200)document.getElementById('back').hidden=false;
 }
 document.getElementById('ok').addEventListener('click',()=>save('succeeds'));
 document.getElementById('decl').addEventListener('click',()=>save('declines'));`;
@@ -94,5 +95,5 @@ document.getElementById('decl').addEventListener('click',()=>save('declines'));`
 <p>${done ? `This setup is already ${escapeHtml(status)}.` : 'Choose a test card to save for automatic renewals.'}</p>
 <button id="ok"${done ? ' disabled' : ''}>Visa •••• 4242 (succeeds)</button>
 <button id="decl"${done ? ' disabled' : ''}>Visa •••• 0002 (declines)</button>
-<p id="result" role="status"></p></main><script>${script}</script></body></html>`;
+<p id="result" role="status"></p><p id="back"${done ? '' : ' hidden'}><a href="/payment-methods?saved=1">Back to your payment methods</a></p></main><script>${script}</script></body></html>`;
 }

@@ -11,9 +11,12 @@ export interface PortalServer {
   stop(): Promise<void>;
 }
 
-export async function startPortalServer(): Promise<PortalServer> {
+/** `worker: true` runs the background worker too: sandbox webhooks and provisioning, for journeys that pay. */
+export async function startPortalServer(options: { worker?: boolean } = {}): Promise<PortalServer> {
   const db = await openPglite(null);
-  const app = await createApp(testConfig(), { db, logger: pino({ level: 'silent' }), startWorker: false, listen: { host: '127.0.0.1', port: 0 } });
+  const app = await createApp(testConfig(), {
+    db, logger: pino({ level: 'silent' }), startWorker: options.worker ?? false, listen: { host: '127.0.0.1', port: 0 },
+  });
   return {
     baseUrl: app.deps.publicUrl(),
     app,

@@ -54,6 +54,10 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            {/* Buying */}
+            <NavLink to={paths.orders.href()}>{t('header.orders')}</NavLink>
+            <NavLink to={paths.wallet.href()}>{t('header.wallet')}</NavLink>
+            <NavLink to={paths.paymentMethods.href()}>{t('header.paymentMethods')}</NavLink>
             {/* Support tickets and the account */}
             <NavLink to={paths.tickets.href()}>{t('header.support')}</NavLink>
             <NavLink to={paths.account.href()}>{t('header.account')}</NavLink>

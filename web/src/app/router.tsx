@@ -87,10 +87,42 @@ export function createRouter(queryClient: QueryClient): AppRouter {
               lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
             },
             ...supportAndAccountRoutes(errorElement),
+            ...buyingRoutes(errorElement),
           ],
         },
         { path: '*', element: <NotFoundPage /> },
       ],
     },
   ]);
+}
+
+/** Buying: plans, checkout, orders, wallet, saved payment methods. */
+function buyingRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.plans.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/plans/components/plans-page')).PlansPage }),
+    },
+    {
+      path: paths.checkout.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/plans/components/checkout-page')).CheckoutPage }),
+    },
+    {
+      path: paths.orders.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/orders/components/orders-page')).OrdersPage }),
+    },
+    {
+      path: paths.wallet.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/wallet/components/wallet-page')).WalletPage }),
+    },
+    {
+      path: paths.paymentMethods.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/payment-methods/components/payment-methods-page')).PaymentMethodsPage }),
+    },
+  ];
 }
