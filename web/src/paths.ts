@@ -19,6 +19,12 @@ export const paths = {
   lines: { pattern: 'lines', href: () => '/lines' },
   bindCard: { pattern: 'bind', href: () => '/lines/bind' },
   order: { pattern: 'orders/:orderId', href: (orderId: string) => `/orders/${encodeURIComponent(orderId)}` },
+  // Line detail, its auto-renew child (Back closes it), eSIM install; notifications and their settings.
+  line: { pattern: 'lines/:lineId', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}` },
+  lineAutoRenew: { pattern: 'auto-renew', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}/auto-renew` },
+  lineEsim: { pattern: 'lines/:lineId/esim', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}/esim` },
+  notifications: { pattern: 'notifications', href: () => '/notifications' },
+  notificationSettings: { pattern: 'notifications/settings', href: () => '/notifications/settings' },
 } as const;
 
 /** Pages a visitor without a session may see: a 401 there is no reason to go to the login page. */

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useLogout, useSaveLocale } from '../features/account/mutations';
 import { meQuery } from '../features/account/queries';
+import { NotificationsNavLink } from '../features/notifications/components/notifications-nav-link';
 import { changeLocale, isLocale, LOCALES, type Locale } from '../lib/i18n';
 import { paths } from '../paths';
 import styles from './layout.module.css';
@@ -57,6 +58,7 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            <NotificationsNavLink />
           </nav>
         )}
         <div className={styles.tools}>

@@ -2,13 +2,53 @@
 // page keeps the header. The signed-in branch's loader asks /me first: a 401 there lands on the login
 // page with `from`, before any page renders.
 import type { QueryClient } from '@tanstack/react-query';
-import { createBrowserRouter, redirect } from 'react-router';
+import type { ReactNode } from 'react';
+import { createBrowserRouter, redirect, type RouteObject } from 'react-router';
 import { meQuery } from '../features/account/queries';
 import { paths } from '../paths';
 import { PageSkeleton } from '../components/skeleton';
 import { NotFoundPage } from '../components/not-found-page';
 import { AppLayout } from './layout';
 import { RouteError } from './route-error';
+
+/** A line's own pages: its detail with the auto-renew child (Back closes it), and the eSIM install. */
+function lineDetailRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.line.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/lines/components/line-detail-page')).LineDetailPage }),
+      children: [
+        {
+          path: paths.lineAutoRenew.pattern,
+          errorElement,
+          lazy: async () => ({ Component: (await import('../features/lines/components/auto-renew-page')).AutoRenewPage }),
+        },
+      ],
+    },
+    {
+      path: paths.lineEsim.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/esim/components/esim-page')).EsimPage }),
+    },
+  ];
+}
+
+/** The notifications and their settings. */
+function notificationRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.notifications.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/notifications/components/notifications-page')).NotificationsPage }),
+    },
+    {
+      path: paths.notificationSettings.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/notifications/components/notification-settings-page')).NotificationSettingsPage }),
+    },
+  ];
+}
 
 export type AppRouter = ReturnType<typeof createBrowserRouter>;
 
@@ -59,6 +99,8 @@ export function createRouter(queryClient: QueryClient): AppRouter {
               errorElement,
               lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
             },
+            ...lineDetailRoutes(errorElement),
+            ...notificationRoutes(errorElement),
           ],
         },
         { path: '*', element: <NotFoundPage /> },

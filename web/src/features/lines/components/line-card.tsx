@@ -1,6 +1,8 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { useFormat } from '../../../lib/format';
+import { paths } from '../../../paths';
 import type { Line } from '../queries';
 import styles from './lines.module.css';
 
@@ -75,6 +77,7 @@ export function LineCard({ line }: { line: Line }) {
         {gauge('voice', line.balances.voiceMin)}
         {gauge('sms', line.balances.sms)}
       </div>
+      <p className={styles.detailsLink}><Link to={paths.line.href(line.id)} aria-describedby={titleId}>{t('card.details')}</Link></p>
     </article>
   );
 }
