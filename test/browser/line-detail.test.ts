@@ -7,7 +7,7 @@ import {
   NotificationsPage, placeCardOrder, usageFixture,
 } from './support/line-pages.ts';
 import type { Locale } from './support/pages.ts';
-import { DEMO_CARDS, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { DEMO_CARDS, DEMO_SUBSCRIBER, startPortalServer, type PortalServer } from './support/portal-server.ts';
 import { openSession, VIEWPORTS, type BrowserSession, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn, type Subscriber } from './support/subscribers.ts';
 
@@ -204,6 +204,13 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     await visit('esim', `/lines/${esim.lineId}/esim`, t.esim.manual.smdp, esim);
     await visit('notifications-empty', '/notifications', t.notifications.empty.title, esim);
     await visit('notification-settings', '/notifications/settings', t.notifications.settings.kinds, esim);
+    if (locale === 'en') {
+      // The demo subscriber's line has a plan and buckets (its account is in English).
+      const demo = await signedIn(DEMO_SUBSCRIBER, locale, viewport);
+      await visit('line-detail-active', `/lines/${demo.lineId}`, t.lines.detail.bucketsOrder, demo);
+      findings.push(...demo.problems);
+      await demo.close();
+    }
     const physical = await signedIn(who.physical, locale, viewport);
     await visit('esim-not-esim', `/lines/${physical.lineId}/esim`, t.errors.not_esim, physical);
     await visit('line-detail-no-usage', `/lines/${physical.lineId}`, t.lines.detail.noUsage, physical);

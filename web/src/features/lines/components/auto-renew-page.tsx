@@ -2,7 +2,7 @@
 // is saved, and a line starts with auto-renewal off. The cap is typed as a decimal and sent in minor
 // units parsed from its digits; the saved card that renewals charge is shown, with a way to add one.
 import { useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Field } from '../../../components/field';
@@ -29,7 +29,7 @@ function PlanSelect({ plans, value, onChange, error }: { plans: readonly LinePla
       <select id="auto-renew-plan" value={value} aria-invalid={error ? true : undefined} aria-describedby={error ? 'auto-renew-plan-error' : undefined} onChange={(event) => onChange(event.target.value)}>
         <option value="">{t('autoRenew.choosePlan')}</option>
         {plans.map((plan) => (
-          <option key={plan.id} value={plan.id}>{t('autoRenew.planOption', { name: plan.name, price: format.money(plan.price), days: plan.validityDays })}</option>
+          <option key={plan.id} value={plan.id}>{t('autoRenew.planOption', { name: plan.name, price: format.money(plan.price) })}</option>
         ))}
       </select>
       {error && <p id="auto-renew-plan-error" className={styles.fieldError}>{error}</p>}
@@ -90,13 +90,16 @@ export function AutoRenewPage() {
   const { lineId = '' } = useParams();
   const line = useQuery(lineQuery(lineId));
   const plans = useQuery(linePlansQuery(lineId));
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The panel opens above the line's details: keyboard and screen-reader users land in it, not behind it.
+  useEffect(() => heading.current?.focus(), []);
   let body;
   if (line.data && plans.data) body = <AutoRenewForm line={line.data} plans={renewablePlans(plans.data, line.data.balances.wallet.currency)} />;
   else if (line.error ?? plans.error) body = <SectionError error={line.error ?? plans.error} onRetry={() => { void line.refetch(); void plans.refetch(); }} />;
   else body = <div aria-busy="true" className={styles.form}><SkeletonBlock height="2.75rem" /><SkeletonBlock height="2.75rem" /><SkeletonBlock height="2.75rem" /></div>;
   return (
     <section className={styles.panel} aria-labelledby="auto-renew-title">
-      <h2 id="auto-renew-title">{t('autoRenew.title')}</h2>
+      <h2 id="auto-renew-title" ref={heading} tabIndex={-1}>{t('autoRenew.title')}</h2>
       <p className={styles.meta}>{t('autoRenew.intro')}</p>
       {body}
     </section>

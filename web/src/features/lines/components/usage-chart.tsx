@@ -9,7 +9,7 @@ import styles from './line-detail.module.css';
 const CHART_HEIGHT_PX = 220;
 const COLORS = { data: '#0b5cad', voice: '#1a7f4b', sms: '#8a5a00' };
 
-function chartOptions(width: number, labels: { data: string; voice: string; sms: string }, dayLabel: (iso: string) => string, days: readonly DayUsage[]): uPlot.Options {
+function chartOptions(width: number, labels: { day: string; data: string; voice: string; sms: string }, dayLabel: (iso: string) => string, days: readonly DayUsage[]): uPlot.Options {
   return {
     width,
     height: CHART_HEIGHT_PX,
@@ -20,7 +20,8 @@ function chartOptions(width: number, labels: { data: string; voice: string; sms:
       { label: `${labels.voice} / ${labels.sms}`, scale: 'count', side: 1, grid: { show: false } },
     ],
     series: [
-      {},
+      // The legend names the hovered day in the page's language rather than uPlot's English "Value".
+      { label: labels.day, value: (_u, i) => (days[i] ? dayLabel(days[i].at) : '–') },
       { label: labels.data, scale: 'mb', stroke: COLORS.data, fill: 'rgba(11, 92, 173, 0.12)', width: 2 },
       { label: labels.voice, scale: 'count', stroke: COLORS.voice, width: 2 },
       { label: labels.sms, scale: 'count', stroke: COLORS.sms, width: 2, dash: [6, 4] },
@@ -32,8 +33,8 @@ export default function UsageChart({ days }: { days: readonly DayUsage[] }) {
   const { t } = useTranslation('lines');
   const dayLabel = useDayLabel();
   const holder = useRef<HTMLDivElement>(null);
-  const labels = { data: t('detail.usageData'), voice: t('detail.usageVoice'), sms: t('detail.usageSms') };
-  const labelKey = `${labels.data}|${labels.voice}|${labels.sms}`;
+  const labels = { day: t('detail.usageDay'), data: t('detail.usageData'), voice: t('detail.usageVoice'), sms: t('detail.usageSms') };
+  const labelKey = `${labels.day}|${labels.data}|${labels.voice}|${labels.sms}`;
 
   useEffect(() => {
     const element = holder.current;
