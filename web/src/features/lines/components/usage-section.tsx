@@ -66,9 +66,11 @@ export function UsageSection({ lineId }: { lineId: string }) {
     <section className={styles.card} aria-labelledby="line-usage">
       <div className={styles.sectionHeading}>
         <h2 id="line-usage">{t('detail.usage')}</h2>
-        <button type="button" className="button-secondary" aria-pressed={asTable} onClick={() => setAsTable((value) => !value)}>
-          {t('detail.showTable')}
-        </button>
+        {usage.data && usage.data.length > 0 && (
+          <button type="button" className="button-secondary" onClick={() => setAsTable((value) => !value)}>
+            {asTable ? t('detail.showChart') : t('detail.showTable')}
+          </button>
+        )}
       </div>
       <p className={styles.meta}>{t('detail.usageRange')}</p>
       {body}
