@@ -199,6 +199,7 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     await check('line-detail-chart', esim);
     await detail.tableToggle.click();
     await detail.usageTable.waitFor();
+    await esim.page.getByRole('button', { name: t.lines.detail.showChart }).waitFor(); // the way back to the chart
     await check('line-detail-table', esim);
     await visit('auto-renew', `/lines/${esim.lineId}/auto-renew`, t.lines.autoRenew.enabled, esim);
     await visit('esim', `/lines/${esim.lineId}/esim`, t.esim.manual.smdp, esim);
