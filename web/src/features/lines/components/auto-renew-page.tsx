@@ -66,9 +66,10 @@ function AutoRenewForm({ line, plans }: { line: LineDetail; plans: readonly Line
     <form className={styles.form} onSubmit={submit} noValidate>
       {formError && <p className={styles.formError} role="alert">{formError}</p>}
       <label className={styles.check}>
-        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        <input type="checkbox" checked={enabled} disabled={plans.length === 0 && !enabled} onChange={(event) => setEnabled(event.target.checked)} />
         <span>{t('autoRenew.enabled')}</span>
       </label>
+      {plans.length === 0 && <p className={styles.meta}>{t('autoRenew.noPlans')}</p>}
       <PlanSelect plans={plans} value={planId} onChange={setPlanId} error={planError} />
       <Field label={t('autoRenew.cap')} hint={t('autoRenew.capHint', { currency })} inputMode="decimal" autoComplete="off" value={capText} error={capError} onChange={(event) => setCapText(event.target.value)} />
       <SavedCard />

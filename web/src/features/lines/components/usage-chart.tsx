@@ -15,7 +15,8 @@ function chartOptions(width: number, labels: { day: string; data: string; voice:
     height: CHART_HEIGHT_PX,
     scales: { x: { time: false }, count: { auto: true } },
     axes: [
-      { values: (_u, splits) => splits.map((i) => (days[i] ? dayLabel(days[i].at) : '')) },
+      // Day labels are wide ("11月17日"): at least this many pixels apart, so they never run together on a phone.
+      { space: 72, values: (_u, splits) => splits.map((i) => (days[i] ? dayLabel(days[i].at) : '')) },
       { label: labels.data, scale: 'mb' },
       { label: `${labels.voice} / ${labels.sms}`, scale: 'count', side: 1, grid: { show: false } },
     ],
