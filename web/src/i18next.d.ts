@@ -3,7 +3,9 @@ import 'i18next';
 import type account from './i18n/en/account.json';
 import type common from './i18n/en/common.json';
 import type errors from './i18n/en/errors.json';
+import type esim from './i18n/en/esim.json';
 import type lines from './i18n/en/lines.json';
+import type notifications from './i18n/en/notifications.json';
 import type orders from './i18n/en/orders.json';
 // Support tickets
 import type tickets from './i18n/en/tickets.json';
@@ -18,7 +20,9 @@ declare module 'i18next' {
       account: typeof account;
       common: typeof common;
       errors: typeof errors;
+      esim: typeof esim;
       lines: typeof lines;
+      notifications: typeof notifications;
       orders: typeof orders;
       // Support tickets
       tickets: typeof tickets;

@@ -39,6 +39,12 @@ export const paths = {
   orders: { pattern: 'orders', href: () => '/orders' },
   wallet: { pattern: 'wallet', href: () => '/wallet' },
   paymentMethods: { pattern: 'payment-methods', href: () => '/payment-methods' },
+  // Line detail, its auto-renew child (Back closes it), eSIM install; notifications and their settings.
+  line: { pattern: 'lines/:lineId', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}` },
+  lineAutoRenew: { pattern: 'auto-renew', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}/auto-renew` },
+  lineEsim: { pattern: 'lines/:lineId/esim', href: (lineId: string) => `/lines/${encodeURIComponent(lineId)}/esim` },
+  notifications: { pattern: 'notifications', href: () => '/notifications' },
+  notificationSettings: { pattern: 'notifications/settings', href: () => '/notifications/settings' },
 } as const;
 
 /** Pages a visitor without a session may see: a 401 there is no reason to go to the login page. */

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useLogout, useSaveLocale } from '../features/account/mutations';
 import { meQuery } from '../features/account/queries';
+import { NotificationsNavLink } from '../features/notifications/components/notifications-nav-link';
 import { changeLocale, isLocale, LANGUAGE_NAMES, LOCALES } from '../lib/i18n';
 import { paths } from '../paths';
 import styles from './layout.module.css';
@@ -54,6 +55,7 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            <NotificationsNavLink />
             {/* Buying */}
             <NavLink to={paths.orders.href()}>{t('header.orders')}</NavLink>
             <NavLink to={paths.wallet.href()}>{t('header.wallet')}</NavLink>

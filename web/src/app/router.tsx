@@ -11,6 +11,45 @@ import { NotFoundPage } from '../components/not-found-page';
 import { AppLayout } from './layout';
 import { RouteError } from './route-error';
 
+/** A line's own pages: its detail with the auto-renew child (Back closes it), and the eSIM install. */
+function lineDetailRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.line.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/lines/components/line-detail-page')).LineDetailPage }),
+      children: [
+        {
+          path: paths.lineAutoRenew.pattern,
+          errorElement,
+          lazy: async () => ({ Component: (await import('../features/lines/components/auto-renew-page')).AutoRenewPage }),
+        },
+      ],
+    },
+    {
+      path: paths.lineEsim.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/esim/components/esim-page')).EsimPage }),
+    },
+  ];
+}
+
+/** The notifications and their settings. */
+function notificationRoutes(errorElement: ReactNode): RouteObject[] {
+  return [
+    {
+      path: paths.notifications.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/notifications/components/notifications-page')).NotificationsPage }),
+    },
+    {
+      path: paths.notificationSettings.pattern,
+      errorElement,
+      lazy: async () => ({ Component: (await import('../features/notifications/components/notification-settings-page')).NotificationSettingsPage }),
+    },
+  ];
+}
+
 export type AppRouter = ReturnType<typeof createBrowserRouter>;
 
 /** Support tickets and the account, inside the signed-in branch. */
@@ -88,6 +127,8 @@ export function createRouter(queryClient: QueryClient): AppRouter {
             },
             ...supportAndAccountRoutes(errorElement),
             ...buyingRoutes(errorElement),
+            ...lineDetailRoutes(errorElement),
+            ...notificationRoutes(errorElement),
           ],
         },
         { path: '*', element: <NotFoundPage /> },

@@ -19,3 +19,57 @@ export function linesQuery() {
     select: (page) => page.items,
   });
 }
+
+export type LineDetail = paths['/api/v1/lines/{id}']['get']['responses'][200]['content']['application/json'];
+export type UsageDay = paths['/api/v1/lines/{id}/usage']['get']['responses'][200]['content']['application/json']['items'][number];
+export type LineOrder = paths['/api/v1/orders']['get']['responses'][200]['content']['application/json']['items'][number];
+export type LinePlan = paths['/api/v1/plans']['get']['responses'][200]['content']['application/json']['items'][number];
+export type SavedMethod = paths['/api/v1/payment-methods']['get']['responses'][200]['content']['application/json']['items'][number];
+
+/** The newest orders of one line shown on its page; the orders pages list the rest. */
+const LINE_ORDERS_SHOWN = 10;
+
+export function lineQuery(lineId: string) {
+  const language = currentLocale();
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'detail', lineId, { language }] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/lines/{id}', { params: { path: { id: lineId } }, signal })),
+  });
+}
+
+/** The last 30 days by day (the API's default range). */
+export function lineUsageQuery(lineId: string) {
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'usage', lineId] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/lines/{id}/usage', { params: { path: { id: lineId } }, signal })),
+    select: (answer) => answer.items,
+  });
+}
+
+export function lineOrdersQuery(lineId: string) {
+  const language = currentLocale();
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'orders', lineId, { language }] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/orders', { params: { query: { lineId, limit: LINE_ORDERS_SHOWN } }, signal })),
+    select: (page) => page.items,
+  });
+}
+
+/** The plans this line can buy, in the request's language (names, promotions). */
+export function linePlansQuery(lineId: string) {
+  const language = currentLocale();
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'plans', lineId, { language }] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/plans', { params: { query: { lineId } }, signal })),
+    select: (answer) => answer.items,
+  });
+}
+
+/** The user's saved cards, for the auto-renew form to show which one will be charged. */
+export function savedMethodsQuery() {
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'payment-methods'] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/payment-methods', { signal })),
+    select: (answer) => answer.items,
+  });
+}

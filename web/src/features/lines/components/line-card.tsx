@@ -78,6 +78,7 @@ export function LineCard({ line }: { line: Line }) {
         {gauge('sms', line.balances.sms)}
       </div>
       <p className={styles.cardActions}>
+        <Link to={paths.line.href(line.id)} aria-describedby={titleId}>{t('card.details')}</Link>
         <Link className="button-secondary" to={paths.plans.href(line.id)} aria-describedby={titleId}>{t('card.buy')}</Link>
       </p>
     </article>
