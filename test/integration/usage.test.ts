@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { clearingAccount, postJournal, verifyLedger, walletAccount } from '../../src/modules/ledger/service.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
-import { creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
+import { advanceClockOnly, creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
 
 let serial = 0;
 const rid = (): string => `rec-${process.pid}-${++serial}`;
@@ -106,5 +106,28 @@ forEachDatabase('usage', (get) => {
     expect(b.status).toBe(200);
     expect(a.json.accepted + b.json.accepted).toBe(5);
     expect((await buckets(ctx, lineId)).sms).toBe(5);
+  });
+
+  it('moves an activity carrier\'s keep-alive deadline at once, and leaves a recharge carrier\'s alone', async () => {
+    const ctx = get();
+    const token = await carrierToken(ctx);
+    const uk = await customerWithLine(ctx, { carrier: 'uk-keep' }); // keep-alive: activity within 180 days
+    const us = await customerWithLine(ctx); // keep-alive: a recharge every 30 days
+    await creditMonth(ctx, uk.lineId);
+    await creditMonth(ctx, us.lineId);
+    const due = async (lineId: string) => (await ctx.db.query<{ lifecycle_due_at: Date }>('SELECT lifecycle_due_at FROM lines WHERE id = $1', [lineId])).rows[0]?.lifecycle_due_at.getTime();
+    const ukBefore = await due(uk.lineId);
+    const usBefore = await due(us.lineId);
+    await advanceClockOnly(ctx, 10 * 86_400);
+    const at = ctx.app.deps.clock.now();
+    const records = [uk, us].map((l) => ({ id: rid(), iccid: l.card.iccid, type: 'sms', quantity: 1, startedAt: at.toISOString() }));
+    expect((await ctx.post('/api/v1/usage', { records }, { token })).json.accepted).toBe(2);
+    expect(await due(uk.lineId)).toBe(at.getTime() + 180 * 86_400_000);
+    expect(at.getTime() + 180 * 86_400_000 - (ukBefore ?? 0)).toBeGreaterThanOrEqual(10 * 86_400_000);
+    expect(await due(us.lineId)).toBe(usBefore);
+    // An older record arriving late moves nothing back.
+    const late = { id: rid(), iccid: uk.card.iccid, type: 'sms', quantity: 1, startedAt: new Date(at.getTime() - 86_400_000).toISOString() };
+    expect((await ctx.post('/api/v1/usage', { records: [late] }, { token })).json.accepted).toBe(1);
+    expect(await due(uk.lineId)).toBe(at.getTime() + 180 * 86_400_000);
   });
 });
