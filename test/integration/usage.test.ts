@@ -130,4 +130,36 @@ forEachDatabase('usage', (get) => {
     expect((await ctx.post('/api/v1/usage', { records: [late] }, { token })).json.accepted).toBe(1);
     expect(await due(uk.lineId)).toBe(at.getTime() + 180 * 86_400_000);
   });
+
+  it('replays the first answer for an Idempotency-Key, JSON or CSV, and refuses the key with another body', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const records = [{ id: rid(), iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }];
+    const jsonKey = { 'idempotency-key': `usage-json-${rid()}` };
+    const first = await ctx.post('/api/v1/usage', { records }, { token, headers: jsonKey });
+    expect(first.json).toMatchObject({ accepted: 1, duplicates: 0 });
+    const replay = await ctx.post('/api/v1/usage', { records }, { token, headers: jsonKey });
+    expect(replay.json).toEqual(first.json);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    const other = await ctx.post('/api/v1/usage', { records: [{ ...records[0], id: rid() }] }, { token, headers: jsonKey });
+    expect(other.status).toBe(409);
+    expect(other.json.code).toBe('idempotency_key_reused');
+
+    const csvKey = { 'content-type': 'text/csv', 'idempotency-key': `usage-csv-${rid()}` };
+    const csv = `id,iccid,type,quantity,startedAt\n${rid()},${card.iccid},sms,1,${at}\n${rid()},${card.iccid},sms,1,${at}\n`;
+    const csvFirst = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: csv });
+    expect(csvFirst.json).toMatchObject({ accepted: 2, duplicates: 0 });
+    const csvReplay = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: csv });
+    expect(csvReplay.json).toEqual(csvFirst.json);
+    expect(csvReplay.headers['idempotent-replayed']).toBe('true');
+    const csvOther = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: `${csv}${rid()},${card.iccid},sms,1,${at}\n` });
+    expect(csvOther.status).toBe(409);
+    expect(csvOther.json.code).toBe('idempotency_key_reused');
+    // Without a key a repeat is answered afresh: every record a duplicate, nothing drawn twice.
+    expect((await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: csv })).json).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect((await buckets(ctx, lineId)).sms).toBe(10 - 3);
+  });
 });
