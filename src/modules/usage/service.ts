@@ -239,7 +239,7 @@ async function writeRated(tx: Queryable, { rec, perBucket, rollup }: Rated, now:
 /** One journal per wallet charged in the batch, all in one postJournals call. */
 async function postCharges(tx: Queryable, charges: Rated['charges'], batchId: string, { now, actor }: Ctx): Promise<void> {
   const journals: JournalInput[] = [...charges].map(([key, { line, minor }]) => ({
-    idempotencyKey: key, kind: 'usage_charge', cause: { type: 'usage_batch', id: batchId }, postedAt: now,
+    idempotencyKey: key, kind: 'usage_charge', cause: { type: 'usage', id: batchId }, postedAt: now,
     description: `usage on line ${line.id}`,
     lines: [{ account: walletAccount(line.userId, line.currency), amountMinor: -minor }, { account: systemAccount('usage_revenue', line.currency), amountMinor: minor }],
   }));
