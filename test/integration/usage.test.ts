@@ -162,4 +162,29 @@ forEachDatabase('usage', (get) => {
     expect((await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: csv })).json).toMatchObject({ accepted: 0, duplicates: 2 });
     expect((await buckets(ctx, lineId)).sms).toBe(10 - 3);
   });
+
+  it('rates a CSV feed streamed over a real connection in chunks as they arrive', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    if (!ctx.app.http.server.listening) await ctx.app.http.listen({ port: 0, host: '127.0.0.1' });
+    const address = ctx.app.http.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // A request body with no length: the server must read it as a stream, not walk it as data.
+    const rows = ['id,iccid,type,quantity,startedAt\n', ...Array.from({ length: 3 }, () => `${rid()},${card.iccid},sms,1,${at}\n`)];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const row of rows) controller.enqueue(new TextEncoder().encode(row));
+        controller.close();
+      },
+    });
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/usage`, {
+      method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` }, body, duplex: 'half', signal: AbortSignal.timeout(20_000),
+    } as RequestInit);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ accepted: 3, duplicates: 0, rejectedCount: 0 });
+    expect((await buckets(ctx, lineId)).sms).toBe(10 - 3);
+  });
 });
