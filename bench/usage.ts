@@ -72,13 +72,14 @@ async function inProcess(db: Db, now: () => Date, w: Workload, records: number, 
   let started = performance.now();
   for (let i = 0; i < baselineCount; i++) await ingestRecords(db, [w.record('base', i)], { now: now(), actor: ACTOR });
   const perRecord = rate(baselineCount, started);
-  let statements = 0;
+  // The fewest of the batches: the sandbox clock's refresh (once a second) counts in the same counter.
+  let statements = Number.POSITIVE_INFINITY;
   started = performance.now();
   for (let i = 0; i < records; i += BATCH) {
     const batch = Array.from({ length: Math.min(BATCH, records - i) }, (_, j) => w.record('batch', i + j));
     const before = db.statementsIssued();
     const r = await ingestRecords(db, batch, { now: now(), actor: ACTOR });
-    statements = db.statementsIssued() - before;
+    statements = Math.min(statements, db.statementsIssued() - before);
     if (r.accepted !== batch.length) throw new Error(`accepted ${r.accepted} of ${batch.length}: ${JSON.stringify(r.rejected.slice(0, 3))}`);
   }
   return { perRecord, batched: rate(records, started), statements };
