@@ -15,7 +15,21 @@ export const BENCH_ADMIN = { email: 'bench-admin@simkeep.test', password: 'Bench
 export interface BenchServer {
   app: RunningApp;
   base: string;
+  /** The environment this server was configured from: another process opens the same database with it. */
+  env: Record<string, string>;
+  /** Closes the app, keeping its database (PGlite's data directory is one process's at a time). */
+  closeApp(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The configuration environment of a bench server on `port` over the database `dbEnv` names. */
+export function benchEnv(port: number, dbEnv: Record<string, string>, env: Record<string, string> = {}): Record<string, string> {
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', SIMKEEP_PUBLIC_URL: base, SIMKEEP_SECRET_KEY: 'cd'.repeat(32),
+    SIMKEEP_ADMIN_EMAIL: BENCH_ADMIN.email, SIMKEEP_ADMIN_PASSWORD: BENCH_ADMIN.password,
+    SIMKEEP_DEMO: '1', SIMKEEP_SANDBOX: '1', SIMKEEP_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', ...dbEnv, ...env,
+  };
 }
 
 /** A fresh database on the BENCH_DATABASE_URL server, so runs never touch anything else there. */
@@ -59,18 +73,21 @@ export async function startBenchServer(kind: 'pglite' | 'postgres', env: Record<
   const dbEnv: Record<string, string> = pgDb ? { DATABASE_URL: pgDb.url } : { SIMKEEP_DATA_DIR: dir };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', SIMKEEP_PUBLIC_URL: base, SIMKEEP_SECRET_KEY: 'cd'.repeat(32),
-    SIMKEEP_ADMIN_EMAIL: BENCH_ADMIN.email, SIMKEEP_ADMIN_PASSWORD: BENCH_ADMIN.password,
-    SIMKEEP_DEMO: '1', SIMKEEP_SANDBOX: '1', SIMKEEP_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', ...dbEnv, ...env,
-  });
+  const config = loadConfig(benchEnv(port, dbEnv, env));
   const app = await createApp(config, { logger: pino({ level: config.logLevel }) });
   await app.http.listen({ port, host: '127.0.0.1' });
+  let open = true;
+  const closeApp = async (): Promise<void> => {
+    if (open) await app.close();
+    open = false;
+  };
   return {
     app,
     base,
+    env: { ...dbEnv, ...env },
+    closeApp,
     async stop() {
-      await app.close();
+      await closeApp();
       await pgDb?.drop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -8,13 +8,15 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
  * Runs `handler` once per Idempotency-Key (when the header is present) and sends its response;
- * a replay sends the stored one with `Idempotent-Replayed: true`.
+ * a replay sends the stored one with `Idempotent-Replayed: true`. `body` stands for the request
+ * body in the fingerprint when the parsed body is not it (a streamed body: its digest).
  */
 export async function sendIdempotent(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
   handler: () => Promise<StoredResponse>,
+  body: unknown = request.body,
 ): Promise<FastifyReply> {
   const header = request.headers[IDEMPOTENCY_HEADER];
   const key = Array.isArray(header) ? header[0] : header;
@@ -24,7 +26,7 @@ export async function sendIdempotent(
   }
   const route = request.routeOptions.url ?? request.url;
   const scope = `${request.principal?.userId ?? 'anonymous'}:${request.method} ${route}`;
-  const fingerprint = requestFingerprint([request.method, request.url.split('?')[0], request.body ?? null]);
+  const fingerprint = requestFingerprint([request.method, request.url.split('?')[0], body ?? null]);
   const response = await runIdempotent(db, { scope, key, fingerprint }, handler);
   if (response.replayed) reply.header('idempotent-replayed', 'true');
   return reply.code(response.status).send(response.body);

@@ -13,6 +13,9 @@ const MAX_DEPTH = 32;
 function findUnstorable(value: unknown, path: string, depth: number): string | null {
   if (typeof value === 'string') return isUnstorable(value) ? path : null;
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return null;
+  // Parsed JSON is arrays and plain objects; anything else (a streamed body: a request with its
+  // socket and server behind it) is not data to walk.
+  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return null;
   for (const [key, child] of Object.entries(value)) {
     const childPath = path ? `${path}.${key}` : key;
     if (isUnstorable(key)) return childPath;

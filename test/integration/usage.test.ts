@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { clearingAccount, postJournal, verifyLedger, walletAccount } from '../../src/modules/ledger/service.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
-import { creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
+import { advanceClockOnly, creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
 
 let serial = 0;
 const rid = (): string => `rec-${process.pid}-${++serial}`;
@@ -106,5 +106,85 @@ forEachDatabase('usage', (get) => {
     expect(b.status).toBe(200);
     expect(a.json.accepted + b.json.accepted).toBe(5);
     expect((await buckets(ctx, lineId)).sms).toBe(5);
+  });
+
+  it('moves an activity carrier\'s keep-alive deadline at once, and leaves a recharge carrier\'s alone', async () => {
+    const ctx = get();
+    const token = await carrierToken(ctx);
+    const uk = await customerWithLine(ctx, { carrier: 'uk-keep' }); // keep-alive: activity within 180 days
+    const us = await customerWithLine(ctx); // keep-alive: a recharge every 30 days
+    await creditMonth(ctx, uk.lineId);
+    await creditMonth(ctx, us.lineId);
+    const due = async (lineId: string) => (await ctx.db.query<{ lifecycle_due_at: Date }>('SELECT lifecycle_due_at FROM lines WHERE id = $1', [lineId])).rows[0]?.lifecycle_due_at.getTime();
+    const ukBefore = await due(uk.lineId);
+    const usBefore = await due(us.lineId);
+    await advanceClockOnly(ctx, 10 * 86_400);
+    const at = ctx.app.deps.clock.now();
+    const records = [uk, us].map((l) => ({ id: rid(), iccid: l.card.iccid, type: 'sms', quantity: 1, startedAt: at.toISOString() }));
+    expect((await ctx.post('/api/v1/usage', { records }, { token })).json.accepted).toBe(2);
+    expect(await due(uk.lineId)).toBe(at.getTime() + 180 * 86_400_000);
+    expect(at.getTime() + 180 * 86_400_000 - (ukBefore ?? 0)).toBeGreaterThanOrEqual(10 * 86_400_000);
+    expect(await due(us.lineId)).toBe(usBefore);
+    // An older record arriving late moves nothing back.
+    const late = { id: rid(), iccid: uk.card.iccid, type: 'sms', quantity: 1, startedAt: new Date(at.getTime() - 86_400_000).toISOString() };
+    expect((await ctx.post('/api/v1/usage', { records: [late] }, { token })).json.accepted).toBe(1);
+    expect(await due(uk.lineId)).toBe(at.getTime() + 180 * 86_400_000);
+  });
+
+  it('replays the first answer for an Idempotency-Key, JSON or CSV, and refuses the key with another body', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const records = [{ id: rid(), iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }];
+    const jsonKey = { 'idempotency-key': `usage-json-${rid()}` };
+    const first = await ctx.post('/api/v1/usage', { records }, { token, headers: jsonKey });
+    expect(first.json).toMatchObject({ accepted: 1, duplicates: 0 });
+    const replay = await ctx.post('/api/v1/usage', { records }, { token, headers: jsonKey });
+    expect(replay.json).toEqual(first.json);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    const other = await ctx.post('/api/v1/usage', { records: [{ ...records[0], id: rid() }] }, { token, headers: jsonKey });
+    expect(other.status).toBe(409);
+    expect(other.json.code).toBe('idempotency_key_reused');
+
+    const csvKey = { 'content-type': 'text/csv', 'idempotency-key': `usage-csv-${rid()}` };
+    const csv = `id,iccid,type,quantity,startedAt\n${rid()},${card.iccid},sms,1,${at}\n${rid()},${card.iccid},sms,1,${at}\n`;
+    const csvFirst = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: csv });
+    expect(csvFirst.json).toMatchObject({ accepted: 2, duplicates: 0 });
+    const csvReplay = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: csv });
+    expect(csvReplay.json).toEqual(csvFirst.json);
+    expect(csvReplay.headers['idempotent-replayed']).toBe('true');
+    const csvOther = await ctx.call('POST', '/api/v1/usage', { token, headers: csvKey, raw: `${csv}${rid()},${card.iccid},sms,1,${at}\n` });
+    expect(csvOther.status).toBe(409);
+    expect(csvOther.json.code).toBe('idempotency_key_reused');
+    // Without a key a repeat is answered afresh: every record a duplicate, nothing drawn twice.
+    expect((await ctx.call('POST', '/api/v1/usage', { token, headers: { 'content-type': 'text/csv' }, raw: csv })).json).toMatchObject({ accepted: 0, duplicates: 2 });
+    expect((await buckets(ctx, lineId)).sms).toBe(10 - 3);
+  });
+
+  it('rates a CSV feed streamed over a real connection in chunks as they arrive', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    if (!ctx.app.http.server.listening) await ctx.app.http.listen({ port: 0, host: '127.0.0.1' });
+    const address = ctx.app.http.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    // A request body with no length: the server must read it as a stream, not walk it as data.
+    const rows = ['id,iccid,type,quantity,startedAt\n', ...Array.from({ length: 3 }, () => `${rid()},${card.iccid},sms,1,${at}\n`)];
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const row of rows) controller.enqueue(new TextEncoder().encode(row));
+        controller.close();
+      },
+    });
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/usage`, {
+      method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` }, body, duplex: 'half', signal: AbortSignal.timeout(20_000),
+    } as RequestInit);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ accepted: 3, duplicates: 0, rejectedCount: 0 });
+    expect((await buckets(ctx, lineId)).sms).toBe(10 - 3);
   });
 });

@@ -888,13 +888,24 @@ export async function drawFromBuckets(tx: Queryable, draws: ReadonlyArray<{ buck
 
 /**
  * Chargeable usage is keep-alive activity: each line's last activity moves forward (never back,
- * whatever order records arrive in). The lifecycle sweep reads it when the line's moment comes.
+ * whatever order records arrive in; a line it would not move is not written). On a carrier whose
+ * keep-alive rule is activity, an active line's lapse instant L = max(expiresAt, keepAliveBy)
+ * (lifecycle_due_at, see domain/lifecycle.ts) moves with it at once: keepAliveBy only grows, so the
+ * new L is max(old L, max(lastRechargeAt, activity) + everyDays). Days are exact 24 h, as in the
+ * domain. A line already due (not yet swept) or lapsed is left to the lifecycle sweep: activity
+ * revives nothing.
  */
 export async function recordUsageActivity(tx: Queryable, activity: ReadonlyArray<{ lineId: string; at: Date }>, now: Date): Promise<void> {
   if (activity.length === 0) return;
   await tx.query(
-    `UPDATE lines l SET last_activity_at = GREATEST(COALESCE(l.last_activity_at, v.at), v.at), updated_at = $3
-       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at) WHERE l.id = v.id`,
+    `UPDATE lines l SET last_activity_at = v.at, updated_at = $3,
+            lifecycle_due_at = CASE
+              WHEN c.keep_alive_rule = 'activity' AND l.status = 'active' AND l.lapsed_at IS NULL AND l.last_recharge_at IS NOT NULL
+                   AND l.lifecycle_due_at > $3
+              THEN GREATEST(l.lifecycle_due_at, GREATEST(l.last_recharge_at, v.at) + c.keep_alive_every_days * interval '24 hours')
+              ELSE l.lifecycle_due_at END
+       FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at), carriers c
+      WHERE l.id = v.id AND c.code = l.carrier_code AND (l.last_activity_at IS NULL OR l.last_activity_at < v.at)`,
     [activity.map((a) => a.lineId), activity.map((a) => a.at), now],
   );
 }

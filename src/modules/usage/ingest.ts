@@ -1,7 +1,13 @@
 // Getting usage records in: each raw record (a JSON object or a CSV row) checked with a reason,
 // and CSV feeds of any length read as a stream and rated in chunks, one transaction each, so
 // memory stays bounded by the chunk, not the file.
-import type { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import type { Db } from '../../db/types.ts';
 import { parseIccid } from '../../domain/iccid.ts';
@@ -55,6 +61,19 @@ export function validateRecord(raw: RawRecord, index: number): { ok: true; recor
     if (!ZONE_SHAPE.test(zone)) return reject('invalid_zone', 'zone must be lowercase letters, digits, - or _');
   }
   return { ok: true, record: { index, id, iccid, msisdn, type: usageType, quantity, startedAt, zone } };
+}
+
+const isPlainObject = (v: unknown): v is RawRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The records of a JSON body `{records: [...]}`, or null when it has another shape. Checked by
+ * hand, not by a schema: each record is validated field by field next (validateRecord), and a
+ * schema walk over 10,000 records cost more than parsing the JSON itself.
+ */
+export function recordsOfBody(body: unknown): RawRecord[] | null {
+  if (!isPlainObject(body) || !Array.isArray(body.records)) return null;
+  const records: unknown[] = body.records;
+  return records.every(isPlainObject) ? records : null;
 }
 
 export interface IngestSummary {
@@ -133,3 +152,28 @@ export async function ingestCsvStream(
 }
 
 export class CsvHeaderError extends Error {}
+
+export interface SpooledFeed {
+  sha256: string;
+  open(): Readable;
+  remove(): Promise<void>;
+}
+
+/**
+ * A feed copied to a temporary file while its digest is taken: what an Idempotency-Key needs
+ * before the first record is rated (the fingerprint covers the whole body), without holding a
+ * feed of any length in memory. The caller removes the file.
+ */
+export async function spoolFeed(input: Readable): Promise<SpooledFeed> {
+  const path = join(tmpdir(), `simkeep-usage-${randomUUID()}.csv`);
+  const hash = createHash('sha256');
+  const digest = new Transform({ transform(chunk: Buffer, _encoding, done) { hash.update(chunk); done(null, chunk); } });
+  const remove = () => rm(path, { force: true });
+  try {
+    await pipeline(input, digest, createWriteStream(path));
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { sha256: hash.digest('hex'), open: () => createReadStream(path), remove };
+}

@@ -2,14 +2,15 @@
 // subscribers read their line's usage chart from the hourly rollup.
 import type { Readable } from 'node:stream';
 import { PARTNERS, actorOf, guard, principalOf } from '../../http/auth.ts';
+import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
 import { problemResponses } from '../../http/problem.ts';
 import type { App } from '../../http/types.ts';
 import type { AppDeps } from '../../app-deps.ts';
-import { DomainError, validation, fieldErrorsOf } from '../../domain/errors.ts';
+import { DomainError, validation } from '../../domain/errors.ts';
 import { loadLineRow } from '../lines/service.ts';
 import { lineIdParams } from '../lines/schemas.ts';
-import { CsvHeaderError, ingestCsvStream, ingestRecords } from './ingest.ts';
-import { usageIngestResultSchema, usageJsonBody, usageQuery, usageSeriesSchema } from './schemas.ts';
+import { CsvHeaderError, ingestCsvStream, ingestRecords, recordsOfBody, spoolFeed } from './ingest.ts';
+import { usageIngestResultSchema, usageQuery, usageSeriesSchema } from './schemas.ts';
 import { USAGE_BATCH_MAX, usageSeries } from './service.ts';
 
 const tags = ['usage'];
@@ -29,26 +30,38 @@ export function usageRoutes(app: App, deps: AppDeps): void {
     const schema = {
       tags, consumes: ['application/json', 'text/csv'],
       description: `JSON {records} (at most ${USAGE_BATCH_MAX}) or a text/csv feed of any length with a header row (id, iccid|msisdn, type, quantity, startedAt, zone)`,
-      response: { 200: usageIngestResultSchema, ...problemResponses(400, 401, 403, 413, 415, 422) },
+      // 409: an Idempotency-Key reused with another body, or its first request still running.
+      response: { 200: usageIngestResultSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
     };
-    scoped.post('/api/v1/usage', { schema, onRequest: guard(PARTNERS), bodyLimit: USAGE_JSON_LIMIT_BYTES }, async (request) => {
+    scoped.post('/api/v1/usage', { schema, onRequest: guard(PARTNERS), bodyLimit: USAGE_JSON_LIMIT_BYTES }, async (request, reply) => {
       const actor = actorOf(request);
-      const contentType = String(request.headers['content-type'] ?? '');
-      if (contentType.startsWith('text/csv')) {
+      const ingestCsv = async (feed: Readable) => {
         try {
-          return await ingestCsvStream(db, request.body as Readable, { now: () => clock.now(), actor });
+          return await ingestCsvStream(db, feed, { now: () => clock.now(), actor });
         } catch (error) {
           if (error instanceof CsvHeaderError) throw validation('invalid_csv_header', error.message);
           if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) throw validation('invalid_csv', error.message);
           throw error;
         }
+      };
+      if (!String(request.headers['content-type'] ?? '').startsWith('text/csv')) {
+        return sendIdempotent(db, request, reply, async () => {
+          const records = recordsOfBody(request.body);
+          if (!records) throw validation('validation', 'the body must be {records: [...]}, each record an object', [{ path: 'records', message: 'an array of objects' }]);
+          if (records.length > USAGE_BATCH_MAX) {
+            throw new DomainError('too_large', 'too_many_records', `a JSON batch holds at most ${USAGE_BATCH_MAX} records; send more as text/csv`);
+          }
+          return { status: 200, body: await ingestRecords(db, records, { now: clock.now(), actor }) };
+        });
       }
-      const parsed = usageJsonBody.safeParse(request.body);
-      if (!parsed.success) throw validation('validation', 'the body must be {records: [...]}', fieldErrorsOf(parsed.error.issues));
-      if (parsed.data.records.length > USAGE_BATCH_MAX) {
-        throw new DomainError('too_large', 'too_many_records', `a JSON batch holds at most ${USAGE_BATCH_MAX} records; send more as text/csv`);
+      if (request.headers[IDEMPOTENCY_HEADER] === undefined) return ingestCsv(request.body as Readable);
+      // The fingerprint needs the whole feed before any record is rated: spooled to disk, not memory.
+      const feed = await spoolFeed(request.body as Readable);
+      try {
+        return await sendIdempotent(db, request, reply, async () => ({ status: 200, body: await ingestCsv(feed.open()) }), { csvSha256: feed.sha256 });
+      } finally {
+        await feed.remove();
       }
-      return ingestRecords(db, parsed.data.records, { now: clock.now(), actor });
     });
   });
 

@@ -1,11 +1,6 @@
 // Request and answer shapes of the usage routes (API.md "Partner interface", "Lines").
 import { z } from 'zod';
 
-export const usageJsonBody = z.object({
-  // Each record is checked on its own (a bad one is rejected with a reason, the others go in).
-  records: z.array(z.record(z.string(), z.unknown())),
-});
-
 export const usageIngestResultSchema = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),

@@ -1,11 +1,11 @@
 // Usage: carriers' usage records rated against lines. Owns `usage_records` (unique by id forever:
-// a repeated id changes nothing), `usage_draws` (what each record took from each bucket) and
+// a repeated id changes nothing; each keeps what it drew from each bucket, in the order drawn) and
 // `usage_hourly` (the chart's rollup, written in the rating transaction). Buckets and lines are
 // changed only through the lines module's set-based functions, money only through ledger journals.
 // One transaction per batch, a fixed number of statements whatever its size: lines, buckets and
 // wallets are locked in one global order each (lines → buckets → wallets), so concurrent batches
 // touching the same line wait for each other instead of deadlocking or charging twice.
-import type { Db, Queryable } from '../../db/types.ts';
+import { PG_SERIALIZATION_FAILURE, PG_UNIQUE_VIOLATION, pgErrorCode, type Db, type Queryable } from '../../db/types.ts';
 import { newId } from '../../domain/ids.ts';
 import { rateRecord, type LineRatingState, type RatingBucket, type UsageType } from '../../domain/rating.ts';
 import type { Actor } from '../audit/service.ts';
@@ -54,9 +54,12 @@ export async function ingestUsageBatch(db: Db, records: readonly UsageRecordInpu
 type Ctx = { now: Date; actor: Actor };
 interface Matched { record: UsageRecordInput; line: UsageLine }
 interface Rated {
-  rec: { id: string[]; line: string[]; type: string[]; qty: number[]; at: Date[]; zone: Array<string | null>; rated: number[]; bucket: number[];
-    wallet: number[]; unfunded: number[]; charged: number[]; currency: string[]; status: string[]; journal: Array<string | null> };
-  draws: Array<{ recordId: string; bucketId: string; units: number }>;
+  rec: { id: string[]; line: string[]; type: string[]; qty: number[]; at: string[]; zone: Array<string | null>; rated: number[]; bucket: number[];
+    wallet: number[]; unfunded: number[]; charged: number[]; currency: string[]; status: string[]; journal: Array<string | null>;
+    /** Per record, as array literals: one parameter carries a list of any length per row. */
+    drawBuckets: string[]; drawUnits: string[] };
+  /** Units drawn per bucket over the whole batch. */
+  perBucket: Map<string, number>;
   charges: Map<string, { line: UsageLine; minor: number }>;
   rollup: Map<string, { lineId: string; hour: number; data: number; voice: number; sms: number; charged: number; currency: string }>;
   activity: Map<string, Date>;
@@ -77,11 +80,11 @@ async function ingestInTransaction(tx: Queryable, input: readonly UsageRecordInp
 
   const batchId = newId('use');
   const rated = rateAll(fresh, states, batchId);
-  const perBucket = await writeRated(tx, rated, ctx.now);
+  await writeRated(tx, rated, ctx.now);
   await postCharges(tx, rated.charges, batchId, ctx);
   await recordUsageActivity(tx, [...rated.activity].map(([lineId, at]) => ({ lineId, at })), ctx.now);
   await flagLines(tx, [...rated.unfundedLines], ctx.now);
-  await raiseAllowanceAlerts(tx, buckets, perBucket, new Map(usedLines.map((l) => [l.id, l.userId])), ctx.now);
+  await raiseAllowanceAlerts(tx, buckets, rated.perBucket, new Map(usedLines.map((l) => [l.id, l.userId])), ctx.now);
   return { accepted: rated.rec.id.length, duplicates: repeatedInBatch + duplicates, rejected };
 }
 
@@ -127,12 +130,17 @@ async function matchLines(tx: Queryable, records: readonly UsageRecordInput[]): 
 function ratingStates(usedLines: readonly UsageLine[], buckets: ReadonlyArray<RatingBucket & { lineId: string }>, wallets: ReadonlyMap<string, number>): Map<string, LineRatingState> {
   const states = new Map<string, LineRatingState>();
   const walletState = new Map<string, { balanceMinor: number }>();
+  const byLine = new Map<string, RatingBucket[]>();
+  for (const b of buckets) {
+    const own = byLine.get(b.lineId) ?? [];
+    own.push({ id: b.id, unit: b.unit, remaining: b.remaining, expiresAt: b.expiresAt, source: b.source });
+    byLine.set(b.lineId, own);
+  }
   for (const line of usedLines) {
     const code = accountCode(walletAccount(line.userId, line.currency));
     const wallet = walletState.get(code) ?? { balanceMinor: wallets.get(code) ?? 0 };
     walletState.set(code, wallet);
-    const own: RatingBucket[] = buckets.filter((b) => b.lineId === line.id).map((b) => ({ id: b.id, unit: b.unit, remaining: b.remaining, expiresAt: b.expiresAt, source: b.source }));
-    states.set(line.id, { buckets: own, wallet, paygRates: line.paygRates });
+    states.set(line.id, { buckets: byLine.get(line.id) ?? [], wallet, paygRates: line.paygRates });
   }
   return states;
 }
@@ -142,8 +150,11 @@ const journalKeyOf = (batchId: string, line: UsageLine): string => `usage:${batc
 /** Rates the records in order against the in-memory states; collects every row the batch writes. */
 function rateAll(fresh: readonly Matched[], states: ReadonlyMap<string, LineRatingState>, batchId: string): Rated {
   const out: Rated = {
-    rec: { id: [], line: [], type: [], qty: [], at: [], zone: [], rated: [], bucket: [], wallet: [], unfunded: [], charged: [], currency: [], status: [], journal: [] },
-    draws: [], charges: new Map(), rollup: new Map(), activity: new Map(), unfundedLines: new Set(),
+    rec: {
+      id: [], line: [], type: [], qty: [], at: [], zone: [], rated: [], bucket: [], wallet: [], unfunded: [], charged: [], currency: [], status: [], journal: [],
+      drawBuckets: [], drawUnits: [],
+    },
+    perBucket: new Map(), charges: new Map(), rollup: new Map(), activity: new Map(), unfundedLines: new Set(),
   };
   const { rec } = out;
   for (const { record, line } of fresh) {
@@ -151,11 +162,13 @@ function rateAll(fresh: readonly Matched[], states: ReadonlyMap<string, LineRati
     if (!state) continue;
     const rating = rateRecord(state, record);
     const key = journalKeyOf(batchId, line);
-    rec.id.push(record.id); rec.line.push(line.id); rec.type.push(record.type); rec.qty.push(record.quantity); rec.at.push(record.startedAt);
-    rec.zone.push(record.zone ?? null); rec.rated.push(rating.ratedUnits); rec.bucket.push(rating.draws.reduce((s, d) => s + d.units, 0));
+    rec.id.push(record.id); rec.line.push(line.id); rec.type.push(record.type); rec.qty.push(record.quantity); rec.at.push(record.startedAt.toISOString());
+    rec.zone.push(record.zone ?? null); rec.rated.push(rating.ratedUnits); rec.bucket.push(rating.ratedUnits - rating.walletUnits - rating.unfundedUnits);
     rec.wallet.push(rating.walletUnits); rec.unfunded.push(rating.unfundedUnits); rec.charged.push(rating.chargedMinor);
     rec.currency.push(line.currency); rec.status.push(rating.status); rec.journal.push(rating.chargedMinor > 0 ? key : null);
-    for (const d of rating.draws) out.draws.push({ recordId: record.id, ...d });
+    rec.drawBuckets.push(arrayLiteral(rating.draws.map((d) => quoted(d.bucketId))));
+    rec.drawUnits.push(arrayLiteral(rating.draws.map((d) => String(d.units))));
+    for (const d of rating.draws) out.perBucket.set(d.bucketId, (out.perBucket.get(d.bucketId) ?? 0) + d.units);
     if (rating.chargedMinor > 0) {
       const charge = out.charges.get(key) ?? { line, minor: 0 };
       charge.minor += rating.chargedMinor;
@@ -171,6 +184,9 @@ function rateAll(fresh: readonly Matched[], states: ReadonlyMap<string, LineRati
   return out;
 }
 
+const arrayLiteral = (elements: readonly string[]): string => `{${elements.join(',')}}`;
+const quoted = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
+
 function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageRecordInput, chargedMinor: number): void {
   const hour = hourOf(record.startedAt);
   const rk = `${line.id}|${hour}`;
@@ -182,29 +198,31 @@ function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageReco
   rollup.set(rk, cell);
 }
 
-/** Records, draws, bucket decrements and the hourly rollup: one set-based statement each. Returns units drawn per bucket. */
-async function writeRated(tx: Queryable, { rec, draws, rollup }: Rated, now: Date): Promise<Map<string, number>> {
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO usage_records (id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
-                                charged_minor, currency, status, journal_key, ingested_at)
-     SELECT *, $15::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::bigint[],
-                                           $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[])
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [rec.id, rec.line, rec.type, rec.qty, rec.at, rec.zone, rec.rated, rec.bucket, rec.wallet, rec.unfunded, rec.charged, rec.currency, rec.status, rec.journal, now],
-  );
-  if (inserted.rowCount !== rec.id.length) {
-    // Another batch stored one of these ids after this one looked (same id, another line): rated
-    // here it would be charged twice. Roll back; the database layer retries serialization failures.
-    throw Object.assign(new Error('a usage record id was stored concurrently'), { code: '40001' });
-  }
-  if (draws.length > 0) {
+/**
+ * Records (with their draws), bucket decrements and the hourly rollup: one set-based statement each.
+ * A plain INSERT, not ON CONFLICT: the ids were checked under the lines' locks, so a unique
+ * violation means another batch stored one of these ids meanwhile (same id, another line). Rated
+ * here it would be charged twice: roll back, and the retry (as for a serialization failure) sees it
+ * as the duplicate it is.
+ */
+async function writeRated(tx: Queryable, { rec, perBucket, rollup }: Rated, now: Date): Promise<void> {
+  try {
     await tx.query(
-      'INSERT INTO usage_draws (record_id, bucket_id, units) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])',
-      [draws.map((d) => d.recordId), draws.map((d) => d.bucketId), draws.map((d) => d.units)],
+      `INSERT INTO usage_records (id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
+                                  charged_minor, currency, status, journal_key, draw_bucket_ids, draw_units, ingested_at)
+       SELECT id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
+              charged_minor, currency, status, journal_key, draw_bucket_ids::text[], draw_units::bigint[], $17::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
+                     $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+           AS v(id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
+                charged_minor, currency, status, journal_key, draw_bucket_ids, draw_units)`,
+      [rec.id, rec.line, rec.type, rec.qty, rec.at, rec.zone, rec.rated, rec.bucket, rec.wallet, rec.unfunded, rec.charged, rec.currency,
+        rec.status, rec.journal, rec.drawBuckets, rec.drawUnits, now],
     );
+  } catch (error) {
+    if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw Object.assign(new Error('a usage record id was stored concurrently'), { code: PG_SERIALIZATION_FAILURE });
+    throw error;
   }
-  const perBucket = new Map<string, number>();
-  for (const d of draws) perBucket.set(d.bucketId, (perBucket.get(d.bucketId) ?? 0) + d.units);
   await drawFromBuckets(tx, [...perBucket].map(([bucketId, units]) => ({ bucketId, units })));
 
   const cells = [...rollup.values()];
@@ -216,13 +234,12 @@ async function writeRated(tx: Queryable, { rec, draws, rollup }: Rated, now: Dat
     [cells.map((c) => c.lineId), cells.map((c) => new Date(c.hour)), cells.map((c) => c.data), cells.map((c) => c.voice), cells.map((c) => c.sms),
       cells.map((c) => c.charged), cells.map((c) => c.currency)],
   );
-  return perBucket;
 }
 
 /** One journal per wallet charged in the batch, all in one postJournals call. */
 async function postCharges(tx: Queryable, charges: Rated['charges'], batchId: string, { now, actor }: Ctx): Promise<void> {
   const journals: JournalInput[] = [...charges].map(([key, { line, minor }]) => ({
-    idempotencyKey: key, kind: 'usage_charge', cause: { type: 'usage_batch', id: batchId }, postedAt: now,
+    idempotencyKey: key, kind: 'usage_charge', cause: { type: 'usage', id: batchId }, postedAt: now,
     description: `usage on line ${line.id}`,
     lines: [{ account: walletAccount(line.userId, line.currency), amountMinor: -minor }, { account: systemAccount('usage_revenue', line.currency), amountMinor: minor }],
   }));

@@ -1,0 +1,57 @@
+import { expect, it } from 'vitest';
+import { clearingAccount, postJournal, verifyLedger, walletAccount } from '../../src/modules/ledger/service.ts';
+import { ingestRecords } from '../../src/modules/usage/ingest.ts';
+import { forEachDatabase, type TestContext } from '../support/harness.ts';
+import { creditMonth, customerWithLine } from '../support/lines-fixtures.ts';
+
+/**
+ * A usage batch is set-based: the statements it sends do not grow with its records. Here a batch
+ * draws from buckets on one line and charges a wallet on another (lines, ids seen, buckets,
+ * wallets, records, bucket draws, hourly rollup, the journals, their audit entries, activity).
+ * Unfunded records add one (the lines flagged); allowance alerts add statements only when a bucket
+ * crosses 75 % or 90 % — twice in its life.
+ */
+const BATCH_STATEMENTS_MAX = 10;
+const ACTOR = { userId: null, role: 'test' } as const;
+
+let serial = 0;
+
+async function fund(ctx: TestContext, userId: string, amountMinor: number): Promise<void> {
+  await ctx.db.transaction((tx) => postJournal(tx, {
+    idempotencyKey: `stmt-fund-${userId}`, kind: 'topup', cause: { type: 'order', id: userId }, postedAt: ctx.app.deps.clock.now(),
+    lines: [{ account: clearingAccount('sandbox', 'USD'), amountMinor: -amountMinor }, { account: walletAccount(userId, 'USD'), amountMinor }],
+  }, ACTOR));
+}
+
+forEachDatabase('usage statements', (get) => {
+  it(`rates 2 or 2,000 records in the same ${BATCH_STATEMENTS_MAX} statements or fewer`, async () => {
+    const ctx = get();
+    const withBuckets = await customerWithLine(ctx);
+    await creditMonth(ctx, withBuckets.lineId); // 100 MB: 2,000 records of 1 KB stay far below 75 %
+    const payg = await customerWithLine(ctx); // no buckets: data is charged to the wallet
+    await fund(ctx, payg.customer.user.id, 1_000_000);
+    const at = ctx.app.deps.clock.now().toISOString();
+    const batch = (size: number) => Array.from({ length: size }, (_, i) => ({
+      id: `stmt-${process.pid}-${++serial}`, iccid: (i % 2 === 0 ? withBuckets : payg).card.iccid, type: 'data', quantity: 1_000, startedAt: at,
+    }));
+    const statements = async (size: number): Promise<number> => {
+      // The sandbox clock's 1 s refresh may land inside one batch: the fewest of three is the batch's own.
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = ctx.db.statementsIssued();
+        const r = await ingestRecords(ctx.db, batch(size), { now: ctx.app.deps.clock.now(), actor: ACTOR });
+        counts.push(ctx.db.statementsIssued() - before);
+        expect(r.accepted).toBe(size);
+      }
+      return Math.min(...counts);
+    };
+    const small = await statements(2);
+    const large = await statements(2_000);
+    console.log(`[${ctx.kind}] statements per usage batch: ${small} (2 records), ${large} (2,000 records)`);
+    expect(large).toBe(small);
+    expect(large).toBeLessThanOrEqual(BATCH_STATEMENTS_MAX);
+    const charged = await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_records WHERE line_id = $1 AND charged_minor > 0', [payg.lineId]);
+    expect(charged.rows[0]?.n).toBe(3 + 3_000);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+  });
+});
