@@ -13,9 +13,6 @@ const MAX_DEPTH = 32;
 function findUnstorable(value: unknown, path: string, depth: number): string | null {
   if (typeof value === 'string') return isUnstorable(value) ? path : null;
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return null;
-  // Parsed JSON is arrays and plain objects; anything else (a streamed body: a request with its
-  // socket and server behind it) is not data to walk.
-  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return null;
   for (const [key, child] of Object.entries(value)) {
     const childPath = path ? `${path}.${key}` : key;
     if (isUnstorable(key)) return childPath;
@@ -23,6 +20,12 @@ function findUnstorable(value: unknown, path: string, depth: number): string | n
     if (found !== null) return found;
   }
   return null;
+}
+
+function isParsedJson(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const prototype: unknown = Object.getPrototypeOf(body);
+  return Array.isArray(body) || prototype === Object.prototype || prototype === null;
 }
 
 /**
@@ -35,7 +38,10 @@ export async function refuseUnstorableText(request: FastifyRequest): Promise<voi
   const schema = request.routeOptions.schema as { querystring?: unknown; body?: unknown } | undefined;
   const parts: Array<[string, unknown]> = [['params', request.params]];
   if (schema?.querystring !== undefined) parts.push(['query', request.query]);
-  if (schema?.body !== undefined && typeof request.body === 'object') parts.push(['body', request.body]);
+  // Parsed JSON is arrays and plain objects; anything else (a streamed body: a request with its
+  // socket and server behind it) is not data to walk. (Query and params are parsed text, though
+  // their objects' prototypes are the parser's own.)
+  if (schema?.body !== undefined && isParsedJson(request.body)) parts.push(['body', request.body]);
   for (const [part, value] of parts) {
     const path = findUnstorable(value, '', 0);
     if (path !== null) {

@@ -148,7 +148,8 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
     // tokens on subscriber routes and customers on staff routes). And every queued route can shed
     // (503 server_busy, admission.ts).
     // Fastify reads a body on every method but GET and HEAD, whatever the route expects: a body
-    // over the limit (413) or of a type no parser takes (415) is refused before the route runs.
+    // over the limit (413), of a type no parser takes (415) or that does not parse (400
+    // malformed_json) is refused before the route runs — even on a route that reads no body.
     const response = route.schema?.response as Record<string, unknown> | undefined;
     if (response) {
       const queued = route.config?.unqueued !== true;
@@ -156,6 +157,7 @@ function recordRoutes(app: App, hideSandbox: boolean): void {
       const implied = [
         ...(route.url.includes(':') && !response[414] ? [414] : []),
         ...(response[401] && !response[403] ? [403] : []),
+        ...(readsBody && !response[400] ? [400] : []),
         ...(readsBody && !response[413] ? [413] : []),
         ...(readsBody && !response[415] ? [415] : []),
         ...(queued && !response[503] ? [503] : []),

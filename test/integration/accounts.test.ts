@@ -46,7 +46,10 @@ forEachDatabase('accounts', (get) => {
       expect(r.json.token).toMatch(/^sk_sess_/);
       const me = await ctx.get('/api/v1/me', { token: r.json.token });
       expect(me.status).toBe(200);
-      expect(me.json).toEqual({ id: r.json.user.id, email: 'alice@example.test', name: 'Alice', locale: 'zh-CN', role: 'customer' });
+      expect(me.json).toEqual({
+        id: r.json.user.id, email: 'alice@example.test', name: 'Alice', locale: 'zh-CN', role: 'customer',
+        calendarFeedUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/calendar\/feed\/[A-Za-z0-9_-]{43}\.ics$/),
+      });
     });
 
     it('refuses a taken email, whatever its case, with 409 email_taken', async () => {
