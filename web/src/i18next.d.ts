@@ -1,6 +1,7 @@
 // Translation keys are checked against the English files: a page that adds a namespace adds a line here.
 import 'i18next';
 import type account from './i18n/en/account.json';
+import type calendar from './i18n/en/calendar.json';
 import type common from './i18n/en/common.json';
 import type errors from './i18n/en/errors.json';
 import type esim from './i18n/en/esim.json';
@@ -18,6 +19,7 @@ declare module 'i18next' {
     defaultNS: 'common';
     resources: {
       account: typeof account;
+      calendar: typeof calendar;
       common: typeof common;
       errors: typeof errors;
       esim: typeof esim;

@@ -17,6 +17,8 @@ export const paths = {
   },
   register: { pattern: 'register', href: () => '/register' },
   lines: { pattern: 'lines', href: () => '/lines' },
+  /** The deadline calendar across all lines, for the next `days` (the page's default when absent). */
+  calendar: { pattern: 'calendar', href: (days?: number) => (days ? `/calendar?days=${days}` : '/calendar') },
   bindCard: { pattern: 'bind', href: () => '/lines/bind' },
   order: { pattern: 'orders/:orderId', href: (orderId: string) => `/orders/${encodeURIComponent(orderId)}` },
   // Support tickets and the account

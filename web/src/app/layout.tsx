@@ -55,6 +55,7 @@ export function AppLayout() {
         {signedIn && (
           <nav aria-label={t('header.navigation')} className={styles.nav}>
             <NavLink to={paths.lines.href()}>{t('header.myLines')}</NavLink>
+            <NavLink to={paths.calendar.href()}>{t('header.calendar')}</NavLink>
             <NotificationsNavLink />
             {/* Buying */}
             <NavLink to={paths.orders.href()}>{t('header.orders')}</NavLink>

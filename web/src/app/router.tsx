@@ -121,6 +121,11 @@ export function createRouter(queryClient: QueryClient): AppRouter {
               ],
             },
             {
+              path: paths.calendar.pattern,
+              errorElement,
+              lazy: async () => ({ Component: (await import('../features/calendar/components/calendar-page')).CalendarPage }),
+            },
+            {
               path: paths.order.pattern,
               errorElement,
               lazy: async () => ({ Component: (await import('../features/orders/components/order-page')).OrderPage }),
