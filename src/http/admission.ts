@@ -4,8 +4,9 @@
 // requests waited past 10 s with nothing logged). Requests overlap wherever one waits on real I/O —
 // a PostgreSQL round trip, a provider call, password hashing on the thread pool — and without a
 // bound each of them takes a share of the pool or the single embedded connection in turn, so all
-// get slow together. (A PGlite-only request answers through microtasks and runs to completion in
-// one event-loop turn: its backlog waits in the sockets, which this queue cannot see.)
+// get slow together. A PGlite-only request answers through microtasks and would run to completion in
+// the event-loop turn it was parsed in, leaving its backlog in the sockets where no queue sees it:
+// an admitted request therefore yields one turn first (see registerAdmission).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { problem, sendProblem } from './problem.ts';
@@ -129,7 +130,15 @@ export function registerAdmission(app: App, limits: AdmissionLimits, log: Logger
     const ticket = queue.enter();
     reply.raw.once('close', () => ticket.leave());
     const outcome = await ticket.outcome;
-    if (outcome === 'admitted') return;
+    if (outcome === 'admitted') {
+      // Yield one event-loop turn before the handler runs. A request served only by the embedded
+      // database answers through microtasks, so without this it runs to completion in the turn it
+      // was parsed in, and the requests behind it wait unseen in the sockets — unordered, unbounded.
+      // With it, the sockets are read between requests: new ones join the queue in arrival order,
+      // and the wait bound above applies to them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
     // A client that left while waiting gets the same answer (to a closed socket), so no handler runs for it.
     if (outcome !== 'withdrawn') noteShed(outcome);
     reply.header('retry-after', String(retryAfterSeconds));
