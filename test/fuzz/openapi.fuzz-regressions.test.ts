@@ -45,4 +45,10 @@ forEachDatabase('fuzz findings', (get) => {
     const read = await ctx.get('/api/v1/orders?cursor=%00', { token: c.token });
     expect([read.status, read.json.code]).toEqual([400, 'invalid_text']);
   });
+
+  it('refuses a text/csv usage feed whose first line is not a CSV header (fuzz: 500)', async () => {
+    const ctx = get();
+    const r = await ctx.call('POST', '/api/v1/usage', { token: await ctx.adminToken(), raw: '{"":false}', headers: { 'content-type': 'text/csv' } });
+    expect(r.status).toBe(422);
+  });
 });

@@ -9,6 +9,7 @@ import type { AppDeps } from '../../app-deps.ts';
 import { DomainError, validation } from '../../domain/errors.ts';
 import { loadLineRow } from '../lines/service.ts';
 import { lineIdParams } from '../lines/schemas.ts';
+import { CsvError } from 'csv-parse';
 import { CsvHeaderError, ingestCsvStream, ingestRecords, recordsOfBody, spoolFeed } from './ingest.ts';
 import { usageIngestResultSchema, usageQuery, usageSeriesSchema } from './schemas.ts';
 import { USAGE_BATCH_MAX, usageSeries } from './service.ts';
@@ -40,7 +41,7 @@ export function usageRoutes(app: App, deps: AppDeps): void {
           return await ingestCsvStream(db, feed, { now: () => clock.now(), actor });
         } catch (error) {
           if (error instanceof CsvHeaderError) throw validation('invalid_csv_header', error.message);
-          if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) throw validation('invalid_csv', error.message);
+          if (error instanceof CsvError) throw validation('invalid_csv', error.message);
           throw error;
         }
       };
