@@ -107,7 +107,8 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     await panel.cap.fill('12.5');
     await panel.save.click();
     await page.getByText('On, up to £12.50 a month.').waitFor();
-    expect(new URL(page.url()).pathname).toBe(`/lines/${session.lineId}`);
+    // The summary behind the panel updates from the saved answer, a moment before the panel closes.
+    await page.waitForURL((url) => url.pathname === `/lines/${session.lineId}`);
     const [saved] = await linesOf(session.context, server.baseUrl);
     expect(saved?.autoRenew).toEqual({ enabled: true, planId: plan, monthlyCap: { amount: 1250, currency: 'GBP' } });
 
