@@ -1,7 +1,7 @@
 // Stripe saved cards and off-session renewal charges end to end, offline: the app's real Stripe
 // adapter talks (STRIPE_API_BASE_URL) to a stand-in of Stripe's API on 127.0.0.1 that keeps
 // Customers, Checkout Sessions, SetupIntents and PaymentIntents — replaying a PaymentIntent for a
-// repeated Idempotency-Key as Stripe does — and every webhook is signed with the SDK's own helper.
+// repeated Idempotency-Key as Stripe does, and refusing a key reused with another card — and every webhook is signed with the SDK's own helper.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Stripe from 'stripe';
@@ -25,8 +25,10 @@ interface StandIn {
   setupIntents: Map<string, { customer: string; paymentMethod: string; setupId: string }>;
   /** Every PaymentIntent create request, by its Idempotency-Key. */
   intentRequests: string[];
-  /** Answers replayed for a repeated Idempotency-Key. */
-  intentAnswers: Map<string, { status: number; body: unknown }>;
+  /** The card (payment_method) of every PaymentIntent create request, in order. */
+  intentCards: string[];
+  /** Answers replayed for a repeated Idempotency-Key, with the card the key was first used with. */
+  intentAnswers: Map<string, { status: number; body: unknown; card: string }>;
   intentsCreated: number;
   nextCard: TestCard;
   /** Once: the PaymentIntent is made, then the connection drops before the answer (a lost reply). */
@@ -34,7 +36,7 @@ interface StandIn {
 }
 
 const stripe: StandIn = {
-  customers: [], sessions: new Map(), setupIntents: new Map(), intentRequests: [], intentAnswers: new Map(),
+  customers: [], sessions: new Map(), setupIntents: new Map(), intentRequests: [], intentCards: [], intentAnswers: new Map(),
   intentsCreated: 0, nextCard: 'pm_card_visa', loseNextAnswer: false,
 };
 let api: Server;
@@ -70,15 +72,16 @@ function setupIntentJson(id: string): Record<string, unknown> | null {
   };
 }
 
-function createIntent(form: URLSearchParams): { status: number; body: unknown } {
+function createIntent(form: URLSearchParams): { status: number; body: unknown; card: string } {
   stripe.intentsCreated++;
   const id = `pi_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const base = { id, object: 'payment_intent', amount: Number(form.get('amount')), currency: form.get('currency'), metadata: { paymentId: form.get('metadata[paymentId]'), orderId: form.get('metadata[orderId]') } };
   const method = form.get('payment_method');
-  if (method === 'pm_card_visa') return { status: 200, body: { ...base, status: 'succeeded', amount_received: base.amount } };
+  const card = method ?? '';
+  if (method === 'pm_card_visa') return { status: 200, body: { ...base, status: 'succeeded', amount_received: base.amount }, card };
   const code = method === 'pm_card_authentication' ? 'authentication_required' : 'card_declined';
   const intent = { ...base, status: 'requires_payment_method' };
-  return { status: 402, body: { error: { type: 'card_error', code, message: `The card was refused: ${code}`, payment_intent: intent } } };
+  return { status: 402, body: { error: { type: 'card_error', code, message: `The card was refused: ${code}`, payment_intent: intent } }, card };
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -98,7 +101,11 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (req.method === 'POST' && path === '/v1/payment_intents') {
     const key = String(req.headers['idempotency-key'] ?? '');
     stripe.intentRequests.push(key);
+    stripe.intentCards.push(form.get('payment_method') ?? '');
     const earlier = stripe.intentAnswers.get(key);
+    if (earlier && earlier.card !== form.get('payment_method')) {
+      return answer(res, 400, { error: { type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.' } });
+    }
     const made = earlier ?? createIntent(form);
     stripe.intentAnswers.set(key, made);
     if (stripe.loseNextAnswer) {
@@ -288,6 +295,32 @@ forEachDatabase('Stripe saved cards and off-session renewals (loopback Stripe)',
     expect(await paymentJournals(ctx, pay?.order_id ?? '')).toBe(1);
     expect(stripe.intentRequests.length).toBe(requestsBefore + 2);
     expect(await walletOf(ctx, b)).toBe(500);
+    await expectLedgerSound(ctx);
+  });
+
+  it('retries a charge whose answer was lost on the same card, though another card became the default meanwhile', async () => {
+    const ctx = get();
+    const b = await renewingLine(ctx, 'pm_card_visa');
+    const cardsBefore = stripe.intentCards.length;
+    stripe.loseNextAnswer = true;
+    await toTheCharge(ctx, b);
+    const [renewal] = await renewalsOfLine(ctx.db, b.lineId);
+    expect(renewal).toMatchObject({ status: 'scheduled', path: 'saved_method' });
+
+    // The subscriber saves another card and makes it the default before the retry.
+    await saveStripeCard(ctx, b, 'pm_card_declines');
+    const methods = (await ctx.get('/api/v1/payment-methods', { token: b.token })).json.items as Array<{ id: string; isDefault: boolean }>;
+    const second = methods.find((m) => !m.isDefault);
+    expect(second).toBeDefined();
+    const made = await ctx.patch(`/api/v1/payment-methods/${second?.id}`, { isDefault: true }, { token: b.token });
+    expect(made.status, made.text).toBe(200);
+
+    await advance(ctx, b, 16 * 60);
+    await advance(ctx, b, 60);
+    // The retry is the first request again: same key, same card — the charge Stripe already made.
+    expect(stripe.intentCards.slice(cardsBefore)).toEqual(['pm_card_visa', 'pm_card_visa']);
+    expect((await renewalsOfLine(ctx.db, b.lineId)).map((r) => [r.status, r.path])).toEqual([['pending', 'saved_method']]);
+    expect((await renewalNotices(ctx, b)).map((n) => n.kind)).toEqual(['renewal_upcoming']);
     await expectLedgerSound(ctx);
   });
 

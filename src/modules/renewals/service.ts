@@ -76,6 +76,9 @@ interface RenewalRow {
   path: (typeof RENEWAL_PATHS)[number] | null;
   order_id: string | null;
   charge_at: Date;
+  /** The saved method the off-session charge went to (migration 0029): a retry goes there again. */
+  charged_provider: string | null;
+  charged_method_ref: string | null;
 }
 
 type DueLine = AutoRenewLine;
@@ -281,8 +284,11 @@ async function chargeOne(deps: RenewalDeps, r: RenewalRow, now: Date): Promise<v
     const order = await placeOrder(deps, { ...orderInput, paymentMethod: 'card', offSessionProvider: provider.name, idempotencyKey: `renewal:${r.id}:card` });
     const paymentId = order.payment?.id;
     if (paymentId === undefined) throw new Error('a card order came back without its payment');
-    // Kept before the provider is asked, so any retry comes back to this order (see above).
-    await deps.db.query("UPDATE renewals SET path = 'saved_method', order_id = $2, updated_at = $3 WHERE id = $1", [r.id, order.id, now]);
+    // Kept before the provider is asked, so any retry comes back to this order and this card (see above).
+    await deps.db.query(
+      "UPDATE renewals SET path = 'saved_method', order_id = $2, charged_provider = $3, charged_method_ref = $4, updated_at = $5 WHERE id = $1",
+      [r.id, order.id, provider.name, saved.provider_ref, now],
+    );
     const outcome = await chargeCard(deps, r, now, base, { orderId: order.id, paymentId, savedMethodRef: saved.provider_ref, provider });
     if (outcome === null) return;
     reason = outcome;
@@ -341,7 +347,12 @@ async function chargeCard(deps: RenewalDeps, r: RenewalRow, now: Date, base: Rec
   return charge.status === 'requires_action' ? 'confirmation_required' : 'card_declined';
 }
 
-/** Back to the card order of an earlier attempt that could not reach the provider. */
+/**
+ * Back to the card order of an earlier attempt that could not reach the provider, and to the card
+ * it was sent to — even if the subscriber has made another card the default or deleted this one
+ * since: the first charge may have gone through, and only the same request under the same key is
+ * safe to repeat.
+ */
 async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string): Promise<FailureReason | null> {
   const order = await getOrder(deps.db, null, orderId);
   if (order.status === 'paid' || order.status === 'provisioning' || order.status === 'completed') {
@@ -349,13 +360,20 @@ async function retrySavedMethod(deps: RenewalDeps, r: RenewalRow, now: Date, bas
     await settleOne(deps, { ...r, order_id: orderId }, now);
     return null;
   }
-  const saved = await defaultSavedMethod(deps.db, r.user_id);
-  const provider = saved === null ? null : deps.providers.byName(saved.provider);
+  const charged = await chargedMethodOf(deps.db, r);
+  const provider = charged === null ? null : deps.providers.byName(charged.provider);
   const paymentId = order.payment?.id;
-  if (order.status !== 'awaiting_payment' || saved === null || provider === null || paymentId === undefined) {
+  if (order.status !== 'awaiting_payment' || charged === null || provider === null || paymentId === undefined) {
     return 'card_failed';
   }
-  return chargeCard(deps, r, now, base, { orderId, paymentId, savedMethodRef: saved.provider_ref, provider });
+  return chargeCard(deps, r, now, base, { orderId, paymentId, savedMethodRef: charged.methodRef, provider });
+}
+
+/** The method the first attempt charged; renewals from before migration 0029 did not keep it: the default then. */
+async function chargedMethodOf(q: Queryable, r: RenewalRow): Promise<{ provider: string; methodRef: string } | null> {
+  if (r.charged_provider !== null && r.charged_method_ref !== null) return { provider: r.charged_provider, methodRef: r.charged_method_ref };
+  const saved = await defaultSavedMethod(q, r.user_id);
+  return saved === null ? null : { provider: saved.provider, methodRef: saved.provider_ref };
 }
 
 async function payLinkSent(deps: RenewalDeps, r: RenewalRow, now: Date, base: Record<string, string>, orderId: string, url: string, reason: FailureReason): Promise<void> {
