@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import type { Line } from '../queries';
+import { KeepingAdvice } from './keeping-advice';
 import styles from './lines.module.css';
 
 type Unit = Line['buckets'][number]['unit'];
@@ -25,19 +26,6 @@ function Gauge({ label, remaining, total, text }: { label: string; remaining: nu
       <span id={labelId} className={styles.gaugeLabel}>{label}</span>
       <meter aria-labelledby={labelId} aria-valuetext={text} min={0} max={Math.max(total, remaining, 1)} value={remaining} low={Math.max(total, 1) * 0.2} optimum={Math.max(total, 1)} />
       <span className={styles.gaugeText}>{text}</span>
-    </div>
-  );
-}
-
-function SafeUntil({ line }: { line: Line }) {
-  const { t } = useTranslation('lines');
-  const format = useFormat();
-  const by = line.keepAliveBy ?? line.expiresAt;
-  if (!by) return <p className={styles.safe}>{t('card.safeUntilUnknown')}</p>;
-  return (
-    <div className={styles.safe}>
-      <p className={styles.safeDate}>{t('card.safeUntil', { date: format.date(by) })}</p>
-      {line.keepAliveAction && <p className={styles.safeHint}>{t(`card.keepAlive.${line.keepAliveAction}`, { date: format.date(by) })}</p>}
     </div>
   );
 }
@@ -71,7 +59,7 @@ export function LineCard({ line }: { line: Line }) {
           <dd>{format.money(line.balances.wallet)}</dd>
         </div>
       </dl>
-      <SafeUntil line={line} />
+      <KeepingAdvice line={line} />
       <div className={styles.gauges}>
         {gauge('data', line.balances.dataMb)}
         {gauge('voice', line.balances.voiceMin)}

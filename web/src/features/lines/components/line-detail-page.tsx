@@ -11,7 +11,7 @@ import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import { lineQuery, type LineDetail } from '../queries';
 import { BucketList } from './bucket-list';
-import { KeepAlive } from './keep-alive';
+import { KeepingAdvice } from './keeping-advice';
 import { LineOrders } from './line-orders';
 import { NicknameForm } from './nickname-form';
 import { UsageSection } from './usage-section';
@@ -63,7 +63,7 @@ function LineDetailView({ line }: { line: LineDetail }) {
           {line.expiresAt && <div><dt>{t('detail.expires')}</dt><dd>{format.date(line.expiresAt)}</dd></div>}
           <AutoRenewSummary line={line} />
         </dl>
-        <KeepAlive line={line} />
+        <KeepingAdvice line={line} />
         {line.form === 'esim' && <p><Link className="button-secondary" to={paths.lineEsim.href(line.id)}>{t('detail.installEsim')}</Link></p>}
         <NicknameForm line={line} />
       </section>
