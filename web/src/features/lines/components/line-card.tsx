@@ -1,9 +1,11 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import type { Line } from '../queries';
+import { lineStatusTone } from '../status-tone';
 import { KeepingAdvice } from './keeping-advice';
 import styles from './lines.module.css';
 
@@ -47,7 +49,7 @@ export function LineCard({ line }: { line: Line }) {
           <h2 id={titleId} className={styles.number}>{line.nickname ?? number}</h2>
           <p className={styles.meta}>{line.nickname ? `${number} · ` : ''}{line.carrierName}</p>
         </div>
-        <span className={styles.status} data-status={line.status}>{t(`status.${line.status}`)}</span>
+        <StatusChip tone={lineStatusTone(line.status)} status={line.status}>{t(`status.${line.status}`)}</StatusChip>
       </header>
       <dl className={styles.facts}>
         <div>

@@ -7,9 +7,11 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useParams } from 'react-router';
 import { SectionError } from '../../../components/section-error';
 import { SkeletonBlock } from '../../../components/skeleton';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import { lineQuery, type LineDetail } from '../queries';
+import { lineStatusTone } from '../status-tone';
 import { BucketList } from './bucket-list';
 import { KeepingAdvice } from './keeping-advice';
 import { LineOrders } from './line-orders';
@@ -52,7 +54,7 @@ function LineDetailView({ line }: { line: LineDetail }) {
           <h1 id={titleId} className={styles.title}>{line.nickname ?? number}</h1>
           <p className={styles.meta}>{line.nickname ? `${number} · ` : ''}{line.carrierName} · {t(`detail.form.${line.form}`)}</p>
         </div>
-        <span className={styles.status} data-status={line.status}>{t(`status.${line.status}`)}</span>
+        <StatusChip tone={lineStatusTone(line.status)} status={line.status}>{t(`status.${line.status}`)}</StatusChip>
       </header>
       <Outlet />
       <section className={styles.card} aria-labelledby="line-overview">
