@@ -109,4 +109,24 @@ describeInChromium('the line card\'s keeping act and its price', () => {
       await session.close();
     });
   });
+
+  it('still says what to do and by when, without a price, when the calendar fails', async () => {
+    const t = textsOf('en');
+    await call('/me', { method: 'PATCH', body: { locale: 'en' } });
+    const session = await openSession(chromium.browser, 'en');
+    const { page } = session;
+    await signIn(session.context, server.baseUrl, DEMO_SUBSCRIBER);
+    await page.route('**/api/v1/calendar?*', (route) => route.fulfill({
+      status: 500, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal_error' }),
+    }));
+    const lines = new LinesPage(page, 'en', server.baseUrl);
+    await lines.goto();
+    const card = lines.cards.filter({ hasText: usLine.msisdn ?? '' });
+    const date = new Intl.DateTimeFormat('en', { dateStyle: 'medium' }).format(new Date(usLine.actionBy ?? ''));
+    await card.getByText(fill(t.lines.card.keepAlive.recharge, { date })).waitFor();
+    expect(await card.innerText()).not.toContain('$3.00');
+    expect(session.problems).toEqual([]);
+    await session.close();
+  });
 });

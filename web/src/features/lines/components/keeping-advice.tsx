@@ -2,8 +2,10 @@
 // lines page and the line page both show it from the same source: the calendar's answer (one request
 // for all lines, keepingQuery) matched to the line by keepingDeadline.
 import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { SkeletonBlock } from '../../../components/skeleton';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import { keepingDeadline } from '../keeping';
@@ -36,14 +38,18 @@ export function KeepingAdvice({ line }: { line: Line }) {
   const safe = line.safeUntil ?? line.actionBy ?? line.expiresAt;
   if (!safe) return <p className={styles.safe}>{t('card.safeUntilUnknown')}</p>;
   const deadline = keeping.data ?? null;
-  let hint: string | null = null;
-  if (deadline) hint = keepingText(deadline);
-  // Until the calendar answers (or when the deadline is beyond its reach, or it failed): the act without its price.
-  else if (line.keepAliveAction && line.actionBy) hint = t(`card.keepAlive.${line.keepAliveAction}`, { date: format.date(line.actionBy) });
+  let hint: ReactNode = null;
+  if (deadline) hint = <p className={styles.safeHint}>{keepingText(deadline)}</p>;
+  // While the calendar answers: a line of skeleton, so the sentence does not change under the reader's eyes.
+  else if (keeping.isPending && line.actionBy) hint = <SkeletonBlock width="85%" height="0.9rem" />;
+  // The deadline beyond the calendar's reach, or the calendar failed: the act without its price.
+  else if (line.keepAliveAction && line.actionBy) {
+    hint = <p className={styles.safeHint}>{t(`card.keepAlive.${line.keepAliveAction}`, { date: format.date(line.actionBy) })}</p>;
+  }
   return (
     <div className={styles.safe}>
       <p className={styles.safeDate}>{t('card.safeUntil', { date: format.date(safe) })}</p>
-      {hint && <p className={styles.safeHint}>{hint}</p>}
+      {hint}
       {deadline?.action === 'contact_support' && <p className={styles.safeHint}><Link to={paths.newTicket.href(line.id)}>{t('card.contactSupport')}</Link></p>}
     </div>
   );
