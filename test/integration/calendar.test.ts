@@ -34,11 +34,15 @@ forEachDatabase('calendar', (get) => {
     expect(r.status, r.text).toBe(200);
     // us-paygo: 30-day validity, no grace, suspended 30 days; the cheapest base plan is us-keepalive-30 ($3).
     const price = { amount: 300, currency: 'USD' };
+    const plan = { id: await planId(ctx, customer.token, lineId, 'us-keepalive-30'), name: 'Keep-alive 30 days, 100 MB' };
     expect(r.json.items).toEqual([
-      { lineId, msisdn: card.msisdn, nickname: null, kind: 'expiry', at: iso(t0 + 30 * DAY_MS), action: 'renew', price },
-      { lineId, msisdn: card.msisdn, nickname: null, kind: 'suspension', at: iso(t0 + 30 * DAY_MS), action: 'renew', price },
-      { lineId, msisdn: card.msisdn, nickname: null, kind: 'recycling', at: iso(t0 + 60 * DAY_MS), action: 'renew', price },
+      { lineId, msisdn: card.msisdn, nickname: null, kind: 'expiry', at: iso(t0 + 30 * DAY_MS), action: 'renew', price, plan },
+      { lineId, msisdn: card.msisdn, nickname: null, kind: 'suspension', at: iso(t0 + 30 * DAY_MS), action: 'renew', price, plan },
+      { lineId, msisdn: card.msisdn, nickname: null, kind: 'recycling', at: iso(t0 + 60 * DAY_MS), action: 'renew', price, plan },
     ]);
+    // The plan's name comes in the request's language.
+    const zh = await ctx.get('/api/v1/calendar', { token: customer.token, headers: { 'accept-language': 'zh-CN' } });
+    expect(zh.json.items[0].plan).toEqual({ id: plan.id, name: '保号 30 天，100 MB' });
     expect((await ctx.get('/api/v1/calendar?days=45', { token: customer.token })).json.items.map((e: { kind: string }) => e.kind))
       .toEqual(['expiry', 'suspension']);
     for (const days of ['0', '367', 'x']) {
@@ -61,10 +65,10 @@ forEachDatabase('calendar', (get) => {
     expect(patched.status, patched.text).toBe(200);
     const r = await ctx.get('/api/v1/calendar?days=40', { token: us.customer.token });
     // SIMKEEP_RENEW_DAYS_BEFORE defaults to 2.
-    expect(r.json.items.map((e: any) => [e.kind, e.at, e.action, e.price?.amount])).toEqual([
-      ['renewal', iso(t0 + 28 * DAY_MS), 'auto_renew_scheduled', 300],
-      ['expiry', iso(t0 + 30 * DAY_MS), 'auto_renew_scheduled', 300],
-      ['suspension', iso(t0 + 30 * DAY_MS), 'renew', 300],
+    expect(r.json.items.map((e: any) => [e.kind, e.at, e.action, e.price?.amount, e.plan?.id])).toEqual([
+      ['renewal', iso(t0 + 28 * DAY_MS), 'auto_renew_scheduled', 300, keepalive],
+      ['expiry', iso(t0 + 30 * DAY_MS), 'auto_renew_scheduled', 300, keepalive],
+      ['suspension', iso(t0 + 30 * DAY_MS), 'renew', 300, keepalive],
     ]);
 
     const uk = await customerWithLine(ctx, { carrier: 'uk-keep', form: 'physical' });
@@ -79,6 +83,7 @@ forEachDatabase('calendar', (get) => {
     ]);
     expect(items[0].price.currency).toBe('GBP');
     expect(items[1].price).toBeUndefined();
+    expect(items[1].plan).toBeUndefined(); // using the line buys nothing
   });
 
   it('serves the calendar as RFC 5545 text: CRLF, folded at 75 octets, stable UIDs, the summary in the user\'s language', async () => {

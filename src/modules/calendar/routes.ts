@@ -4,7 +4,7 @@ import { guard, principalOf } from '../../http/auth.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { problemResponses } from '../../http/problem.ts';
 import type { App } from '../../http/types.ts';
-import { getUser } from '../accounts/service.ts';
+import { getUser, type Locale } from '../accounts/service.ts';
 import { calendarFeedSchema, calendarIcsResponse, calendarQuery, calendarSchema, feedParams } from './schemas.ts';
 import { calendarIcs, feedOwner, rotateCalendarFeed, userCalendar } from './service.ts';
 
@@ -13,18 +13,19 @@ const ICS_TYPE = 'text/calendar; charset=utf-8';
 
 export function calendarRoutes(app: App, deps: AppDeps): void {
   const { db, clock } = deps;
-  const calendarOf = (userId: string, days: number) =>
-    userCalendar(db, { userId, now: clock.now(), days, renewDaysBefore: deps.config.renewDaysBefore });
+  const calendarOf = (userId: string, days: number, locale: Locale) =>
+    userCalendar(db, { userId, now: clock.now(), days, renewDaysBefore: deps.config.renewDaysBefore, locale });
 
   app.get('/api/v1/calendar', {
     schema: { tags, querystring: calendarQuery, response: { 200: calendarSchema, ...problemResponses(400, 401, 403) } }, onRequest: guard('authenticated'),
-  }, async (request) => calendarOf(principalOf(request).userId, request.query.days));
+  }, async (request) => calendarOf(principalOf(request).userId, request.query.days, requestLocale(request)));
 
   app.get('/api/v1/calendar.ics', {
     schema: { tags, querystring: calendarQuery, response: { 200: calendarIcsResponse, ...problemResponses(400, 401, 403) } }, onRequest: guard('authenticated'),
   }, async (request, reply) => {
-    const view = await calendarOf(principalOf(request).userId, request.query.days);
-    return reply.type(ICS_TYPE).send(calendarIcs(view, clock.now(), requestLocale(request)));
+    const locale = requestLocale(request);
+    const view = await calendarOf(principalOf(request).userId, request.query.days, locale);
+    return reply.type(ICS_TYPE).send(calendarIcs(view, clock.now(), locale));
   });
 
   // Calendar apps send no credentials: the secret in the path is the credential, in the owner's language.
@@ -38,8 +39,9 @@ export function calendarRoutes(app: App, deps: AppDeps): void {
   }, async (request, reply) => {
     const file = request.params.secret;
     const userId = await feedOwner(db, deps.secretKey, file.endsWith('.ics') ? file.slice(0, -'.ics'.length) : '');
-    const view = await calendarOf(userId, request.query.days);
-    return reply.type(ICS_TYPE).header('cache-control', 'private, no-store').send(calendarIcs(view, clock.now(), (await getUser(db, userId)).locale));
+    const { locale } = await getUser(db, userId);
+    const view = await calendarOf(userId, request.query.days, locale);
+    return reply.type(ICS_TYPE).header('cache-control', 'private, no-store').send(calendarIcs(view, clock.now(), locale));
   });
 
   app.post('/api/v1/me/calendar-feed/rotate', {

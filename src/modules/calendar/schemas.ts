@@ -22,6 +22,8 @@ export const calendarEntrySchema = z.object({
     + 'auto_renew_scheduled (nothing to do: auto-renew pays `price`), contact_support (an operator suspended the line)',
   ),
   price: moneySchema.optional().describe('listed price of the cheapest plan or top-up that does it (or of the auto-renew plan)'),
+  plan: z.object({ id: z.string(), name: z.string().describe('in the request locale') }).optional()
+    .describe('the plan or top-up `price` is the price of; present exactly when `price` is'),
 });
 export type CalendarEntry = z.infer<typeof calendarEntrySchema>;
 

@@ -8,9 +8,10 @@ import type { Queryable } from '../../db/types.ts';
 import { addDays } from '../../domain/lifecycle.ts';
 import { lineDeadlines, type CalendarAction, type Deadline, type KeepingNeed } from '../../domain/deadline-calendar.ts';
 import { renderIcsCalendar, icsDateTime } from '../../domain/icalendar.ts';
-import { toJson, type Money } from '../../domain/money.ts';
+import { pickLocalized } from '../../domain/localized-text.ts';
+import { toJson } from '../../domain/money.ts';
 import type { Locale } from '../accounts/service.ts';
-import { activePlanPrice, cheapestKeepingPlans, type KeepingPlans } from '../catalog/service.ts';
+import { activeKeepingPlan, cheapestKeepingPlans, type KeepingPlan, type KeepingPlans } from '../catalog/service.ts';
 import { getCarrier, lifecycleStateOf, listUserLineRows, type Carrier, type LineRow } from '../lines/service.ts';
 import type { CalendarEntry, CalendarView } from './schemas.ts';
 import { describeEntry, summarizeEntry } from './texts.ts';
@@ -25,6 +26,8 @@ export interface CalendarInput {
   now: Date;
   days: number;
   renewDaysBefore: number;
+  /** The language of plan names. */
+  locale: Locale;
 }
 
 /** The caller's deadlines within `days`, soonest first. */
@@ -37,40 +40,41 @@ export async function userCalendar(db: Queryable, input: CalendarInput): Promise
   for (const row of rows) {
     const carrier = carriers.get(row.carrier_code) ?? (await getCarrier(db, row.carrier_code));
     carriers.set(row.carrier_code, carrier);
-    const renewalPrice = await autoRenewPrice(db, row);
+    const renewal = await autoRenewPlan(db, row);
     const deadlines = lineDeadlines({
       state: lifecycleStateOf(row), profile: carrier, now: input.now, until,
-      autoRenew: { enabled: renewalPrice !== null, renewDaysBefore: input.renewDaysBefore },
+      autoRenew: { enabled: renewal !== null, renewDaysBefore: input.renewDaysBefore },
     });
     if (deadlines.length === 0) continue;
     const keeping = plans.get(row.carrier_code)
       ?? (await cheapestKeepingPlans(db, { carrierCode: row.carrier_code, region: row.carrier_country, currency: row.carrier_currency }));
     plans.set(row.carrier_code, keeping);
-    for (const d of deadlines) items.push(entryOf(row, d, pricedAction(d.need, keeping, carrier, renewalPrice)));
+    for (const d of deadlines) items.push(entryOf(row, d, pricedAction(d.need, keeping, carrier, renewal), input.locale));
   }
   items.sort((a, b) => a.at.localeCompare(b.at) || a.lineId.localeCompare(b.lineId));
   return { items };
 }
 
-/** The auto-renew plan's price when auto-renew is on and its plan still sells; else null (auto-renew will not run). */
-async function autoRenewPrice(db: Queryable, row: LineRow): Promise<Money | null> {
+/** The auto-renew plan when auto-renew is on and its plan still sells; else null (auto-renew will not run). */
+async function autoRenewPlan(db: Queryable, row: LineRow): Promise<KeepingPlan | null> {
   if (!row.auto_renew_enabled || row.auto_renew_plan_id === null) return null;
-  return activePlanPrice(db, row.auto_renew_plan_id);
+  return activeKeepingPlan(db, row.auto_renew_plan_id);
 }
 
 interface PricedAction {
   action: CalendarAction;
-  price: Money | null;
+  /** The plan or top-up that does it, at its listed price; null when nothing is bought. */
+  plan: KeepingPlan | null;
 }
 
-function pricedAction(need: KeepingNeed, keeping: KeepingPlans, carrier: Carrier, renewalPrice: Money | null): PricedAction {
+function pricedAction(need: KeepingNeed, keeping: KeepingPlans, carrier: Carrier, renewal: KeepingPlan | null): PricedAction {
   switch (need) {
     case 'auto_renew':
-      return { action: 'auto_renew_scheduled', price: renewalPrice };
+      return { action: 'auto_renew_scheduled', plan: renewal };
     case 'activity':
-      return { action: 'use_line', price: null };
+      return { action: 'use_line', plan: null };
     case 'support':
-      return { action: 'contact_support', price: null };
+      return { action: 'contact_support', plan: null };
     case 'plan':
       // Validity comes from a base plan, or from a top-up only where the carrier grants it.
       return cheaper(keeping.base, carrier.topupGrantsValidity ? keeping.topup : null, 'renew');
@@ -80,15 +84,16 @@ function pricedAction(need: KeepingNeed, keeping: KeepingPlans, carrier: Carrier
 }
 
 function cheaper(base: KeepingPlans['base'], topup: KeepingPlans['topup'], otherwise: CalendarAction): PricedAction {
-  if (topup !== null && (base === null || topup.price.amountMinor < base.price.amountMinor)) return { action: 'recharge', price: topup.price };
-  if (base !== null) return { action: 'renew', price: base.price };
-  return { action: otherwise, price: null };
+  if (topup !== null && (base === null || topup.price.amountMinor < base.price.amountMinor)) return { action: 'recharge', plan: topup };
+  if (base !== null) return { action: 'renew', plan: base };
+  return { action: otherwise, plan: null };
 }
 
-function entryOf(row: LineRow, d: Deadline, priced: PricedAction): CalendarEntry {
+function entryOf(row: LineRow, d: Deadline, priced: PricedAction, locale: Locale): CalendarEntry {
+  const { plan } = priced;
   return {
     lineId: row.id, msisdn: row.msisdn, nickname: row.nickname, kind: d.kind, at: d.at.toISOString(), action: priced.action,
-    ...(priced.price === null ? {} : { price: toJson(priced.price) }),
+    ...(plan === null ? {} : { price: toJson(plan.price), plan: { id: plan.planId, name: pickLocalized(plan.name, locale) } }),
   };
 }
 

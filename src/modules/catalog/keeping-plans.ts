@@ -7,6 +7,8 @@ import { findActivePlans, findPlan } from './store.ts';
 
 export interface KeepingPlan {
   planId: string;
+  /** The plan's name in every language it has (the caller picks one). */
+  name: Record<string, string>;
   price: Money;
 }
 
@@ -25,15 +27,15 @@ export async function cheapestKeepingPlans(db: Queryable, line: { carrierCode: s
     for (const plan of plans) {
       if (plan.kind !== kind) continue;
       const price = listedPrice(plan);
-      if (best === null || price.amountMinor < best.price.amountMinor) best = { planId: plan.id, price };
+      if (best === null || price.amountMinor < best.price.amountMinor) best = { planId: plan.id, name: plan.name, price };
     }
     return best;
   };
   return { base: cheapest('base'), topup: cheapest('topup') };
 }
 
-/** A plan's listed price, or null when it is gone or inactive. */
-export async function activePlanPrice(db: Queryable, planId: string): Promise<Money | null> {
+/** A plan with its listed price, or null when it is gone or inactive. */
+export async function activeKeepingPlan(db: Queryable, planId: string): Promise<KeepingPlan | null> {
   const plan = await findPlan(db, planId);
-  return plan === null || !plan.active ? null : listedPrice(plan);
+  return plan === null || !plan.active ? null : { planId: plan.id, name: plan.name, price: listedPrice(plan) };
 }

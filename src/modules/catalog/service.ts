@@ -14,4 +14,4 @@ export type { PricedPurchase } from './pricing.ts';
 export { QUOTES_PER_USER_MAX, QUOTES_WINDOW_SECONDS, QUOTE_CLEANUP_BATCH_MAX, QUOTE_TTL_SECONDS, deleteExpiredQuotes, markQuoteUsed, priceForOrder } from './quotes.ts';
 export { autoRenewTerms } from './plans.ts';
 export { releasePromotions, reservePromotions } from './redemptions.ts';
-export { activePlanPrice, cheapestKeepingPlans, type KeepingPlans } from './keeping-plans.ts';
+export { activeKeepingPlan, cheapestKeepingPlans, type KeepingPlan, type KeepingPlans } from './keeping-plans.ts';

@@ -4079,6 +4079,12 @@ export interface paths {
                                     amount: number;
                                     currency: string;
                                 };
+                                /** @description the plan or top-up `price` is the price of; present exactly when `price` is */
+                                plan?: {
+                                    id: string;
+                                    /** @description in the request locale */
+                                    name: string;
+                                };
                             }[];
                         };
                     };

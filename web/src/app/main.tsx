@@ -6,6 +6,7 @@ import { Providers } from './providers';
 import { createQueryClient } from './query-client';
 import { createRouter } from './router';
 import '../styles/tokens.css';
+import '../styles/shared.css';
 
 function whereWeAre(): string {
   return `${window.location.pathname}${window.location.search}`;

@@ -20,6 +20,25 @@ export function linesQuery() {
   });
 }
 
+export type Deadline = paths['/api/v1/calendar']['get']['responses'][200]['content']['application/json']['items'][number];
+
+/** As far ahead as the calendar reaches (API.md: 1..366 days), so a line's next deadline is almost always in it. */
+const KEEPING_DAYS = 366;
+
+/**
+ * Every line's upcoming deadlines with the cheapest act that keeps each number and its price, read once
+ * for all cards (the deadline calendar's own answer, so the card, the line page and the calendar agree).
+ * Under the lines key: whatever changes a line (a purchase, auto-renew) refreshes it too.
+ */
+export function keepingQuery() {
+  const language = currentLocale();
+  return queryOptions({
+    queryKey: [...linesKeys.all, 'keeping', { language }] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/calendar', { params: { query: { days: KEEPING_DAYS } }, signal })),
+    select: (answer) => answer.items,
+  });
+}
+
 export type LineDetail = paths['/api/v1/lines/{id}']['get']['responses'][200]['content']['application/json'];
 export type UsageDay = paths['/api/v1/lines/{id}/usage']['get']['responses'][200]['content']['application/json']['items'][number];
 export type LineOrder = paths['/api/v1/orders']['get']['responses'][200]['content']['application/json']['items'][number];

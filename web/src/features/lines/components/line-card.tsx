@@ -1,9 +1,12 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import type { Line } from '../queries';
+import { lineStatusTone } from '../status-tone';
+import { KeepingAdvice } from './keeping-advice';
 import styles from './lines.module.css';
 
 type Unit = Line['buckets'][number]['unit'];
@@ -29,19 +32,6 @@ function Gauge({ label, remaining, total, text }: { label: string; remaining: nu
   );
 }
 
-function SafeUntil({ line }: { line: Line }) {
-  const { t } = useTranslation('lines');
-  const format = useFormat();
-  const by = line.keepAliveBy ?? line.expiresAt;
-  if (!by) return <p className={styles.safe}>{t('card.safeUntilUnknown')}</p>;
-  return (
-    <div className={styles.safe}>
-      <p className={styles.safeDate}>{t('card.safeUntil', { date: format.date(by) })}</p>
-      {line.keepAliveAction && <p className={styles.safeHint}>{t(`card.keepAlive.${line.keepAliveAction}`, { date: format.date(by) })}</p>}
-    </div>
-  );
-}
-
 export function LineCard({ line }: { line: Line }) {
   const { t } = useTranslation('lines');
   const format = useFormat();
@@ -59,7 +49,7 @@ export function LineCard({ line }: { line: Line }) {
           <h2 id={titleId} className={styles.number}>{line.nickname ?? number}</h2>
           <p className={styles.meta}>{line.nickname ? `${number} · ` : ''}{line.carrierName}</p>
         </div>
-        <span className={styles.status} data-status={line.status}>{t(`status.${line.status}`)}</span>
+        <StatusChip tone={lineStatusTone(line.status)} status={line.status}>{t(`status.${line.status}`)}</StatusChip>
       </header>
       <dl className={styles.facts}>
         <div>
@@ -71,7 +61,7 @@ export function LineCard({ line }: { line: Line }) {
           <dd>{format.money(line.balances.wallet)}</dd>
         </div>
       </dl>
-      <SafeUntil line={line} />
+      <KeepingAdvice line={line} />
       <div className={styles.gauges}>
         {gauge('data', line.balances.dataMb)}
         {gauge('voice', line.balances.voiceMin)}

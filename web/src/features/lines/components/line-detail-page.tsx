@@ -7,11 +7,13 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useParams } from 'react-router';
 import { SectionError } from '../../../components/section-error';
 import { SkeletonBlock } from '../../../components/skeleton';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import { lineQuery, type LineDetail } from '../queries';
+import { lineStatusTone } from '../status-tone';
 import { BucketList } from './bucket-list';
-import { KeepAlive } from './keep-alive';
+import { KeepingAdvice } from './keeping-advice';
 import { LineOrders } from './line-orders';
 import { NicknameForm } from './nickname-form';
 import { UsageSection } from './usage-section';
@@ -52,7 +54,7 @@ function LineDetailView({ line }: { line: LineDetail }) {
           <h1 id={titleId} className={styles.title}>{line.nickname ?? number}</h1>
           <p className={styles.meta}>{line.nickname ? `${number} · ` : ''}{line.carrierName} · {t(`detail.form.${line.form}`)}</p>
         </div>
-        <span className={styles.status} data-status={line.status}>{t(`status.${line.status}`)}</span>
+        <StatusChip tone={lineStatusTone(line.status)} status={line.status}>{t(`status.${line.status}`)}</StatusChip>
       </header>
       <Outlet />
       <section className={styles.card} aria-labelledby="line-overview">
@@ -63,7 +65,7 @@ function LineDetailView({ line }: { line: LineDetail }) {
           {line.expiresAt && <div><dt>{t('detail.expires')}</dt><dd>{format.date(line.expiresAt)}</dd></div>}
           <AutoRenewSummary line={line} />
         </dl>
-        <KeepAlive line={line} />
+        <KeepingAdvice line={line} />
         {line.form === 'esim' && <p><Link className="button-secondary" to={paths.lineEsim.href(line.id)}>{t('detail.installEsim')}</Link></p>}
         <NicknameForm line={line} />
       </section>

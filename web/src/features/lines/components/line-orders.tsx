@@ -3,9 +3,11 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { SectionError } from '../../../components/section-error';
 import { SkeletonBlock } from '../../../components/skeleton';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { paths } from '../../../paths';
 import { lineOrdersQuery, type LineOrder } from '../queries';
+import { orderStatusTone } from '../status-tone';
 import styles from './line-detail.module.css';
 
 function OrderRow({ order }: { order: LineOrder }) {
@@ -15,7 +17,7 @@ function OrderRow({ order }: { order: LineOrder }) {
     <li className={styles.order}>
       <Link to={paths.order.href(order.id)}>{order.plan?.name ?? t(`kind.${order.kind}`)}</Link>
       <span>{format.money(order.total)}</span>
-      <span className={styles.orderStatus} data-status={order.status}>{t(`status.${order.status}`)}</span>
+      <StatusChip className={styles.orderStatus} tone={orderStatusTone(order.status)} status={order.status}>{t(`status.${order.status}`)}</StatusChip>
       <time className={styles.bucketText} dateTime={order.createdAt}>{format.dateTime(order.createdAt)}</time>
     </li>
   );

@@ -8,6 +8,7 @@ import { useSearchParams } from 'react-router';
 import { useErrorText } from '../../../components/error-text';
 import { SectionError } from '../../../components/section-error';
 import { SkeletonBlock } from '../../../components/skeleton';
+import { StatusChip } from '../../../components/status-chip';
 import { useFormat } from '../../../lib/format';
 import { useAddPaymentMethod, useDeletePaymentMethod, useMakeDefault } from '../mutations';
 import { paymentMethodsQuery, type SavedMethod } from '../queries';
@@ -29,7 +30,7 @@ function MethodRow({ method }: { method: SavedMethod }) {
     <li className={styles.method}>
       <div className={styles.methodInfo}>
         <span className={styles.name}>{name}</span>
-        {method.isDefault && <span className={styles.default}>{t('default')}</span>}
+        {method.isDefault && <StatusChip tone="ok">{t('default')}</StatusChip>}
         {method.expiresAt && <span className={styles.meta}>{t('expires', { date: format.date(method.expiresAt) })}</span>}
       </div>
       {error && <p className={styles.error} role="alert">{errorText(error)}</p>}
