@@ -147,6 +147,19 @@ describe('payment provider keys', () => {
     expectRefused(withoutSerial, 'WECHATPAY_CERT_SERIAL');
   });
 
+  it('takes WECHAT_APP_SECRET (JSAPI payments) only with WeChat Pay and its AppID, and WeChat endpoints only by the provider URL rule', () => {
+    const secret = 'wechat-app-secret-0123456789';
+    expect(load({ ...wechat, WECHAT_APP_SECRET: secret }).providers.wechatPay).toMatchObject({ appSecret: secret });
+    expect(load(wechat).providers.wechatPay).toMatchObject({ appSecret: null });
+    const { WECHATPAY_APP_ID: _appId, ...withoutAppId } = wechat;
+    expectRefused({ ...withoutAppId, WECHAT_APP_SECRET: secret }, 'WECHAT_APP_SECRET');
+    expectRefused({ WECHAT_APP_SECRET: secret }, 'WECHAT_APP_SECRET');
+    expectRefused({ ...wechat, WECHAT_APP_SECRET: 'short' }, 'WECHAT_APP_SECRET');
+    expect(load({}).providerEndpoints).toMatchObject({ wechatOauthBaseUrl: 'https://open.weixin.qq.com', wechatApiBaseUrl: 'https://api.weixin.qq.com' });
+    expectRefused({ WECHAT_OAUTH_BASE_URL: 'http://open.weixin.qq.com' }, 'WECHAT_OAUTH_BASE_URL');
+    expectRefused({ WECHAT_API_BASE_URL: 'ftp://127.0.0.1' }, 'WECHAT_API_BASE_URL');
+  });
+
   it('parses the WeChat Pay keys at start too', () => {
     expectRefused({ ...wechat, WECHATPAY_PLATFORM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, 'WECHATPAY_PLATFORM_PUBLIC_KEY');
     expectRefused({ ...wechat, WECHATPAY_PRIVATE_KEY: 'MIIB' }, 'WECHATPAY_PRIVATE_KEY');
