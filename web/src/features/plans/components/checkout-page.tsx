@@ -18,7 +18,7 @@ import { currentBrowserKind, paymentFlowFor, paymentStepFor, type PaymentFlow } 
 import { paths } from '../../../paths';
 import { useConfirmWechatPayer, usePlaceOrder, type PlaceOrderInput } from '../mutations';
 import { plansQuery, quoteQuery, wechatPayerQuery, type PaymentMethod, type Purchase, type Quote } from '../queries';
-import { CheckoutForm, isCouponError, type CheckoutChoice } from './checkout-form';
+import { CHECKOUT_METHODS, CheckoutForm, isCouponError, type CheckoutChoice } from './checkout-form';
 import styles from './plans.module.css';
 
 /** Failures after which the order may exist or may come: the same attempt is sent again. */
@@ -76,10 +76,20 @@ function Breakdown({ quote }: { quote: Quote }) {
 /** What WeChat adds to the page's address when it sends the payer back. */
 const WECHAT_RETURN_PARAMS = ['code', 'state'] as const;
 
-/** This page's address without WeChat's return parameters: where WeChat's authorisation comes back to. */
-function checkoutReturnPath(): string {
+/** The method a checkout starts with: `?method=` when it names one (back from WeChat), else card. */
+function initialMethod(): PaymentMethod {
+  const named = new URLSearchParams(window.location.search).get('method');
+  return CHECKOUT_METHODS.find((m) => m === named) ?? 'card';
+}
+
+/**
+ * This page's address without WeChat's return parameters, naming the chosen method: where WeChat's
+ * authorisation comes back to, with WeChat Pay still chosen.
+ */
+function checkoutReturnPath(method: PaymentMethod): string {
   const search = new URLSearchParams(window.location.search);
   for (const name of WECHAT_RETURN_PARAMS) search.delete(name);
+  search.set('method', method);
   const query = search.toString();
   return `${window.location.pathname}${query ? `?${query}` : ''}`;
 }
@@ -94,7 +104,7 @@ async function flowForBrowser(
 ): Promise<PaymentFlow | undefined | 'authorizing'> {
   const flow = paymentFlowFor(method, currentBrowserKind());
   if (flow !== 'jsapi') return flow;
-  const payer = await queryClient.fetchQuery(wechatPayerQuery(checkoutReturnPath())).catch(() => null);
+  const payer = await queryClient.fetchQuery(wechatPayerQuery(checkoutReturnPath(method))).catch(() => null);
   if (payer?.ready) return 'jsapi';
   if (payer?.authorizeUrl) {
     window.location.assign(payer.authorizeUrl);
@@ -110,7 +120,7 @@ function useCheckout(lineId: string, purchase: Purchase) {
   // The attempt in flight, frozen: a retry re-sends exactly this (key and body), or the server would
   // see the same key with another body (a fresh quote) and refuse it.
   const attempt = useRef<PlaceOrderInput | null>(null);
-  const [choice, setChoice] = useState<CheckoutChoice>({ method: 'card', couponCode: null, voucherCode: '' });
+  const [choice, setChoice] = useState<CheckoutChoice>(() => ({ method: initialMethod(), couponCode: null, voucherCode: '' }));
   const quoteOptions = quoteQuery({ lineId, purchase, couponCode: choice.couponCode, paymentMethod: choice.method });
   const quote = useQuery(quoteOptions);
 
