@@ -12,10 +12,23 @@ import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
 import { STRIPE_API_BASE_URL } from './adapters/payments/stripe.ts';
 import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
 import { WECHAT_API_BASE_URL, WECHAT_OAUTH_BASE_URL } from './adapters/payments/wechat-oauth.ts';
+import type { PaymentFlow } from './adapters/payments/types.ts';
 import { parsePostgresUrl, PostgresUrlError } from './db/postgres-url.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+/**
+ * The payment flows a provider's merchant account has signed up for (ALIPAY_FLOWS, WECHATPAY_FLOWS):
+ * a comma-separated subset of `offered`, or `none`. Each is a separate product with the provider
+ * (Alipay 当面付 / 手机网站支付; WeChat Pay H5 / JSAPI), so a merchant may have only some.
+ */
+function flowList(offered: readonly PaymentFlow[]) {
+  return z.string()
+    .refine((v) => v === 'none' || v.split(',').every((f) => (offered as readonly string[]).includes(f.trim())), `must be \`none\` or a comma-separated subset of ${offered.join(', ')}`)
+    .transform((v): PaymentFlow[] => (v === 'none' ? [] : [...new Set(v.split(',').map((f) => f.trim()))].filter((f): f is PaymentFlow => (offered as readonly string[]).includes(f))))
+    .default([...offered]);
+}
 
 /** A whole number written in plain decimal digits, within [min, max]. */
 function decimalInt(min: number, max: number) {
@@ -147,6 +160,8 @@ const envSchema = z.object({
   WECHATPAY_PRIVATE_KEY: z.string().min(1).optional(),
   WECHATPAY_CERT_SERIAL: z.string().min(1).optional(),
   WECHATPAY_PLATFORM_PUBLIC_KEY: z.string().min(1).optional(),
+  ALIPAY_FLOWS: flowList(['qr', 'h5']),
+  WECHATPAY_FLOWS: flowList(['qr', 'h5', 'jsapi']),
   WECHAT_APP_SECRET: z.string().regex(/^[\x21-\x7e]{16,128}$/, 'must be the official account\'s AppSecret (16–128 printable characters)').optional(),
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
@@ -223,8 +238,10 @@ export interface Config {
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
 interface ProviderCredentials {
   readonly stripe?: Readonly<{ secretKey: string; webhookSecret: string }>;
-  readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string }>;
+  readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string; flows: readonly PaymentFlow[] }>;
   readonly wechatPay?: Readonly<{
+    /** WECHATPAY_FLOWS: the flows its merchant account offers (JSAPI also needs WECHAT_APP_SECRET to learn payers). */
+    flows: readonly PaymentFlow[];
     mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string;
     /** WECHAT_APP_SECRET: the official account's AppSecret for appId, for the snsapi_base step JSAPI orders need; null = no JSAPI. */
     appSecret: string | null;
@@ -331,6 +348,7 @@ function wechatPayCredentials(env: Env): ProviderCredentials['wechatPay'] {
       certSerial: v.WECHATPAY_CERT_SERIAL,
       platformPublicKey: resolveKey('WECHATPAY_PLATFORM_PUBLIC_KEY', v.WECHATPAY_PLATFORM_PUBLIC_KEY, 'public'),
       appSecret: env.WECHAT_APP_SECRET ?? null,
+      flows: env.WECHATPAY_FLOWS,
     }),
   );
 }
@@ -380,6 +398,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         appId: v.ALIPAY_APP_ID,
         privateKey: resolveKey('ALIPAY_PRIVATE_KEY', v.ALIPAY_PRIVATE_KEY, 'private'),
         publicKey: resolveKey('ALIPAY_PUBLIC_KEY', v.ALIPAY_PUBLIC_KEY, 'public'),
+        flows: env.ALIPAY_FLOWS,
       })),
       wechatPay: wechatPayCredentials(env),
       paypal: group(env, ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID'], (v) => ({

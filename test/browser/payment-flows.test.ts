@@ -28,7 +28,7 @@ import { VIEWPORTS, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn } from './support/subscribers.ts';
 
 const KEEPALIVE = { 'zh-CN': '保号 30 天，100 MB', en: 'Keep-alive 30 days, 100 MB' } as const;
-const US_CARDS = ['89012609900000000021', '89012609900000000039', '89012609900000000047', '89012609900000000054'];
+const US_CARDS = ['89012609900000000021', '89012609900000000039', '89012609900000000047', '89012609900000000054', '89012609900000000062'];
 const USER_AGENTS = {
   desktop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
   phone: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36',
@@ -195,6 +195,27 @@ describeInChromium('payment flows chosen from the browser', () => {
     await s.page.getByRole('button', { name: t.orders.pay.jsapi.retry }).click();
     await new OrderPage(s.page, 'zh-CN', server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
     expect((await orderOf(s, orderId)).status).toBe('completed');
+    expect(s.problems).toEqual([]);
+    await s.context.close();
+  });
+
+  it('en, desktop: a flow the merchant does not offer (422 payment_flow_unavailable) is placed again, as a new attempt, on the provider\'s default page', async () => {
+    const s = await flowSession('en', 'desktop', 'desktop');
+    const checkout = await checkoutWith(s, 'en', 'alipay');
+    // Standing for a merchant without Alipay's 当面付 (ALIPAY_FLOWS=h5): the server's documented refusal.
+    await s.page.route('**/api/v1/orders', (route) => {
+      const asked = (route.request().postDataJSON() as Record<string, unknown>)['paymentFlow'];
+      if (asked === undefined) return route.continue();
+      return route.fulfill({
+        status: 422, contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'Unprocessable Entity', status: 422, code: 'payment_flow_unavailable', detail: 'paymentMethod alipay cannot be paid with paymentFlow qr' }),
+      });
+    });
+    await checkout.pay.click();
+    await s.page.waitForURL(/\/sandbox\/pay\//);
+    await s.page.unrouteAll();
+    expect(s.orderRequests.map((r) => r.body['paymentFlow'])).toEqual(['qr', undefined]);
+    expect(s.orderRequests[1]?.key).not.toBe(s.orderRequests[0]?.key);
     expect(s.problems).toEqual([]);
     await s.context.close();
   });

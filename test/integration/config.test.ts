@@ -160,6 +160,17 @@ describe('payment provider keys', () => {
     expectRefused({ WECHAT_API_BASE_URL: 'ftp://127.0.0.1' }, 'WECHAT_API_BASE_URL');
   });
 
+  it('reads the flows each merchant account offers (ALIPAY_FLOWS, WECHATPAY_FLOWS): all by default, a subset, or none', () => {
+    const alipayEnv = { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: privatePem, ALIPAY_PUBLIC_KEY: publicPem };
+    expect(load(alipayEnv).providers.alipay?.flows).toEqual(['qr', 'h5']);
+    expect(load({ ...alipayEnv, ALIPAY_FLOWS: 'h5' }).providers.alipay?.flows).toEqual(['h5']);
+    expect(load({ ...alipayEnv, ALIPAY_FLOWS: 'none' }).providers.alipay?.flows).toEqual([]);
+    expect(load(wechat).providers.wechatPay?.flows).toEqual(['qr', 'h5', 'jsapi']);
+    expect(load({ ...wechat, WECHATPAY_FLOWS: 'qr, jsapi' }).providers.wechatPay?.flows).toEqual(['qr', 'jsapi']);
+    expectRefused({ ...alipayEnv, ALIPAY_FLOWS: 'jsapi' }, 'ALIPAY_FLOWS');
+    expectRefused({ ...wechat, WECHATPAY_FLOWS: 'qr,app' }, 'WECHATPAY_FLOWS');
+  });
+
   it('parses the WeChat Pay keys at start too', () => {
     expectRefused({ ...wechat, WECHATPAY_PLATFORM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, 'WECHATPAY_PLATFORM_PUBLIC_KEY');
     expectRefused({ ...wechat, WECHATPAY_PRIVATE_KEY: 'MIIB' }, 'WECHATPAY_PRIVATE_KEY');

@@ -235,3 +235,28 @@ forEachDatabase('payment flows on WeChat Pay and Alipay (fakes on loopback)', (g
   WECHAT_APP_SECRET: 'wechat-app-secret-0123456789', WECHAT_OAUTH_BASE_URL: fakeUrl, WECHAT_API_BASE_URL: fakeUrl,
   ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY: alipayApp.privateKey, ALIPAY_PUBLIC_KEY: alipayGateway.publicKey, ALIPAY_GATEWAY_URL: `${fakeUrl}/gateway.do`,
 });
+
+forEachDatabase('payment flows a merchant has not signed up for (ALIPAY_FLOWS=h5, WECHATPAY_FLOWS=qr)', (get) => {
+  it('refuses them with 422 payment_flow_unavailable, writing nothing, while the default and the offered flows work', async () => {
+    const ctx = get();
+    const y = await yuanBuyer(ctx, 'cn-flows-limited');
+    const place = (paymentMethod: string, paymentFlow?: string) => ctx.post('/api/v1/orders', { lineId: y.lineId, planId: y.planId, paymentMethod, ...(paymentFlow ? { paymentFlow } : {}) },
+      { token: y.token, headers: { 'idempotency-key': randomUUID() } });
+    for (const [method, flow] of [['alipay', 'qr'], ['wechat_pay', 'h5'], ['wechat_pay', 'jsapi']] as const) {
+      const r = await place(method, flow);
+      expect(r.status, `${method}+${flow}: ${r.text}`).toBe(422);
+      expect(r.json.code).toBe('payment_flow_unavailable');
+    }
+    expect(await countOrders(ctx, y.token)).toBe(0);
+    expect((await ctx.get('/api/v1/payments/wechat/payer?returnTo=/lines', { token: y.token })).json).toEqual({ ready: false, authorizeUrl: null });
+    expect((await place('alipay', 'h5')).json.payment.action.type).toBe('redirect');
+    expect((await place('wechat_pay', 'qr')).json.payment.action.type).toBe('qr');
+    expect(new URL((await place('alipay')).json.payment.action.url).searchParams.get('method')).toBe('alipay.trade.page.pay');
+  });
+}, {
+  WECHATPAY_MCH_ID: MCH_ID, WECHATPAY_APP_ID: APP_ID, WECHATPAY_API_V3_KEY: API_V3_KEY,
+  WECHATPAY_PRIVATE_KEY: merchant.privateKey, WECHATPAY_CERT_SERIAL: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+  WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey, WECHATPAY_BASE_URL: fakeUrl, WECHATPAY_FLOWS: 'qr',
+  WECHAT_APP_SECRET: 'wechat-app-secret-0123456789', WECHAT_OAUTH_BASE_URL: fakeUrl, WECHAT_API_BASE_URL: fakeUrl,
+  ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY: alipayApp.privateKey, ALIPAY_PUBLIC_KEY: alipayGateway.publicKey, ALIPAY_GATEWAY_URL: `${fakeUrl}/gateway.do`, ALIPAY_FLOWS: 'h5',
+});

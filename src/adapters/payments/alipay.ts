@@ -52,6 +52,8 @@ export interface AlipayProviderOptions {
   privateKeyPem: string;
   /** Alipay public key (支付宝公钥) for this app: PEM or bare base64 SPKI. */
   alipayPublicKeyPem: string;
+  /** The flows this merchant signed up for (ALIPAY_FLOWS): 当面付 for `qr`, 手机网站支付 for `h5`; default both. */
+  flows?: readonly PaymentFlow[];
   /** Default: production `https://openapi.alipay.com/gateway.do`. */
   gatewayUrl?: string;
   /** The time budget of one operation; ≤ 14 000 (API.md: 503 within 15 s). */
@@ -131,7 +133,7 @@ export class AlipayProvider implements PaymentProvider {
   readonly supportsSavedMethods = false;
   readonly currencies: readonly string[] | null = [ALIPAY_CURRENCY];
   /** No `jsapi`: Alipay's pages do not open inside WeChat at all. */
-  readonly flows: readonly PaymentFlow[] = ['qr', 'h5'];
+  readonly flows: readonly PaymentFlow[];
   private readonly appId: string;
   private readonly privateKey: KeyObject;
   private readonly alipayPublicKey: KeyObject;
@@ -141,6 +143,7 @@ export class AlipayProvider implements PaymentProvider {
 
   constructor(options: AlipayProviderOptions) {
     this.appId = options.appId;
+    this.flows = (options.flows ?? ['qr', 'h5']).filter((f) => f !== 'jsapi');
     this.privateKey = loadPrivateKey(options.privateKeyPem);
     this.alipayPublicKey = loadPublicKey(options.alipayPublicKeyPem);
     this.gatewayUrl = options.gatewayUrl ?? ALIPAY_GATEWAY_URL;

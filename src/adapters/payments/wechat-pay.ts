@@ -77,6 +77,8 @@ export interface WechatPayProviderOptions {
   platformPublicKeyPem: string;
   /** When set, `Wechatpay-Serial` must equal it (platform cert serial or `PUB_KEY_ID_…`). */
   platformSerial?: string;
+  /** The flows this merchant's products allow (WECHATPAY_FLOWS): Native for `qr`, H5, JSAPI; default all three. */
+  flows?: readonly PaymentFlow[];
   /** Default `https://api.mch.weixin.qq.com`. */
   baseUrl?: string;
   /** The time budget of one operation, all its calls together; ≤ 14 000. */
@@ -189,7 +191,7 @@ export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat_pay' as const;
   readonly supportsSavedMethods = false;
   readonly currencies: readonly string[] | null = [WECHAT_PAY_CURRENCY];
-  readonly flows: readonly PaymentFlow[] = ['qr', 'h5', 'jsapi'];
+  readonly flows: readonly PaymentFlow[];
   private readonly options: WechatPayProviderOptions;
   private readonly privateKey: KeyObject;
   private readonly platformKey: KeyObject;
@@ -205,6 +207,7 @@ export class WechatPayProvider implements PaymentProvider {
       throw new Error(`WECHATPAY_API_V3_KEY must be ${APIV3_KEY_BYTES} bytes`);
     }
     this.options = options;
+    this.flows = options.flows ?? ['qr', 'h5', 'jsapi'];
     this.privateKey = createPrivateKey(options.privateKeyPem);
     const platform = platformKeyOf(options.platformPublicKeyPem, options.platformSerial);
     this.platformKey = platform.key;

@@ -47,6 +47,8 @@ export function assertFlowOffered(method: PaymentMethod, flow: PaymentFlow | und
  */
 export interface WechatPayerSetup {
   appId: string;
+  /** Whether the merchant offers JSAPI at all (WECHATPAY_FLOWS). */
+  jsapiOffered: boolean;
   oauth: WechatOauth | null;
 }
 
@@ -62,12 +64,14 @@ export function providersConfig(config: Pick<Config, 'providers' | 'providerEndp
   const at = config.providerEndpoints;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret, apiBaseUrl: at.stripeApiBaseUrl } } : {}),
-    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl } } : {}),
+    ...(p.alipay
+      ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl, flows: p.alipay.flows } }
+      : {}),
     ...(p.wechatPay
       ? {
           wechatPay: {
             mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl, flows: p.wechatPay.flows,
             ...(p.wechatPay.appId === null ? {} : { appId: p.wechatPay.appId }),
           },
         }
@@ -124,9 +128,11 @@ export function buildPaymentProviders(input: ProvidersInput): PaymentProviders {
 function wechatPayerSetup(config: Pick<Config, 'providers' | 'providerEndpoints'>): WechatPayerSetup | null {
   const wechat = config.providers.wechatPay;
   if (!wechat || wechat.appId === null) return null;
+  // Without the JSAPI product, no payer needs to be learnt: the payer step answers "not offered".
+  if (!wechat.flows.includes('jsapi')) return { appId: wechat.appId, jsapiOffered: false, oauth: null };
   const oauth = wechat.appSecret === null ? null : new WechatOauth({
     appId: wechat.appId, appSecret: wechat.appSecret,
     oauthBaseUrl: config.providerEndpoints.wechatOauthBaseUrl, apiBaseUrl: config.providerEndpoints.wechatApiBaseUrl,
   });
-  return { appId: wechat.appId, oauth };
+  return { appId: wechat.appId, jsapiOffered: true, oauth };
 }

@@ -51,11 +51,12 @@ export interface WechatPayerState {
 /**
  * Ready when nobody needs an openid (the sandbox takes wechat_pay orders) or simkeep holds this
  * user's; otherwise the authorisation URL returning to `returnTo` (a path of this site), or null when
- * WECHAT_APP_SECRET is not configured (then JSAPI cannot be used: the client shows the QR instead).
+ * JSAPI is not offered (WECHATPAY_FLOWS without it, or no WECHAT_APP_SECRET): the client shows the QR.
  */
 export async function wechatPayerState(deps: WechatPayerDeps, userId: string, returnTo: string): Promise<WechatPayerState> {
   const setup = deps.providers.wechatPayer;
   if (setup === null) return { ready: true, authorizeUrl: null };
+  if (!setup.jsapiOffered) return { ready: false, authorizeUrl: null };
   if ((await wechatOpenidOf(deps.db, userId, setup.appId)) !== null) return { ready: true, authorizeUrl: null };
   if (setup.oauth === null) return { ready: false, authorizeUrl: null };
   return { ready: false, authorizeUrl: setup.oauth.authorizeUrl(`${deps.publicUrl()}${returnTo}`, stateFor(deps.secretKey, userId)) };

@@ -139,6 +139,13 @@ function useCheckout(lineId: string, purchase: Purchase) {
       },
       onError: (error) => {
         if (isSameAttemptRetryable(error)) return;
+        // This merchant does not offer the browser's channel (ALIPAY_FLOWS, WECHATPAY_FLOWS): nothing
+        // was written, so the same purchase goes again as a new attempt, on the provider's default.
+        if (errorCodeOf(error) === 'payment_flow_unavailable' && input.paymentFlow !== undefined) {
+          attempt.current = { ...input, paymentFlow: undefined, idempotencyKey: newAttemptKey() };
+          place(attempt.current);
+          return;
+        }
         attempt.current = null;
         // A refused order leaves the quote as it was, unless the quote itself is what expired.
         if (errorCodeOf(error) === 'quote_expired') void queryClient.invalidateQueries({ queryKey: quoteOptions.queryKey });
