@@ -42,6 +42,7 @@ import { buildPaymentProviders, type ProviderAdapters } from './modules/payments
 import { deliverOverHttp, type Deliver } from './modules/payments/sandbox-service.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { savedMethodsRoutes } from './modules/payments/saved-methods-routes.ts';
+import { wechatPayerRoutes } from './modules/payments/wechat-payer-routes.ts';
 import { renewalsBeforeLapse } from './modules/renewals/jobs.ts';
 import { ticketsRoutes } from './modules/tickets/routes.ts';
 import { usageRoutes } from './modules/usage/routes.ts';
@@ -52,7 +53,7 @@ import { seedDemo } from './seed/demo.ts';
 const linesWithCatalog: RouteModule = (app, deps) => linesRoutes(app, deps, (planId) => autoRenewTerms(deps.db, planId));
 
 /** Every module's HTTP routes; a module appears here once. */
-const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, carrierAdaptersRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, notificationsRoutes, usageRoutes, ticketsRoutes, calendarRoutes];
+const ROUTE_MODULES: readonly RouteModule[] = [accountsRoutes, auditRoutes, clockRoutes, linesWithCatalog, carrierAdaptersRoutes, catalogRoutes, ordersRoutes, ordersAdminRoutes, paymentsRoutes, savedMethodsRoutes, wechatPayerRoutes, notificationsRoutes, usageRoutes, ticketsRoutes, calendarRoutes];
 
 // Auto-renewal runs inside the lifecycle's task, just before it, and holds back the lapse of a period
 // it is paying for: a clock jump past an expiry renews the line (when auto-renew can pay) before the

@@ -11,10 +11,24 @@ import { ALIPAY_GATEWAY_URL } from './adapters/payments/alipay.ts';
 import { PAYPAL_BASE_URL } from './adapters/payments/paypal.ts';
 import { STRIPE_API_BASE_URL } from './adapters/payments/stripe.ts';
 import { WECHAT_PAY_BASE_URL } from './adapters/payments/wechat-pay.ts';
+import { WECHAT_API_BASE_URL, WECHAT_OAUTH_BASE_URL } from './adapters/payments/wechat-oauth.ts';
+import type { PaymentFlow } from './adapters/payments/types.ts';
 import { parsePostgresUrl, PostgresUrlError } from './db/postgres-url.ts';
 import { checkPasswordPolicy } from './modules/accounts/password-policy.ts';
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+/**
+ * The payment flows a provider's merchant account has signed up for (ALIPAY_FLOWS, WECHATPAY_FLOWS):
+ * a comma-separated subset of `offered`, or `none`. Each is a separate product with the provider
+ * (Alipay 当面付 / 手机网站支付; WeChat Pay H5 / JSAPI), so a merchant may have only some.
+ */
+function flowList(offered: readonly PaymentFlow[]) {
+  return z.string()
+    .refine((v) => v === 'none' || v.split(',').every((f) => (offered as readonly string[]).includes(f.trim())), `must be \`none\` or a comma-separated subset of ${offered.join(', ')}`)
+    .transform((v): PaymentFlow[] => (v === 'none' ? [] : [...new Set(v.split(',').map((f) => f.trim()))].filter((f): f is PaymentFlow => (offered as readonly string[]).includes(f))))
+    .default([...offered]);
+}
 
 /** A whole number written in plain decimal digits, within [min, max]. */
 function decimalInt(min: number, max: number) {
@@ -146,11 +160,16 @@ const envSchema = z.object({
   WECHATPAY_PRIVATE_KEY: z.string().min(1).optional(),
   WECHATPAY_CERT_SERIAL: z.string().min(1).optional(),
   WECHATPAY_PLATFORM_PUBLIC_KEY: z.string().min(1).optional(),
+  ALIPAY_FLOWS: flowList(['qr', 'h5']),
+  WECHATPAY_FLOWS: flowList(['qr', 'h5', 'jsapi']),
+  WECHAT_APP_SECRET: z.string().regex(/^[\x21-\x7e]{16,128}$/, 'must be the official account\'s AppSecret (16–128 printable characters)').optional(),
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
   PAYPAL_WEBHOOK_ID: z.string().min(1).optional(),
   ALIPAY_GATEWAY_URL: providerEndpoint.default(ALIPAY_GATEWAY_URL),
   WECHATPAY_BASE_URL: providerEndpoint.default(WECHAT_PAY_BASE_URL),
+  WECHAT_OAUTH_BASE_URL: providerEndpoint.default(WECHAT_OAUTH_BASE_URL),
+  WECHAT_API_BASE_URL: providerEndpoint.default(WECHAT_API_BASE_URL),
   PAYPAL_BASE_URL: providerEndpoint.default(PAYPAL_BASE_URL),
   STRIPE_API_BASE_URL: providerEndpoint.default(STRIPE_API_BASE_URL),
   SIMKEEP_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16–512 printable characters without spaces').optional(),
@@ -207,7 +226,11 @@ export interface Config {
   /** Subscriber webhooks may target loopback and private addresses (SIMKEEP_WEBHOOK_ALLOW_PRIVATE; tests, closed networks). */
   readonly webhookAllowPrivate: boolean;
   /** Where each provider's API is (ALIPAY_GATEWAY_URL, WECHATPAY_BASE_URL, PAYPAL_BASE_URL, STRIPE_API_BASE_URL): live by default. */
-  readonly providerEndpoints: Readonly<{ alipayGatewayUrl: string; wechatPayBaseUrl: string; paypalBaseUrl: string; stripeApiBaseUrl: string }>;
+  readonly providerEndpoints: Readonly<{
+    alipayGatewayUrl: string; wechatPayBaseUrl: string; paypalBaseUrl: string; stripeApiBaseUrl: string;
+    /** WECHAT_OAUTH_BASE_URL (the payer's browser goes there) and WECHAT_API_BASE_URL (the code → openid exchange). */
+    wechatOauthBaseUrl: string; wechatApiBaseUrl: string;
+  }>;
   /** SIMKEEP_METRICS_TOKEN: the bearer token GET /metrics requires, or null (open in development, 404 in production). */
   readonly metricsToken: string | null;
 }
@@ -215,8 +238,14 @@ export interface Config {
 /** Keys are PEM text, already resolved from a path or bare base64 and parsed once. */
 interface ProviderCredentials {
   readonly stripe?: Readonly<{ secretKey: string; webhookSecret: string }>;
-  readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string }>;
-  readonly wechatPay?: Readonly<{ mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string }>;
+  readonly alipay?: Readonly<{ appId: string; privateKey: string; publicKey: string; flows: readonly PaymentFlow[] }>;
+  readonly wechatPay?: Readonly<{
+    /** WECHATPAY_FLOWS: the flows its merchant account offers (JSAPI also needs WECHAT_APP_SECRET to learn payers). */
+    flows: readonly PaymentFlow[];
+    mchId: string; appId: string | null; apiV3Key: string; privateKey: string; certSerial: string; platformPublicKey: string;
+    /** WECHAT_APP_SECRET: the official account's AppSecret for appId, for the snsapi_base step JSAPI orders need; null = no JSAPI. */
+    appSecret: string | null;
+  }>;
   readonly paypal?: Readonly<{ clientId: string; clientSecret: string; webhookId: string }>;
 }
 
@@ -299,6 +328,31 @@ function databaseAndAdmission(env: Env): Pick<Config, 'database' | 'admission'> 
   };
 }
 
+/** API.md's five WeChat Pay variables, all or none; WECHATPAY_APP_ID and WECHAT_APP_SECRET optional on top. */
+function wechatPayCredentials(env: Env): ProviderCredentials['wechatPay'] {
+  if (env.WECHATPAY_APP_ID !== undefined && env.WECHATPAY_MCH_ID === undefined) {
+    throw new ConfigError('WECHATPAY_APP_ID is set without the other WeChat Pay variables (WECHATPAY_MCH_ID, …)');
+  }
+  if (env.WECHAT_APP_SECRET !== undefined && (env.WECHATPAY_APP_ID === undefined || env.WECHATPAY_MCH_ID === undefined)) {
+    throw new ConfigError('WECHAT_APP_SECRET is set without WeChat Pay and WECHATPAY_APP_ID (the secret belongs to that AppID)');
+  }
+  // The group is API.md's five variables. WECHATPAY_APP_ID stays optional: notifications and
+  // refunds work without it, but the Native order API needs it, so without it a new WeChat Pay
+  // order is refused with 422 payment_method_unavailable.
+  return group(
+    env,
+    ['WECHATPAY_MCH_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
+    (v) => ({
+      mchId: v.WECHATPAY_MCH_ID, appId: env.WECHATPAY_APP_ID ?? null, apiV3Key: v.WECHATPAY_API_V3_KEY,
+      privateKey: resolveKey('WECHATPAY_PRIVATE_KEY', v.WECHATPAY_PRIVATE_KEY, 'private'),
+      certSerial: v.WECHATPAY_CERT_SERIAL,
+      platformPublicKey: resolveKey('WECHATPAY_PLATFORM_PUBLIC_KEY', v.WECHATPAY_PLATFORM_PUBLIC_KEY, 'public'),
+      appSecret: env.WECHAT_APP_SECRET ?? null,
+      flows: env.WECHATPAY_FLOWS,
+    }),
+  );
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -316,9 +370,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.SIMKEEP_ADMIN_EMAIL && env.SIMKEEP_ADMIN_PASSWORD) {
     const weak = checkPasswordPolicy(env.SIMKEEP_ADMIN_PASSWORD, env.SIMKEEP_ADMIN_EMAIL);
     if (weak) throw new ConfigError(`SIMKEEP_ADMIN_PASSWORD: ${weak.message} (the same policy as every account)`);
-  }
-  if (env.WECHATPAY_APP_ID !== undefined && env.WECHATPAY_MCH_ID === undefined) {
-    throw new ConfigError('WECHATPAY_APP_ID is set without the other WeChat Pay variables (WECHATPAY_MCH_ID, …)');
   }
   const sandbox = env.SIMKEEP_SANDBOX ?? nodeEnv !== 'production';
   const smtp = env.SMTP_URL ? { url: env.SMTP_URL, from: env.SIMKEEP_MAIL_FROM ?? 'simkeep <no-reply@simkeep.invalid>' } : null;
@@ -347,27 +398,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         appId: v.ALIPAY_APP_ID,
         privateKey: resolveKey('ALIPAY_PRIVATE_KEY', v.ALIPAY_PRIVATE_KEY, 'private'),
         publicKey: resolveKey('ALIPAY_PUBLIC_KEY', v.ALIPAY_PUBLIC_KEY, 'public'),
+        flows: env.ALIPAY_FLOWS,
       })),
-      // The group is API.md's five variables. WECHATPAY_APP_ID stays optional: notifications and
-      // refunds work without it, but the Native order API needs it, so without it a new WeChat Pay
-      // order is refused with 422 payment_method_unavailable.
-      wechatPay: group(
-        env,
-        ['WECHATPAY_MCH_ID', 'WECHATPAY_API_V3_KEY', 'WECHATPAY_PRIVATE_KEY', 'WECHATPAY_CERT_SERIAL', 'WECHATPAY_PLATFORM_PUBLIC_KEY'],
-        (v) => ({
-          mchId: v.WECHATPAY_MCH_ID, appId: env.WECHATPAY_APP_ID ?? null, apiV3Key: v.WECHATPAY_API_V3_KEY,
-          privateKey: resolveKey('WECHATPAY_PRIVATE_KEY', v.WECHATPAY_PRIVATE_KEY, 'private'),
-          certSerial: v.WECHATPAY_CERT_SERIAL,
-          platformPublicKey: resolveKey('WECHATPAY_PLATFORM_PUBLIC_KEY', v.WECHATPAY_PLATFORM_PUBLIC_KEY, 'public'),
-        }),
-      ),
+      wechatPay: wechatPayCredentials(env),
       paypal: group(env, ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID'], (v) => ({
         clientId: v.PAYPAL_CLIENT_ID, clientSecret: v.PAYPAL_CLIENT_SECRET, webhookId: v.PAYPAL_WEBHOOK_ID,
       })),
     },
     providerEndpoints: {
       alipayGatewayUrl: env.ALIPAY_GATEWAY_URL, wechatPayBaseUrl: env.WECHATPAY_BASE_URL, paypalBaseUrl: env.PAYPAL_BASE_URL,
-      stripeApiBaseUrl: env.STRIPE_API_BASE_URL,
+      stripeApiBaseUrl: env.STRIPE_API_BASE_URL, wechatOauthBaseUrl: env.WECHAT_OAUTH_BASE_URL, wechatApiBaseUrl: env.WECHAT_API_BASE_URL,
     },
     metricsToken: env.SIMKEEP_METRICS_TOKEN ?? null,
     smtp,

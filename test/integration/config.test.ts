@@ -147,6 +147,30 @@ describe('payment provider keys', () => {
     expectRefused(withoutSerial, 'WECHATPAY_CERT_SERIAL');
   });
 
+  it('takes WECHAT_APP_SECRET (JSAPI payments) only with WeChat Pay and its AppID, and WeChat endpoints only by the provider URL rule', () => {
+    const secret = 'wechat-app-secret-0123456789';
+    expect(load({ ...wechat, WECHAT_APP_SECRET: secret }).providers.wechatPay).toMatchObject({ appSecret: secret });
+    expect(load(wechat).providers.wechatPay).toMatchObject({ appSecret: null });
+    const { WECHATPAY_APP_ID: _appId, ...withoutAppId } = wechat;
+    expectRefused({ ...withoutAppId, WECHAT_APP_SECRET: secret }, 'WECHAT_APP_SECRET');
+    expectRefused({ WECHAT_APP_SECRET: secret }, 'WECHAT_APP_SECRET');
+    expectRefused({ ...wechat, WECHAT_APP_SECRET: 'short' }, 'WECHAT_APP_SECRET');
+    expect(load({}).providerEndpoints).toMatchObject({ wechatOauthBaseUrl: 'https://open.weixin.qq.com', wechatApiBaseUrl: 'https://api.weixin.qq.com' });
+    expectRefused({ WECHAT_OAUTH_BASE_URL: 'http://open.weixin.qq.com' }, 'WECHAT_OAUTH_BASE_URL');
+    expectRefused({ WECHAT_API_BASE_URL: 'ftp://127.0.0.1' }, 'WECHAT_API_BASE_URL');
+  });
+
+  it('reads the flows each merchant account offers (ALIPAY_FLOWS, WECHATPAY_FLOWS): all by default, a subset, or none', () => {
+    const alipayEnv = { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: privatePem, ALIPAY_PUBLIC_KEY: publicPem };
+    expect(load(alipayEnv).providers.alipay?.flows).toEqual(['qr', 'h5']);
+    expect(load({ ...alipayEnv, ALIPAY_FLOWS: 'h5' }).providers.alipay?.flows).toEqual(['h5']);
+    expect(load({ ...alipayEnv, ALIPAY_FLOWS: 'none' }).providers.alipay?.flows).toEqual([]);
+    expect(load(wechat).providers.wechatPay?.flows).toEqual(['qr', 'h5', 'jsapi']);
+    expect(load({ ...wechat, WECHATPAY_FLOWS: 'qr, jsapi' }).providers.wechatPay?.flows).toEqual(['qr', 'jsapi']);
+    expectRefused({ ...alipayEnv, ALIPAY_FLOWS: 'jsapi' }, 'ALIPAY_FLOWS');
+    expectRefused({ ...wechat, WECHATPAY_FLOWS: 'qr,app' }, 'WECHATPAY_FLOWS');
+  });
+
   it('parses the WeChat Pay keys at start too', () => {
     expectRefused({ ...wechat, WECHATPAY_PLATFORM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }, 'WECHATPAY_PLATFORM_PUBLIC_KEY');
     expectRefused({ ...wechat, WECHATPAY_PRIVATE_KEY: 'MIIB' }, 'WECHATPAY_PRIVATE_KEY');

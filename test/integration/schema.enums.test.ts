@@ -28,6 +28,7 @@ import {
 import { SAVED_METHOD_PROVIDERS, SETUP_STATUSES } from '../../src/modules/payments/saved-methods.ts';
 import { RENEWAL_PATHS, RENEWAL_STATUSES } from '../../src/modules/renewals/service.ts';
 import { TICKET_AUTHORS, TICKET_STATUSES } from '../../src/modules/tickets/statuses.ts';
+import { PAYMENT_FLOWS } from '../../src/adapters/payments/types.ts';
 import { forEachDatabase } from '../support/harness.ts';
 
 /** "table.column" → the const array declaring its values. */
@@ -52,6 +53,7 @@ const DECLARED: Record<string, readonly string[]> = {
   'orders.payment_method': PAYMENT_METHODS,
   'payments.provider': PAYMENT_PROVIDER_NAMES,
   'payments.status': PAYMENT_STATUSES,
+  'payments.flow': PAYMENT_FLOWS,
   'refunds.destination': REFUND_DESTINATIONS,
   'refunds.status': REFUND_STATUSES,
   'vouchers.status': VOUCHER_STATUSES,

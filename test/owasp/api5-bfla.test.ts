@@ -27,6 +27,7 @@ const SUBSCRIBER_ROUTES: Route[] = [
   ['POST', '/api/v1/quotes', { lineId: 'line_x' }], ['POST', '/api/v1/orders', { lineId: 'line_x', topupAmount: { amount: 500, currency: 'USD' }, paymentMethod: 'card' }],
   ['GET', '/api/v1/orders'], ['GET', '/api/v1/wallet'], ['GET', '/api/v1/payment-methods'], ['POST', '/api/v1/payment-methods', { paymentMethod: 'card' }],
   ['GET', '/api/v1/notifications'], ['PATCH', '/api/v1/me/notification-settings', { email: false }],
+  ['GET', '/api/v1/payments/wechat/payer?returnTo=/lines'], ['POST', '/api/v1/payments/wechat/payer', { code: 'c', state: 's' }],
 ];
 
 async function attempt(ctx: TestContext, token: string | undefined, [method, path, body]: Route) {

@@ -1,7 +1,7 @@
 // How the portal continues a payment in the subscriber's browser (web/src/lib/payment-flow.ts), and
 // how it reads a typed top-up amount (never through a float).
 import { describe, expect, it } from 'vitest';
-import { browserKindOf, paymentStepFor } from '../../web/src/lib/payment-flow.ts';
+import { browserKindOf, paymentFlowFor, paymentStepFor } from '../../web/src/lib/payment-flow.ts';
 import { minorUnitsOf } from '../../web/src/features/plans/amount.ts';
 
 const WECHAT = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47 NetType/WIFI';
@@ -20,6 +20,24 @@ describe('the payment flow chosen from the browser', () => {
     expect(paymentStepFor('card', redirect, 'wechat')).toEqual({ kind: 'redirect', url: redirect.url });
     expect(paymentStepFor('alipay', redirect, 'phone')).toEqual({ kind: 'redirect', url: redirect.url });
     expect(paymentStepFor('alipay', redirect, 'wechat')).toEqual({ kind: 'open_in_browser', url: redirect.url });
+  });
+
+  it('asks WeChat Pay for JSAPI inside WeChat, H5 on a phone and a QR on a desktop; Alipay for its mobile page except on a desktop; cards nothing', () => {
+    expect(paymentFlowFor('wechat_pay', 'wechat')).toBe('jsapi');
+    expect(paymentFlowFor('wechat_pay', 'phone')).toBe('h5');
+    expect(paymentFlowFor('wechat_pay', 'desktop')).toBe('qr');
+    expect(paymentFlowFor('alipay', 'wechat')).toBe('h5');
+    expect(paymentFlowFor('alipay', 'phone')).toBe('h5');
+    expect(paymentFlowFor('alipay', 'desktop')).toBe('qr');
+    for (const method of ['card', 'paypal', 'wallet', 'voucher']) {
+      for (const browser of ['wechat', 'phone', 'desktop'] as const) expect(paymentFlowFor(method, browser)).toBeUndefined();
+    }
+  });
+
+  it('hands a JSAPI action to the WeChat bridge as it came', () => {
+    const jsapi = { appId: 'wx1', timeStamp: '1414561699', nonceStr: 'n', package: 'prepay_id=wx2', signType: 'RSA', paySign: 'c2ln' };
+    expect(paymentStepFor('wechat_pay', { type: 'jsapi', jsapi }, 'wechat')).toEqual({ kind: 'jsapi', request: jsapi });
+    expect(paymentStepFor('wechat_pay', { type: 'jsapi' }, 'wechat')).toEqual({ kind: 'none' });
   });
 
   it('shows a QR action as a code to scan, and nothing for a paid-at-once order', () => {

@@ -1,4 +1,6 @@
-// Alipay (支付宝) open platform: `alipay.trade.page.pay` as a signed gateway redirect (no network),
+// Alipay (支付宝) open platform: `alipay.trade.page.pay` (the default: desktop cashier) and
+// `alipay.trade.wap.pay` (the `h5` flow: the mobile cashier) as signed gateway redirects (no network),
+// `alipay.trade.precreate` (the `qr` flow: a signed call answering `qr_code` to scan with Alipay),
 // `alipay.trade.refund` as a signed HTTPS call whose response signature is checked, and the async
 // notification (异步通知) verified per https://opendocs.alipay.com/common/02mse7 — RSA2
 // (SHA256withRSA) over the URL-decoded params sorted by key, `sign` and `sign_type` excluded.
@@ -22,6 +24,8 @@ import {
   type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
+  type PaymentAction,
+  type PaymentFlow,
   type PaymentProvider,
   type ProviderPaymentState,
   type RefundInput,
@@ -48,6 +52,8 @@ export interface AlipayProviderOptions {
   privateKeyPem: string;
   /** Alipay public key (支付宝公钥) for this app: PEM or bare base64 SPKI. */
   alipayPublicKeyPem: string;
+  /** The flows this merchant signed up for (ALIPAY_FLOWS): 当面付 for `qr`, 手机网站支付 for `h5`; default both. */
+  flows?: readonly PaymentFlow[];
   /** Default: production `https://openapi.alipay.com/gateway.do`. */
   gatewayUrl?: string;
   /** The time budget of one operation; ≤ 14 000 (API.md: 503 within 15 s). */
@@ -126,6 +132,8 @@ export class AlipayProvider implements PaymentProvider {
   readonly name = 'alipay' as const;
   readonly supportsSavedMethods = false;
   readonly currencies: readonly string[] | null = [ALIPAY_CURRENCY];
+  /** No `jsapi`: Alipay's pages do not open inside WeChat at all. */
+  readonly flows: readonly PaymentFlow[];
   private readonly appId: string;
   private readonly privateKey: KeyObject;
   private readonly alipayPublicKey: KeyObject;
@@ -135,6 +143,7 @@ export class AlipayProvider implements PaymentProvider {
 
   constructor(options: AlipayProviderOptions) {
     this.appId = options.appId;
+    this.flows = (options.flows ?? ['qr', 'h5']).filter((f) => f !== 'jsapi');
     this.privateKey = loadPrivateKey(options.privateKeyPem);
     this.alipayPublicKey = loadPublicKey(options.alipayPublicKeyPem);
     this.gatewayUrl = options.gatewayUrl ?? ALIPAY_GATEWAY_URL;
@@ -142,17 +151,49 @@ export class AlipayProvider implements PaymentProvider {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** alipay.trade.page.pay needs no call: the payer's browser carries the signed request to the gateway. */
+  /**
+   * Default: alipay.trade.page.pay, the desktop cashier. `h5`: alipay.trade.wap.pay, the mobile
+   * cashier (`quit_url` where "back" leads). Both need no call: the payer's browser carries the
+   * signed request to the gateway. `qr`: alipay.trade.precreate, whose signed answer holds the code.
+   */
   async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
-    const params = this.signedParams('alipay.trade.page.pay', {
+    const trade = {
       out_trade_no: input.paymentId,
       total_amount: this.yuan(input.amount.amountMinor, input.amount.currency),
       subject: input.description,
-      product_code: 'FAST_INSTANT_TRADE_PAY',
-    }, { notify_url: input.notifyUrl, return_url: input.returnUrl });
+    };
+    if (input.flow === 'qr') return { providerRef: input.paymentId, action: await this.precreate(trade, input.notifyUrl) };
+    const urls = { notify_url: input.notifyUrl, return_url: input.returnUrl };
+    const params = input.flow === 'h5'
+      ? this.signedParams('alipay.trade.wap.pay', { ...trade, product_code: 'QUICK_WAP_WAY', quit_url: input.returnUrl }, urls)
+      : this.signedParams('alipay.trade.page.pay', { ...trade, product_code: 'FAST_INSTANT_TRADE_PAY' }, urls);
+    return { providerRef: input.paymentId, action: { type: 'redirect', url: this.gatewayRedirect(params) } };
+  }
+
+  /** A GET to the gateway carrying the signed request: where the payer's browser is sent. */
+  private gatewayRedirect(params: Record<string, string>): string {
     const url = new URL(this.gatewayUrl);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return { providerRef: input.paymentId, action: { type: 'redirect', url: url.toString() } };
+    return url.toString();
+  }
+
+  /**
+   * alipay.trade.precreate (当面付 扫码): Alipay answers a `qr_code` for the payer to scan. The
+   * same out_trade_no again answers the same trade's code, so a retried create is idempotent.
+   */
+  private async precreate(trade: Record<string, string>, notifyUrl: string): Promise<PaymentAction> {
+    const params = this.signedParams('alipay.trade.precreate', trade, { notify_url: notifyUrl });
+    const response = await this.gateway(params, Deadline.after(this.budgetMs));
+    const { result } = this.verifiedResponse(response.text, 'alipay_trade_precreate_response');
+    const code = readString(result, 'code');
+    if (code === UNAVAILABLE_CODE) throw new ProviderUnavailableError('alipay precreate temporarily unavailable');
+    if (code !== SUCCESS_CODE) {
+      const subCode = readString(result, 'sub_code');
+      throw new ProviderRejectedError(`alipay refused precreate: ${subCode ?? code ?? 'unknown'}`, response.status, subCode);
+    }
+    const qrCode = readString(result, 'qr_code');
+    if (qrCode === undefined) throw new ProviderRejectedError('alipay precreate answered without qr_code', response.status, undefined);
+    return { type: 'qr', qrData: qrCode };
   }
 
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {

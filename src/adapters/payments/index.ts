@@ -4,12 +4,12 @@
 import { AlipayProvider } from './alipay.ts';
 import { PaypalProvider, type FetchCert } from './paypal.ts';
 import { StripeProvider } from './stripe.ts';
-import type { PaymentProvider, ProviderName } from './types.ts';
+import type { PaymentFlow, PaymentProvider, ProviderName } from './types.ts';
 import { WechatPayProvider } from './wechat-pay.ts';
 
 export interface PaymentProvidersConfig {
   stripe?: { secretKey: string; webhookSecret: string; apiBaseUrl?: string };
-  alipay?: { appId: string; privateKeyPem: string; alipayPublicKeyPem: string; gatewayUrl?: string };
+  alipay?: { appId: string; privateKeyPem: string; alipayPublicKeyPem: string; gatewayUrl?: string; flows?: readonly PaymentFlow[] };
   wechatPay?: {
     mchId: string;
     apiV3Key: string;
@@ -20,6 +20,7 @@ export interface PaymentProvidersConfig {
     /** Required by the Native order API; not in API.md's env list yet. */
     appId?: string;
     platformSerial?: string;
+    flows?: readonly PaymentFlow[];
   };
   paypal?: { clientId: string; clientSecret: string; webhookId: string; baseUrl?: string; fetchCert?: FetchCert };
 }

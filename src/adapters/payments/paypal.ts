@@ -29,6 +29,7 @@ import {
   type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
+  type PaymentFlow,
   type PaymentProvider,
   type ProviderPaymentState,
   type RefundInput,
@@ -233,6 +234,8 @@ export class PaypalProvider implements PaymentProvider {
   private readonly options: PaypalProviderOptions;
   readonly supportsSavedMethods = false;
   readonly currencies: readonly string[] | null = null;
+  /** PayPal's approval page adapts itself to the device: no flow to choose. */
+  readonly flows: readonly PaymentFlow[] = [];
   private readonly baseUrl: string;
   private readonly budgetMs: number;
   private readonly fetchCert: FetchCert;

@@ -21,6 +21,7 @@ import {
   type MethodSavedEvent,
   type NotificationEvent,
   type NotificationReply,
+  type PaymentFlow,
   type PaymentProvider,
   type ProviderPaymentState,
   type RefundInput,
@@ -53,6 +54,8 @@ export class StripeProvider implements PaymentProvider, SavedMethodSetupProvider
   readonly name = 'stripe' as const;
   readonly supportsSavedMethods = true;
   readonly currencies: readonly string[] | null = null;
+  /** Checkout adapts its own page to the device: no flow to choose. */
+  readonly flows: readonly PaymentFlow[] = [];
   private readonly client: Stripe;
   private readonly webhookSecret: string;
   private readonly budgetMs: number;

@@ -7,13 +7,44 @@ import type { Money } from '../../domain/money.ts';
 export const PROVIDER_NAMES = ['sandbox', 'stripe', 'alipay', 'wechat_pay', 'paypal'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
-/** What the payer does next: open a page, scan a code, or nothing (paid at once, or not started). */
-export const PAYMENT_ACTION_TYPES = ['redirect', 'qr', 'none'] as const;
+/**
+ * What the payer does next: open a page, scan a code, nothing (paid at once, or not started), or —
+ * only when the client asked for the `jsapi` flow — call WeChat's in-app bridge with `jsapi`.
+ */
+export const PAYMENT_ACTION_TYPES = ['redirect', 'qr', 'none', 'jsapi'] as const;
+
+/**
+ * The channel a client asks the provider for (POST /orders `paymentFlow`), from where the payer is:
+ * `qr` a code to scan on another device (desktop), `h5` the provider's mobile page (a phone's
+ * browser), `jsapi` WeChat Pay inside WeChat's own browser. Absent: the provider's default.
+ */
+export const PAYMENT_FLOWS = ['qr', 'h5', 'jsapi'] as const;
+export type PaymentFlow = (typeof PAYMENT_FLOWS)[number];
+
+/**
+ * The arguments of `WeixinJSBridge.invoke('getBrandWCPayRequest', …)` (JSAPI调起支付): paySign is
+ * RSA-SHA256 over `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant's private key.
+ */
+export interface JsapiPayRequest {
+  appId: string;
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'RSA';
+  paySign: string;
+}
 
 export interface PaymentAction {
   type: (typeof PAYMENT_ACTION_TYPES)[number];
   url?: string;
   qrData?: string;
+  jsapi?: JsapiPayRequest;
+}
+
+/** Who is paying, as far as a flow needs it (WeChat H5: the payer's IP; JSAPI: the payer's openid). */
+export interface PayerContext {
+  clientIp?: string;
+  wechatOpenid?: string;
 }
 
 export interface CreatePaymentInput {
@@ -24,6 +55,9 @@ export interface CreatePaymentInput {
   description: string;
   returnUrl: string;
   notifyUrl: string;
+  /** The channel asked for; undefined = the provider's default channel. */
+  flow?: PaymentFlow;
+  payer?: PayerContext;
 }
 
 export interface CreatedPayment {
@@ -169,6 +203,8 @@ export interface PaymentProvider {
   readonly supportsSavedMethods: boolean;
   /** The only currencies it settles in, or null for any: lets an order be refused before anything is written. */
   readonly currencies: readonly string[] | null;
+  /** The flows createPayment honours; any other is refused before an order is written (422 payment_flow_unavailable). */
+  readonly flows: readonly PaymentFlow[];
   createPayment(input: CreatePaymentInput): Promise<CreatedPayment>;
   /** Verifies the signature FIRST; throws SignatureError (→ 400, nothing changes) when it does not hold. */
   parseNotification(n: IncomingNotification): Promise<NotificationEvent>;

@@ -1,5 +1,8 @@
 // WeChat Pay API v3 (微信支付 APIv3), direct merchant: Native order (`POST /v3/pay/transactions/native`
-// → code_url shown as a QR), domestic refunds, and the payment notification. Follows the published
+// → code_url shown as a QR; the default and the `qr` flow), H5 order (`/v3/pay/transactions/h5` →
+// h5_url, a phone browser's redirect), JSAPI order (`/v3/pay/transactions/jsapi` → prepay_id, which
+// the page inside WeChat pays through WeixinJSBridge with a paySign made here), domestic refunds, and
+// the payment notification. Follows the published
 // signature rules (https://pay.weixin.qq.com/doc/v3/merchant/4012365336 签名/验签): requests carry
 // `WECHATPAY2-SHA256-RSA2048` over `${method}\n${path}\n${ts}\n${nonce}\n${body}\n`; responses and
 // notifications are SHA256withRSA over `${ts}\n${nonce}\n${body}\n` with the platform public key;
@@ -34,6 +37,9 @@ import {
   type LookupPaymentInput,
   type NotificationEvent,
   type NotificationReply,
+  type JsapiPayRequest,
+  type PaymentAction,
+  type PaymentFlow,
   type PaymentProvider,
   type ProviderPaymentState,
   type ProviderResponse,
@@ -71,6 +77,8 @@ export interface WechatPayProviderOptions {
   platformPublicKeyPem: string;
   /** When set, `Wechatpay-Serial` must equal it (platform cert serial or `PUB_KEY_ID_…`). */
   platformSerial?: string;
+  /** The flows this merchant's products allow (WECHATPAY_FLOWS): Native for `qr`, H5, JSAPI; default all three. */
+  flows?: readonly PaymentFlow[];
   /** Default `https://api.mch.weixin.qq.com`. */
   baseUrl?: string;
   /** The time budget of one operation, all its calls together; ≤ 14 000. */
@@ -104,6 +112,25 @@ export function wechatPayAuthorization(input: WechatPayAuthorizationInput): stri
 /** `${timestamp}\n${nonce}\n${body}\n`, the message WeChat Pay signs on responses and notifications. */
 export function wechatPayResponseMessage(timestamp: string, nonce: string, body: string): string {
   return `${timestamp}\n${nonce}\n${body}\n`;
+}
+
+/** The message a JSAPI paySign covers (JSAPI调起支付签名): `${appId}\n${timeStamp}\n${nonceStr}\n${package}\n`. */
+export function wechatPayJsapiMessage(r: Pick<JsapiPayRequest, 'appId' | 'timeStamp' | 'nonceStr' | 'package'>): string {
+  return `${r.appId}\n${r.timeStamp}\n${r.nonceStr}\n${r.package}\n`;
+}
+
+/** The arguments of getBrandWCPayRequest for one prepay_id, signed SHA256withRSA with the merchant key. */
+export function wechatPayJsapiRequest(input: {
+  appId: string; prepayId: string; timestampSeconds: number; nonce: string; privateKey: KeyObject;
+}): JsapiPayRequest {
+  const unsigned = { appId: input.appId, timeStamp: String(input.timestampSeconds), nonceStr: input.nonce, package: `prepay_id=${input.prepayId}` };
+  const paySign = createSign('RSA-SHA256').update(wechatPayJsapiMessage(unsigned), 'utf8').sign(input.privateKey, 'base64');
+  return { ...unsigned, signType: 'RSA', paySign };
+}
+
+/** H5 (Wap) pages come back to `returnUrl` after paying: WeChat appends it to h5_url as `redirect_url`. */
+function h5UrlReturningTo(h5Url: string, returnUrl: string): string {
+  return `${h5Url}${h5Url.includes('?') ? '&' : '?'}redirect_url=${encodeURIComponent(returnUrl)}`;
 }
 
 /** AEAD_AES_256_GCM as WeChat Pay uses it: base64(ciphertext ‖ 16-byte tag), UTF-8 nonce and AAD. */
@@ -164,6 +191,7 @@ export class WechatPayProvider implements PaymentProvider {
   readonly name = 'wechat_pay' as const;
   readonly supportsSavedMethods = false;
   readonly currencies: readonly string[] | null = [WECHAT_PAY_CURRENCY];
+  readonly flows: readonly PaymentFlow[];
   private readonly options: WechatPayProviderOptions;
   private readonly privateKey: KeyObject;
   private readonly platformKey: KeyObject;
@@ -179,6 +207,7 @@ export class WechatPayProvider implements PaymentProvider {
       throw new Error(`WECHATPAY_API_V3_KEY must be ${APIV3_KEY_BYTES} bytes`);
     }
     this.options = options;
+    this.flows = options.flows ?? ['qr', 'h5', 'jsapi'];
     this.privateKey = createPrivateKey(options.privateKeyPem);
     const platform = platformKeyOf(options.platformPublicKeyPem, options.platformSerial);
     this.platformKey = platform.key;
@@ -189,14 +218,24 @@ export class WechatPayProvider implements PaymentProvider {
     this.nonce = options.nonce ?? (() => randomBytes(16).toString('hex').toUpperCase());
   }
 
+  /** The AppID bound to the merchant (WECHATPAY_APP_ID), or undefined when orders cannot be opened. */
+  get appId(): string | undefined {
+    return this.options.appId === '' ? undefined : this.options.appId;
+  }
+
+  /**
+   * Opens the order in the channel asked for: Native (default and `qr`), H5 (`h5`, needs the payer's
+   * IP) or JSAPI (`jsapi`, needs the payer's openid). The same out_trade_no in a retry is WeChat's
+   * idempotency: it answers the same order's code_url / h5_url / prepay_id again.
+   */
   async createPayment(input: CreatePaymentInput): Promise<CreatedPayment> {
-    const appId = this.options.appId;
-    if (appId === undefined || appId === '') {
-      // Not an outage: the merchant set up WeChat Pay without WECHATPAY_APP_ID, which Native orders need.
-      throw new ProviderRejectedError('WeChat Pay Native orders need WECHATPAY_APP_ID', 0, 'configuration');
+    const appId = this.appId;
+    if (appId === undefined) {
+      // Not an outage: the merchant set up WeChat Pay without WECHATPAY_APP_ID, which every order API needs.
+      throw new ProviderRejectedError('WeChat Pay orders need WECHATPAY_APP_ID', 0, 'configuration');
     }
     this.requireCny(input.amount.currency);
-    const body = {
+    const order = {
       appid: appId,
       mchid: this.options.mchId,
       description: [...input.description].slice(0, DESCRIPTION_CHARS_MAX).join(''),
@@ -204,10 +243,37 @@ export class WechatPayProvider implements PaymentProvider {
       notify_url: input.notifyUrl,
       amount: { total: input.amount.amountMinor, currency: WECHAT_PAY_CURRENCY },
     };
-    const result = await this.call(Deadline.after(this.budgetMs), 'POST', '/v3/pay/transactions/native', JSON.stringify(body));
+    const deadline = Deadline.after(this.budgetMs);
+    const action = await this.openOrder(deadline, appId, order, input);
+    return { providerRef: input.paymentId, action };
+  }
+
+  private async openOrder(deadline: Deadline, appId: string, order: Record<string, unknown>, input: CreatePaymentInput): Promise<PaymentAction> {
+    if (input.flow === 'h5') {
+      const clientIp = input.payer?.clientIp;
+      if (clientIp === undefined) throw new ProviderRejectedError('WeChat Pay H5 orders need the payer\'s IP', 0, 'payer_client_ip');
+      const body = { ...order, scene_info: { payer_client_ip: clientIp, h5_info: { type: 'Wap' } } };
+      const result = await this.call(deadline, 'POST', '/v3/pay/transactions/h5', JSON.stringify(body));
+      const h5Url = readString(result, 'h5_url');
+      if (h5Url === undefined) throw new ProviderRejectedError('wechat pay answered without h5_url', 200, undefined);
+      return { type: 'redirect', url: h5UrlReturningTo(h5Url, input.returnUrl) };
+    }
+    if (input.flow === 'jsapi') {
+      const openid = input.payer?.wechatOpenid;
+      if (openid === undefined) throw new ProviderRejectedError('WeChat Pay JSAPI orders need the payer\'s openid', 0, 'payer_openid');
+      const body = { ...order, payer: { openid } };
+      const result = await this.call(deadline, 'POST', '/v3/pay/transactions/jsapi', JSON.stringify(body));
+      const prepayId = readString(result, 'prepay_id');
+      if (prepayId === undefined) throw new ProviderRejectedError('wechat pay answered without prepay_id', 200, undefined);
+      const jsapi = wechatPayJsapiRequest({
+        appId, prepayId, timestampSeconds: Math.floor(this.now().getTime() / 1000), nonce: this.nonce(), privateKey: this.privateKey,
+      });
+      return { type: 'jsapi', jsapi };
+    }
+    const result = await this.call(deadline, 'POST', '/v3/pay/transactions/native', JSON.stringify(order));
     const codeUrl = readString(result, 'code_url');
     if (codeUrl === undefined) throw new ProviderRejectedError('wechat pay answered without code_url', 200, undefined);
-    return { providerRef: input.paymentId, action: { type: 'qr', qrData: codeUrl } };
+    return { type: 'qr', qrData: codeUrl };
   }
 
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {

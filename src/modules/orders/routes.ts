@@ -37,7 +37,7 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     const { topupAmount, paymentMethod, ...rest } = request.body;
     return sendIdempotent(db, request, reply, async () => {
       const order = await placeOrder(orderDeps, {
-        ...rest, userId, locale, actor: actorOf(request), paymentMethod,
+        ...rest, userId, locale, actor: actorOf(request), paymentMethod, clientIp: request.ip,
         topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
       });
       return { status: 201, body: order };

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ORDER_KINDS } from '../../domain/pricing.ts';
 import { isKnownCurrency } from '../../domain/money.ts';
+import { PAYMENT_FLOWS } from '../../adapters/payments/types.ts';
 import { moneyJsonSchema, paymentViewSchema } from '../payments/schemas.ts';
 import { PAYMENT_METHODS, REFUND_DESTINATIONS, REFUND_STATUSES } from '../payments/service.ts';
 import { RECONCILIATION_ISSUE_KINDS } from './reconciliation.ts';
@@ -31,6 +32,11 @@ export const createOrderBody = z
     quoteId: z.string().min(1).max(ID_MAX_LENGTH).optional(),
     couponCode: z.string().max(64).optional(),
     paymentMethod: z.enum(PAYMENT_METHODS),
+    paymentFlow: z.enum(PAYMENT_FLOWS).optional().describe(
+      'the channel to ask the provider for, from where the payer is: `qr` a code to scan (desktop), `h5` the mobile page (a phone\'s browser), ' +
+      '`jsapi` WeChat Pay inside WeChat (answers action `jsapi`). alipay: qr, h5; wechat_pay: qr, h5, jsapi; others none (422 payment_flow_unavailable). ' +
+      "Absent: the provider's default page or code",
+    ),
     voucherCode: z.string().min(1).max(64).optional(),
   })
   .refine((b) => b.quoteId !== undefined || (b.planId === undefined) !== (b.topupAmount === undefined), {

@@ -7,7 +7,9 @@
 // wallet and voucher orders are paid in the transaction that creates them or not created at all;
 // no transaction is held open across a provider call; unpaid orders expire after 30 min (app clock).
 import type { Logger } from 'pino';
-import { ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentProvider, type ProviderName } from '../../adapters/payments/types.ts';
+import {
+  ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentFlow, type PaymentProvider, type PayerContext, type ProviderName,
+} from '../../adapters/payments/types.ts';
 import { clampPageLimit, keysetPage } from '../../db/keyset-page.ts';
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
@@ -19,7 +21,7 @@ import { markQuoteUsed, priceForOrder, reservePromotions, type PricedPurchase } 
 import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable } from '../lines/service.ts';
 import {
-  createCapturedPayment, createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction,
+  assertFlowOffered, createCapturedPayment, createPayment, isExternalMethod, jsapiOpenid, paymentOfOrder, recordPaymentAction,
   type ExternalMethod, type PaymentMethod, type PaymentProviders, type PaymentRow,
 } from '../payments/service.ts';
 import { loadOrder, orderNotFound, orderView, toOrderView, type OrderEventRow, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
@@ -66,6 +68,10 @@ export interface PlaceOrderInput {
   quoteId?: string;
   couponCode?: string;
   paymentMethod: PaymentMethod;
+  /** The channel asked of the provider (API: paymentFlow); undefined = the provider's default, as before the field existed. */
+  paymentFlow?: PaymentFlow;
+  /** The payer's address as the server sees it (WeChat Pay H5 orders report it as payer_client_ip). */
+  clientIp?: string;
   /**
    * A card order to be charged off-session on a saved method (auto-renewal): its payment belongs
    * to the provider that holds the method, and no payment page is opened for it.
@@ -94,7 +100,7 @@ const walletTopup = (): DomainError =>
 export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promise<OrderView> {
   if (input.idempotencyKey !== null) {
     const existing = await findOrderByKey(deps.db, input.userId, input.idempotencyKey);
-    if (existing) return startProviderPayment(deps, existing, input.locale);
+    if (existing) return startProviderPayment(deps, existing, input.locale, input.clientIp);
   }
   checkMethod(input);
   const now = deps.clock.now();
@@ -110,9 +116,12 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? providerFor(deps, input.paymentMethod, input.offSessionProvider) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
+  // A flow the method or its provider cannot honour, or JSAPI without the payer's openid: refused before anything is written.
+  assertFlowOffered(input.paymentMethod, input.paymentFlow, provider);
+  if (input.paymentFlow === 'jsapi' && provider) await jsapiOpenid(deps.db, deps.providers, input.userId, provider.name);
   const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
   if (created.paid) return toOrderView(created.order, created.paid.payment, created.paid.events, input.locale);
-  return startProviderPayment(deps, created.order, input.locale);
+  return startProviderPayment(deps, created.order, input.locale, input.clientIp);
 }
 
 function providerFor(deps: OrderDeps, method: ExternalMethod, offSessionProvider: ProviderName | undefined): PaymentProvider {
@@ -162,7 +171,8 @@ async function createOrderRecords(
   await markQuoteUsed(tx, { quoteId: priced.quoteId, orderId: order.id, now });
   if (!paidAtOnce) {
     const offSession = input.offSessionProvider === undefined ? {} : { action: { type: 'none' as const } };
-    await createPayment(tx, { orderId: order.id, provider: provider.name, amount: priced.total, now, ...offSession });
+    const flow = input.paymentFlow === undefined ? {} : { flow: input.paymentFlow };
+    await createPayment(tx, { orderId: order.id, provider: provider.name, amount: priced.total, now, ...offSession, ...flow });
     await enqueue(tx, { queue: ORDER_EXPIRY_QUEUE, payload: { orderId: order.id }, runAt: order.expires_at, dedupeKey: `expire:${order.id}` });
     return { order, paid: null };
   }
@@ -236,7 +246,7 @@ async function insertOrder(
  * anything else is final → 422 currency_not_supported / payment_method_unavailable, which the
  * idempotency record keeps for the key. Never a 500, never an order left waiting with no action.
  */
-async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: string): Promise<OrderView> {
+async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: string, clientIp: string | undefined): Promise<OrderView> {
   const payment = await paymentOfOrder(deps.db, order.id);
   if (!payment || payment.action !== null || order.status !== 'awaiting_payment' || payment.provider === 'wallet' || payment.provider === 'voucher') {
     return orderView(deps.db, order, locale, { payment });
@@ -250,10 +260,12 @@ async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: st
   const publicUrl = deps.publicUrl();
   let created: CreatedPayment;
   try {
+    const flow = payment.flow ?? undefined;
     created = await provider.createPayment({
       paymentId: payment.id, orderId: order.id, amount: { amountMinor: payment.amount_minor, currency: payment.currency },
       description: order.plan ? (order.plan.name['en'] ?? order.plan.code) : 'Wallet top-up',
       returnUrl: `${publicUrl}/orders/${order.id}`, notifyUrl: `${publicUrl}/api/v1/webhooks/${provider.name}`,
+      ...(flow === undefined ? {} : { flow, payer: await payerOf(deps, order.user_id, flow, provider.name, clientIp) }),
     });
   } catch (error) {
     if (error instanceof ProviderUnavailableError) {
@@ -271,6 +283,12 @@ async function startProviderPayment(deps: OrderDeps, order: OrderRow, locale: st
   // order — the client's retry with the key finds it and asks the provider again (deduped by id).
   const withAction = await recordPaymentAction(deps.db, payment.id, created.providerRef, created.action, deps.clock.now());
   return orderView(deps.db, await loadOrder(deps.db, order.id), locale, { payment: withAction ?? undefined });
+}
+
+/** What the flow needs to know about the payer: H5 the client's address, JSAPI the openid (read again at each attempt). */
+async function payerOf(deps: OrderDeps, userId: string, flow: PaymentFlow, providerName: string, clientIp: string | undefined): Promise<PayerContext> {
+  const openid = flow === 'jsapi' ? await jsapiOpenid(deps.db, deps.providers, userId, providerName) : undefined;
+  return { ...(clientIp === undefined ? {} : { clientIp }), ...(openid === undefined ? {} : { wechatOpenid: openid }) };
 }
 
 /** A provider's final "no" at payment creation, as the stable code the subscriber's client can act on. */

@@ -5,8 +5,9 @@
 // (no network at start) and handed to the use cases that pay, refund and reconcile.
 import type { Config } from '../../config.ts';
 import { createConfiguredProviders, type PaymentProvidersConfig } from '../../adapters/payments/index.ts';
-import type { PaymentProvider, ProviderName } from '../../adapters/payments/types.ts';
-import { DomainError } from '../../domain/errors.ts';
+import type { PaymentFlow, PaymentProvider, ProviderName } from '../../adapters/payments/types.ts';
+import { WechatOauth } from '../../adapters/payments/wechat-oauth.ts';
+import { DomainError, validation } from '../../domain/errors.ts';
 import type { Db } from '../../db/types.ts';
 import type { Clock } from '../clock/service.ts';
 import { SandboxProvider, sandboxWebhookKey } from './sandbox-provider.ts';
@@ -20,6 +21,37 @@ const PROVIDER_OF_METHOD: Readonly<Record<ExternalMethod, ProviderName>> = {
   card: 'stripe', paypal: 'paypal', alipay: 'alipay', wechat_pay: 'wechat_pay',
 };
 
+/**
+ * The flows a client may ask for, per method — the same whichever provider (real or sandbox) takes
+ * it, so an API client sees one rule. Cards and PayPal adapt their hosted pages to the device themselves.
+ */
+export const FLOWS_OF_METHOD: Readonly<Record<ExternalMethod, readonly PaymentFlow[]>> = {
+  card: [], paypal: [], alipay: ['qr', 'h5'], wechat_pay: ['qr', 'h5', 'jsapi'],
+};
+
+/** 422 payment_flow_unavailable before anything is written: a flow the method or its provider cannot honour. */
+export function assertFlowOffered(method: PaymentMethod, flow: PaymentFlow | undefined, provider: PaymentProvider | null): void {
+  if (flow === undefined) return;
+  const offered = isExternalMethod(method) && FLOWS_OF_METHOD[method].includes(flow) && provider !== null && provider.flows.includes(flow);
+  if (!offered) {
+    const allowed = isExternalMethod(method) ? FLOWS_OF_METHOD[method] : [];
+    throw validation('payment_flow_unavailable', `paymentMethod ${method} cannot be paid with paymentFlow ${flow}`, [
+      { path: 'paymentFlow', message: allowed.length === 0 ? `${method} takes no paymentFlow` : `one of ${allowed.join(', ')}` },
+    ]);
+  }
+}
+
+/**
+ * How JSAPI orders learn the payer's openid when WeChat Pay itself takes `wechat_pay` orders: the
+ * AppID they are opened with and, when WECHAT_APP_SECRET is set, its snsapi_base web authorisation.
+ */
+export interface WechatPayerSetup {
+  appId: string;
+  /** Whether the merchant offers JSAPI at all (WECHATPAY_FLOWS). */
+  jsapiOffered: boolean;
+  oauth: WechatOauth | null;
+}
+
 export const WEBHOOK_PROVIDERS: readonly ProviderName[] = ['sandbox', 'stripe', 'alipay', 'wechat_pay', 'paypal'];
 
 export function isExternalMethod(method: PaymentMethod): method is ExternalMethod {
@@ -32,12 +64,14 @@ export function providersConfig(config: Pick<Config, 'providers' | 'providerEndp
   const at = config.providerEndpoints;
   return {
     ...(p.stripe ? { stripe: { secretKey: p.stripe.secretKey, webhookSecret: p.stripe.webhookSecret, apiBaseUrl: at.stripeApiBaseUrl } } : {}),
-    ...(p.alipay ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl } } : {}),
+    ...(p.alipay
+      ? { alipay: { appId: p.alipay.appId, privateKeyPem: p.alipay.privateKey, alipayPublicKeyPem: p.alipay.publicKey, gatewayUrl: at.alipayGatewayUrl, flows: p.alipay.flows } }
+      : {}),
     ...(p.wechatPay
       ? {
           wechatPay: {
             mchId: p.wechatPay.mchId, apiV3Key: p.wechatPay.apiV3Key, privateKeyPem: p.wechatPay.privateKey,
-            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl,
+            certSerial: p.wechatPay.certSerial, platformPublicKeyPem: p.wechatPay.platformPublicKey, baseUrl: at.wechatPayBaseUrl, flows: p.wechatPay.flows,
             ...(p.wechatPay.appId === null ? {} : { appId: p.wechatPay.appId }),
           },
         }
@@ -50,6 +84,8 @@ export class PaymentProviders {
   constructor(
     private readonly providers: Partial<Record<ProviderName, PaymentProvider>>,
     private readonly sandboxOn: boolean,
+    /** Null when no real WeChat Pay with an AppID is configured (the sandbox, if on, takes wechat_pay: it needs no openid). */
+    readonly wechatPayer: WechatPayerSetup | null = null,
   ) {}
 
   /** The adapter that takes payments for `method` now. */
@@ -86,5 +122,17 @@ export interface ProvidersInput {
 export function buildPaymentProviders(input: ProvidersInput): PaymentProviders {
   const configured: ProviderAdapters = createConfiguredProviders(providersConfig(input.config));
   if (input.config.sandbox) configured.sandbox = new SandboxProvider(input.db, input.clock, sandboxWebhookKey(input.secretKey), input.publicUrl);
-  return new PaymentProviders(input.adapt ? input.adapt(configured) : configured, input.config.sandbox);
+  return new PaymentProviders(input.adapt ? input.adapt(configured) : configured, input.config.sandbox, wechatPayerSetup(input.config));
+}
+
+function wechatPayerSetup(config: Pick<Config, 'providers' | 'providerEndpoints'>): WechatPayerSetup | null {
+  const wechat = config.providers.wechatPay;
+  if (!wechat || wechat.appId === null) return null;
+  // Without the JSAPI product, no payer needs to be learnt: the payer step answers "not offered".
+  if (!wechat.flows.includes('jsapi')) return { appId: wechat.appId, jsapiOffered: false, oauth: null };
+  const oauth = wechat.appSecret === null ? null : new WechatOauth({
+    appId: wechat.appId, appSecret: wechat.appSecret,
+    oauthBaseUrl: config.providerEndpoints.wechatOauthBaseUrl, apiBaseUrl: config.providerEndpoints.wechatApiBaseUrl,
+  });
+  return { appId: wechat.appId, jsapiOffered: true, oauth };
 }

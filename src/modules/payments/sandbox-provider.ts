@@ -9,9 +9,10 @@ import { SANDBOX_SIGNATURE_HEADER, verifySandboxSignature } from '../../adapters
 import {
   ProviderRejectedError, SignatureError, headerValue, parseJsonObject, readObject, readString,
   type ChargeSavedMethodInput, type CreatePaymentInput, type CreatedPayment, type IncomingNotification, type LookupPaymentInput,
-  type NotificationEvent, type NotificationReply, type PaymentProvider, type ProviderPaymentState, type RefundInput, type RefundResult,
+  type NotificationEvent, type NotificationReply, type PaymentAction, type PaymentFlow, type PaymentProvider, type ProviderPaymentState, type RefundInput, type RefundResult,
   type SavedMethodCharge,
 } from '../../adapters/payments/types.ts';
+import { wechatPayJsapiMessage } from '../../adapters/payments/wechat-pay.ts';
 import type { Db } from '../../db/types.ts';
 import { isKnownCurrency, money } from '../../domain/money.ts';
 import type { Clock } from '../clock/service.ts';
@@ -31,6 +32,8 @@ export class SandboxProvider implements PaymentProvider {
 
   readonly supportsSavedMethods = true;
   readonly currencies: readonly string[] | null = null;
+  /** Every flow, so the portal's paths can be walked offline; each still ends on the sandbox's page or its /complete. */
+  readonly flows: readonly PaymentFlow[] = ['qr', 'h5', 'jsapi'];
 
   constructor(
     private readonly db: Db,
@@ -48,7 +51,27 @@ export class SandboxProvider implements PaymentProvider {
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (payment_id) DO NOTHING`,
       [providerRef, input.paymentId, input.amount.amountMinor, input.amount.currency, input.description.slice(0, 200), input.returnUrl, this.clock.now()],
     );
-    return { providerRef, action: { type: 'redirect', url: `${this.publicUrl()}/sandbox/pay/${encodeURIComponent(input.paymentId)}` } };
+    return { providerRef, action: this.actionFor(input.paymentId, input.flow) };
+  }
+
+  /**
+   * Like a real provider's channels: the default and `h5` send the payer to the sandbox's page, `qr`
+   * shows that page's address as a code to scan, `jsapi` answers WeixinJSBridge arguments whose
+   * package names the payment (`prepay_id=sandbox_<paymentId>`): a page's bridge — in tests, one the
+   * test injects — pays by POST /sandbox/payments/{paymentId}/complete, as the sandbox page does.
+   * The sandbox holds no merchant RSA key: its paySign is an HMAC under its webhook key, which no
+   * real WeChat would accept (and no sandbox bridge checks).
+   */
+  private actionFor(paymentId: string, flow: PaymentFlow | undefined): PaymentAction {
+    const page = `${this.publicUrl()}/sandbox/pay/${encodeURIComponent(paymentId)}`;
+    if (flow === 'qr') return { type: 'qr', qrData: page };
+    if (flow !== 'jsapi') return { type: 'redirect', url: page };
+    const unsigned = {
+      appId: 'sandbox', timeStamp: String(Math.floor(this.clock.now().getTime() / 1000)), nonceStr: randomBytes(16).toString('hex'),
+      package: `prepay_id=sandbox_${paymentId}`,
+    };
+    const paySign = createHmac('sha256', this.webhookKey).update(wechatPayJsapiMessage(unsigned)).digest('base64');
+    return { type: 'jsapi', jsapi: { ...unsigned, signType: 'RSA', paySign } };
   }
 
   async parseNotification(n: IncomingNotification): Promise<NotificationEvent> {

@@ -35,9 +35,23 @@ export const webhookAckResponse = {
 export const htmlPageResponse = { description: 'An HTML page', content: { 'text/html': { schema: z.string() } } };
 
 export const paymentActionSchema = z.object({
-  type: z.enum(PAYMENT_ACTION_TYPES),
+  type: z.enum(PAYMENT_ACTION_TYPES).describe('`jsapi` only for an order placed with paymentFlow `jsapi`'),
   url: z.string().optional(),
   qrData: z.string().optional(),
+  jsapi: z.object({
+    appId: z.string(), timeStamp: z.string(), nonceStr: z.string(), package: z.string(), signType: z.literal('RSA'), paySign: z.string(),
+  }).optional().describe("with type `jsapi`: the arguments of WeixinJSBridge.invoke('getBrandWCPayRequest', …) as they are"),
+});
+
+/** GET/POST /payments/wechat/payer. */
+export const wechatPayerQuery = z.object({
+  returnTo: z.string().min(1).max(500).regex(/^\/(?![/\\])[^\s#]*$/, 'a path of this site, like /lines/line_1/checkout?plan=…')
+    .describe('where WeChat sends the payer back (a path of this site; WeChat adds code and state)'),
+});
+export const wechatPayerBody = z.object({ code: z.string().min(1).max(256), state: z.string().min(1).max(128) });
+export const wechatPayerSchema = z.object({
+  ready: z.boolean().describe('a paymentFlow `jsapi` order can be placed now'),
+  authorizeUrl: z.string().nullable().describe("when not ready: WeChat's snsapi_base authorisation to open inside WeChat; null = JSAPI is not offered"),
 });
 
 export const paymentViewSchema = z.object({

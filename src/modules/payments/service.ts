@@ -7,14 +7,15 @@
 // amount_minor (CHECK); a refund leaves `pending` once (guarded UPDATE); an event id takes effect
 // once (payment_events PK, inserted in the same transaction as the effect).
 import type { z } from 'zod';
-import { PROVIDER_NAMES, type PaymentAction } from '../../adapters/payments/types.ts';
+import { PROVIDER_NAMES, type PaymentAction, type PaymentFlow } from '../../adapters/payments/types.ts';
 import type { Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { toJson, type Money } from '../../domain/money.ts';
 import type { paymentViewSchema } from './schemas.ts';
 
-export { PAYMENT_METHODS, PaymentProviders, isExternalMethod, type ExternalMethod, type PaymentMethod } from './registry.ts';
+export { PAYMENT_METHODS, PaymentProviders, assertFlowOffered, isExternalMethod, type ExternalMethod, type PaymentMethod } from './registry.ts';
+export { jsapiOpenid } from './wechat-payers.ts';
 export type { PaymentOutcomes } from './webhooks.ts';
 export { defaultSavedMethod } from './saved-methods.ts';
 
@@ -34,6 +35,8 @@ export interface PaymentRow {
   currency: string;
   refunded_minor: number;
   action: PaymentAction | null;
+  /** The channel the client asked for (migration 0025); null = the provider's default. */
+  flow: PaymentFlow | null;
   captured_at: Date | null;
   created_at: Date;
 }
@@ -56,13 +59,14 @@ export function toPaymentView(p: PaymentRow): PaymentView {
  */
 export async function createPayment(
   tx: Queryable,
-  input: { orderId: string; provider: PaymentProviderName; amount: Money; now: Date; action?: PaymentAction },
+  input: { orderId: string; provider: PaymentProviderName; amount: Money; now: Date; action?: PaymentAction; flow?: PaymentFlow },
 ): Promise<string> {
   const id = newId('pay');
   await tx.query(
-    `INSERT INTO payments (id, order_id, provider, status, amount_minor, currency, action, created_at, updated_at)
-     VALUES ($1, $2, $3, 'pending', $4, $5, $7, $6, $6)`,
-    [id, input.orderId, input.provider, input.amount.amountMinor, input.amount.currency, input.now, input.action ? JSON.stringify(input.action) : null],
+    `INSERT INTO payments (id, order_id, provider, status, amount_minor, currency, action, flow, created_at, updated_at)
+     VALUES ($1, $2, $3, 'pending', $4, $5, $7, $8, $6, $6)`,
+    [id, input.orderId, input.provider, input.amount.amountMinor, input.amount.currency, input.now, input.action ? JSON.stringify(input.action) : null,
+      input.flow ?? null],
   );
   return id;
 }

@@ -6057,6 +6057,11 @@ export interface paths {
                         couponCode?: string;
                         /** @enum {string} */
                         paymentMethod: "card" | "paypal" | "alipay" | "wechat_pay" | "wallet" | "voucher";
+                        /**
+                         * @description the channel to ask the provider for, from where the payer is: `qr` a code to scan (desktop), `h5` the mobile page (a phone's browser), `jsapi` WeChat Pay inside WeChat (answers action `jsapi`). alipay: qr, h5; wechat_pay: qr, h5, jsapi; others none (422 payment_flow_unavailable). Absent: the provider's default page or code
+                         * @enum {string}
+                         */
+                        paymentFlow?: "qr" | "h5" | "jsapi";
                         voucherCode?: string;
                     };
                 };
@@ -6896,6 +6901,179 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/payments/wechat/payer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query: {
+                    /** @description where WeChat sends the payer back (a path of this site; WeChat adds code and state) */
+                    returnTo: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a paymentFlow `jsapi` order can be placed now */
+                            ready: boolean;
+                            /** @description when not ready: WeChat's snsapi_base authorisation to open inside WeChat; null = JSAPI is not offered */
+                            authorizeUrl: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        state: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a paymentFlow `jsapi` order can be placed now */
+                            ready: boolean;
+                            /** @description when not ready: WeChat's snsapi_base authorisation to open inside WeChat; null = JSAPI is not offered */
+                            authorizeUrl: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service Unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/plans": {
@@ -8855,10 +9033,23 @@ export interface components {
                     currency: string;
                 };
                 action: {
-                    /** @enum {string} */
-                    type: "redirect" | "qr" | "none";
+                    /**
+                     * @description `jsapi` only for an order placed with paymentFlow `jsapi`
+                     * @enum {string}
+                     */
+                    type: "redirect" | "qr" | "none" | "jsapi";
                     url?: string;
                     qrData?: string;
+                    /** @description with type `jsapi`: the arguments of WeixinJSBridge.invoke('getBrandWCPayRequest', …) as they are */
+                    jsapi?: {
+                        appId: string;
+                        timeStamp: string;
+                        nonceStr: string;
+                        package: string;
+                        /** @constant */
+                        signType: "RSA";
+                        paySign: string;
+                    };
                 };
             } | null;
             createdAt: string;
@@ -8938,10 +9129,23 @@ export interface components {
                     currency: string;
                 };
                 action: {
-                    /** @enum {string} */
-                    type: "redirect" | "qr" | "none";
+                    /**
+                     * @description `jsapi` only for an order placed with paymentFlow `jsapi`
+                     * @enum {string}
+                     */
+                    type: "redirect" | "qr" | "none" | "jsapi";
                     url?: string;
                     qrData?: string;
+                    /** @description with type `jsapi`: the arguments of WeixinJSBridge.invoke('getBrandWCPayRequest', …) as they are */
+                    jsapi?: {
+                        appId: string;
+                        timeStamp: string;
+                        nonceStr: string;
+                        package: string;
+                        /** @constant */
+                        signType: "RSA";
+                        paySign: string;
+                    };
                 };
             } | null;
             createdAt: string;

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../lib/api';
+import type { PaymentFlow } from '../../lib/payment-flow';
 import { plansKeys, type PaymentMethod, type Purchase } from './queries';
 
 export interface PlaceOrderInput {
@@ -8,6 +9,8 @@ export interface PlaceOrderInput {
   quoteId: string;
   couponCode: string | null;
   paymentMethod: PaymentMethod;
+  /** The channel for this browser (lib/payment-flow.ts); frozen with the attempt, so a retry asks the same. */
+  paymentFlow: PaymentFlow | undefined;
   voucherCode: string | null;
   /** One per attempt: a retry after a lost answer sends the same key and gets the same order back. */
   idempotencyKey: string;
@@ -24,11 +27,21 @@ export function usePlaceOrder() {
         body: {
           lineId: input.lineId, ...what, quoteId: input.quoteId, paymentMethod: input.paymentMethod,
           ...(input.couponCode ? { couponCode: input.couponCode } : {}),
+          ...(input.paymentFlow ? { paymentFlow: input.paymentFlow } : {}),
           ...(input.paymentMethod === 'voucher' && input.voucherCode ? { voucherCode: input.voucherCode } : {}),
         },
       }));
     },
     // A used quote cannot hold a second order; the next checkout asks for a fresh one.
     onSuccess: () => queryClient.invalidateQueries({ queryKey: [...plansKeys.all, 'quote'] }),
+  });
+}
+
+/** Hands the code WeChat sent back (with its state) to the server, which learns the payer's openid from it. */
+export function useConfirmWechatPayer() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { code: string; state: string }) => unwrap(api.POST('/api/v1/payments/wechat/payer', { body: input })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...plansKeys.all, 'wechat-payer'] }),
   });
 }

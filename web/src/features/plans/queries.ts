@@ -48,3 +48,17 @@ export function quoteQuery(input: QuoteInput) {
     staleTime: (query) => (query.state.data ? Math.max(0, Date.parse(query.state.data.expiresAt) - Date.now()) : 0),
   });
 }
+
+/**
+ * Whether a WeChat Pay JSAPI order can be placed for this subscriber now, else WeChat's silent
+ * authorisation to pass through first (returning to `returnTo`, a path of the portal). Always asked
+ * afresh: it changes when the subscriber comes back from WeChat.
+ */
+export function wechatPayerQuery(returnTo: string) {
+  return queryOptions({
+    queryKey: [...plansKeys.all, 'wechat-payer', { returnTo }] as const,
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/payments/wechat/payer', { params: { query: { returnTo } }, signal })),
+    staleTime: 0,
+    retry: false,
+  });
+}

@@ -1,16 +1,19 @@
 // What an unpaid order asks of the subscriber in this browser: continue on the provider's page, scan
-// a code (drawn here, lazily: the QR encoder is its own chunk), or — Alipay inside WeChat, which
-// blocks Alipay's pages — open the payment link in another browser.
+// a code (drawn here, lazily: the QR encoder is its own chunk), pay in WeChat Pay's own cashier
+// (inside WeChat: opened once on arrival, again on request after a cancel or a failure), or —
+// Alipay inside WeChat, which blocks Alipay's pages — open the payment link in another browser.
+// Whatever the cashier says, the order page keeps waiting for the server to say the order is paid.
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { currentBrowserKind, paymentStepFor, type BrowserKind } from '../../../lib/payment-flow';
+import { currentBrowserKind, paymentStepFor, type BrowserKind, type JsapiRequest } from '../../../lib/payment-flow';
 import type { Order } from '../queries';
+import { payWithWechatBridge, type JsapiOutcome } from '../wechat-bridge';
 import styles from './order.module.css';
 
 const QR_SIZE_PX = 240;
 
-function QrCode({ data, browser }: { data: string; browser: BrowserKind }) {
+function QrCode({ data, browser, method }: { data: string; browser: BrowserKind; method: string }) {
   const { t } = useTranslation('orders');
   const image = useQuery({
     queryKey: ['qr-code', data] as const,
@@ -24,7 +27,7 @@ function QrCode({ data, browser }: { data: string; browser: BrowserKind }) {
       ) : (
         <span className={styles.qrPlaceholder} aria-hidden="true" />
       )}
-      <p>{t(`pay.qrHint.${browser}`)}</p>
+      <p>{method === 'alipay' ? t('pay.qrHintAlipay') : t(`pay.qrHint.${browser}`)}</p>
     </div>
   );
 }
@@ -46,6 +49,31 @@ function CopyLink({ url }: { url: string }) {
   );
 }
 
+function WechatJsapiPay({ request }: { request: JsapiRequest }) {
+  const { t } = useTranslation('orders');
+  const [state, setState] = useState<'opening' | JsapiOutcome>('opening');
+  // The order is polled: its arguments arrive as a new object every 2 s, the same stored ones each
+  // time (the server signs them once per payment), so the first are kept.
+  const [args] = useState(() => ({ ...request }));
+  const opened = useRef(false);
+  const pay = useCallback(() => {
+    setState('opening');
+    void payWithWechatBridge(args).then(setState);
+  }, [args]);
+  useEffect(() => {
+    if (opened.current) return;
+    opened.current = true;
+    pay();
+  }, [pay]);
+  if (state === 'opening' || state === 'ok') return <p role="status">{t(state === 'ok' ? 'pay.jsapi.sent' : 'pay.jsapi.opening')}</p>;
+  return (
+    <div className={styles.jsapiRetry}>
+      <p role="alert">{t(`pay.jsapi.${state}`)}</p>
+      <button type="button" className="button" onClick={pay}>{t('pay.jsapi.retry')}</button>
+    </div>
+  );
+}
+
 export function PaymentStep({ order }: { order: Order }) {
   const { t } = useTranslation('orders');
   const browser = currentBrowserKind();
@@ -55,7 +83,8 @@ export function PaymentStep({ order }: { order: Order }) {
     <section className={styles.pay} aria-labelledby="pay-title">
       <h2 id="pay-title">{t('pay.title')}</h2>
       {step.kind === 'redirect' && <a className="button" href={step.url}>{t('pay.continue')}</a>}
-      {step.kind === 'qr' && <QrCode data={step.qrData} browser={browser} />}
+      {step.kind === 'qr' && <QrCode data={step.qrData} browser={browser} method={order.paymentMethod} />}
+      {step.kind === 'jsapi' && <WechatJsapiPay request={step.request} />}
       {step.kind === 'open_in_browser' && (
         <>
           <p role="note">{t('pay.openInBrowser')}</p>

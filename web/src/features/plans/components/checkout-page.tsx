@@ -1,21 +1,24 @@
 // Checkout: the quote's breakdown (subtotal, discounts, bonuses, total, until when it holds), a
-// coupon, the payment method, and confirm. Confirming sends one Idempotency-Key per attempt: an
-// answer lost to the network offers a retry with the same key (the server then answers with the
-// same order, never a second one). The provider's page follows (see lib/payment-flow.ts).
+// coupon, the payment method, and confirm. Confirming sends one Idempotency-Key per attempt, with
+// the payment flow that fits this browser (lib/payment-flow.ts): an answer lost to the network
+// offers a retry with the same key and flow (the server then answers with the same order, never a
+// second one). The provider's page, code or WeChat cashier follows. Inside WeChat, WeChat Pay's
+// cashier needs WeChat to say who pays first: the page passes once through WeChat's silent
+// authorisation and comes back here with `code` and `state`, which it hands to the server.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { errorCodeOf } from '../../../components/error-text';
+import { errorCodeOf, useErrorText } from '../../../components/error-text';
 import { SectionError } from '../../../components/section-error';
 import { SkeletonBlock } from '../../../components/skeleton';
 import { ApiError, NETWORK_ERROR_CODE } from '../../../lib/api';
 import { useFormat } from '../../../lib/format';
-import { currentBrowserKind, paymentStepFor } from '../../../lib/payment-flow';
+import { currentBrowserKind, paymentFlowFor, paymentStepFor, type PaymentFlow } from '../../../lib/payment-flow';
 import { paths } from '../../../paths';
-import { usePlaceOrder, type PlaceOrderInput } from '../mutations';
-import { plansQuery, quoteQuery, type Purchase, type Quote } from '../queries';
-import { CheckoutForm, isCouponError, type CheckoutChoice } from './checkout-form';
+import { useConfirmWechatPayer, usePlaceOrder, type PlaceOrderInput } from '../mutations';
+import { plansQuery, quoteQuery, wechatPayerQuery, type PaymentMethod, type Purchase, type Quote } from '../queries';
+import { CHECKOUT_METHODS, CheckoutForm, isCouponError, type CheckoutChoice } from './checkout-form';
 import styles from './plans.module.css';
 
 /** Failures after which the order may exist or may come: the same attempt is sent again. */
@@ -70,6 +73,46 @@ function Breakdown({ quote }: { quote: Quote }) {
   );
 }
 
+/** What WeChat adds to the page's address when it sends the payer back. */
+const WECHAT_RETURN_PARAMS = ['code', 'state'] as const;
+
+/** The method a checkout starts with: `?method=` when it names one (back from WeChat), else card. */
+function initialMethod(): PaymentMethod {
+  const named = new URLSearchParams(window.location.search).get('method');
+  return CHECKOUT_METHODS.find((m) => m === named) ?? 'card';
+}
+
+/**
+ * This page's address without WeChat's return parameters, naming the chosen method: where WeChat's
+ * authorisation comes back to, with WeChat Pay still chosen.
+ */
+function checkoutReturnPath(method: PaymentMethod): string {
+  const search = new URLSearchParams(window.location.search);
+  for (const name of WECHAT_RETURN_PARAMS) search.delete(name);
+  search.set('method', method);
+  const query = search.toString();
+  return `${window.location.pathname}${query ? `?${query}` : ''}`;
+}
+
+/**
+ * The flow to ask for in this browser. JSAPI only when the server can open it now; when WeChat must
+ * first say who pays, the page goes there (`authorizing`); when the server offers no JSAPI (or
+ * cannot be asked), nothing: WeChat Pay's default QR, which WeChat users press and hold to pay.
+ */
+async function flowForBrowser(
+  method: PaymentMethod, queryClient: ReturnType<typeof useQueryClient>,
+): Promise<PaymentFlow | undefined | 'authorizing'> {
+  const flow = paymentFlowFor(method, currentBrowserKind());
+  if (flow !== 'jsapi') return flow;
+  const payer = await queryClient.fetchQuery(wechatPayerQuery(checkoutReturnPath(method))).catch(() => null);
+  if (payer?.ready) return 'jsapi';
+  if (payer?.authorizeUrl) {
+    window.location.assign(payer.authorizeUrl);
+    return 'authorizing';
+  }
+  return undefined;
+}
+
 function useCheckout(lineId: string, purchase: Purchase) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -77,7 +120,7 @@ function useCheckout(lineId: string, purchase: Purchase) {
   // The attempt in flight, frozen: a retry re-sends exactly this (key and body), or the server would
   // see the same key with another body (a fresh quote) and refuse it.
   const attempt = useRef<PlaceOrderInput | null>(null);
-  const [choice, setChoice] = useState<CheckoutChoice>({ method: 'card', couponCode: null, voucherCode: '' });
+  const [choice, setChoice] = useState<CheckoutChoice>(() => ({ method: initialMethod(), couponCode: null, voucherCode: '' }));
   const quoteOptions = quoteQuery({ lineId, purchase, couponCode: choice.couponCode, paymentMethod: choice.method });
   const quote = useQuery(quoteOptions);
 
@@ -86,13 +129,9 @@ function useCheckout(lineId: string, purchase: Purchase) {
     placeOrder.reset();
     setChoice(next);
   };
-  const confirm = () => {
-    if (!quote.data) return;
-    attempt.current ??= {
-      lineId, purchase, quoteId: quote.data.id, couponCode: choice.couponCode, paymentMethod: choice.method,
-      voucherCode: choice.voucherCode.trim() || null, idempotencyKey: newAttemptKey(),
-    };
-    placeOrder.mutate(attempt.current, {
+  const [preparing, setPreparing] = useState(false);
+  const place = (input: PlaceOrderInput) => {
+    placeOrder.mutate(input, {
       onSuccess: (order) => {
         const step = paymentStepFor(order.paymentMethod, order.payment?.action, currentBrowserKind());
         if (step.kind === 'redirect') window.location.assign(step.url);
@@ -100,18 +139,43 @@ function useCheckout(lineId: string, purchase: Purchase) {
       },
       onError: (error) => {
         if (isSameAttemptRetryable(error)) return;
+        // This merchant does not offer the browser's channel (ALIPAY_FLOWS, WECHATPAY_FLOWS): nothing
+        // was written, so the same purchase goes again as a new attempt, on the provider's default.
+        if (errorCodeOf(error) === 'payment_flow_unavailable' && input.paymentFlow !== undefined) {
+          attempt.current = { ...input, paymentFlow: undefined, idempotencyKey: newAttemptKey() };
+          place(attempt.current);
+          return;
+        }
         attempt.current = null;
         // A refused order leaves the quote as it was, unless the quote itself is what expired.
         if (errorCodeOf(error) === 'quote_expired') void queryClient.invalidateQueries({ queryKey: quoteOptions.queryKey });
       },
     });
   };
-  return { quote, choice, choose, confirm, placeOrder };
+  const confirm = () => {
+    const priced = quote.data;
+    if (!priced || preparing) return;
+    if (attempt.current) {
+      place(attempt.current);
+      return;
+    }
+    setPreparing(true);
+    void flowForBrowser(choice.method, queryClient).then((paymentFlow) => {
+      if (paymentFlow === 'authorizing') return; // the page is leaving for WeChat
+      setPreparing(false);
+      attempt.current = {
+        lineId, purchase, quoteId: priced.id, couponCode: choice.couponCode, paymentMethod: choice.method, paymentFlow,
+        voucherCode: choice.voucherCode.trim() || null, idempotencyKey: newAttemptKey(),
+      };
+      place(attempt.current);
+    });
+  };
+  return { quote, choice, choose, confirm, placeOrder, preparing };
 }
 
 function Checkout({ lineId, purchase, title }: { lineId: string; purchase: Purchase; title: string }) {
   const { t } = useTranslation('plans');
-  const { quote, choice, choose, confirm, placeOrder } = useCheckout(lineId, purchase);
+  const { quote, choice, choose, confirm, placeOrder, preparing } = useCheckout(lineId, purchase);
   let summary;
   if (quote.data) summary = <Breakdown quote={quote.data} />;
   // A refused coupon is shown on its field, where it can be removed.
@@ -123,19 +187,46 @@ function Checkout({ lineId, purchase, title }: { lineId: string; purchase: Purch
       <h1 id="checkout-title">{t('checkout.title')}</h1>
       <p className={styles.buying}>{title}</p>
       {summary}
+      <WechatReturn />
       <CheckoutForm
         choice={choice}
         onChoose={choose}
         onConfirm={confirm}
         total={quote.data?.total ?? null}
         quoteError={quote.error}
-        pending={placeOrder.isPending}
+        pending={placeOrder.isPending || preparing}
         error={placeOrder.error}
         retryable={placeOrder.error ? isSameAttemptRetryable(placeOrder.error) : false}
       />
       <p><Link to={paths.plans.href(lineId)}>{t('checkout.back')}</Link></p>
     </section>
   );
+}
+
+/** Back from WeChat's authorisation: hands its code to the server once, then drops it from the address. */
+function WechatReturn() {
+  const { t } = useTranslation('plans');
+  const errorText = useErrorText();
+  const [search, setSearch] = useSearchParams();
+  const confirmPayer = useConfirmWechatPayer();
+  const code = search.get('code');
+  const state = search.get('state');
+  const sent = useRef(false);
+  useEffect(() => {
+    if (!code || !state || sent.current) return;
+    sent.current = true;
+    confirmPayer.mutate({ code, state }, {
+      onSettled: () => setSearch((current) => {
+        const next = new URLSearchParams(current);
+        for (const name of WECHAT_RETURN_PARAMS) next.delete(name);
+        return next;
+      }, { replace: true }),
+    });
+  }, [code, state, confirmPayer, setSearch]);
+  if (confirmPayer.isPending) return <p role="status">{t('checkout.wechatConfirming')}</p>;
+  if (confirmPayer.isSuccess) return <p role="status">{t('checkout.wechatConfirmed')}</p>;
+  if (confirmPayer.isError) return <p role="alert">{errorText(confirmPayer.error)}</p>;
+  return null;
 }
 
 export function CheckoutPage() {
