@@ -229,7 +229,7 @@ export async function walletCurrencies(db: Queryable, userId: string): Promise<s
 }
 
 export interface LedgerViolation {
-  kind: 'journal_unbalanced' | 'balance_mismatch' | 'negative_wallet';
+  kind: 'journal_unbalanced' | 'balance_mismatch' | 'negative_wallet' | 'posting_unattached';
   id: string;
   detail: string;
 }
@@ -252,6 +252,15 @@ export async function verifyLedger(db: Queryable): Promise<LedgerViolation[]> {
     `SELECT id, balance_minor FROM ledger_accounts WHERE kind = 'wallet' AND balance_minor < 0`,
   );
   for (const r of negative.rows) violations.push({ kind: 'negative_wallet', id: r.id, detail: String(r.balance_minor) });
+  // What the foreign keys checked until migration 0026 (the postings trigger checks it per statement now).
+  const unattached = await db.query<{ id: number; journal_id: string; account_id: string; currency: string }>(
+    `SELECT p.id, p.journal_id, p.account_id, p.currency FROM ledger_postings p
+      WHERE NOT EXISTS (SELECT 1 FROM ledger_journals j WHERE j.id = p.journal_id)
+         OR NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = p.account_id AND a.currency = p.currency)`,
+  );
+  for (const r of unattached.rows) {
+    violations.push({ kind: 'posting_unattached', id: String(r.id), detail: `journal ${r.journal_id}, account ${r.account_id} in ${r.currency}` });
+  }
   return violations;
 }
 
