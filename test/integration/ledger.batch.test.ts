@@ -110,6 +110,24 @@ forEachDatabase('the ledger, batched and replayed', (get) => {
     expect(await verifyLedger(ctx.db)).toEqual([]);
   });
 
+  it('posted alone, without a transaction, a journal is still all or nothing (one statement)', async () => {
+    const ctx = get();
+    const user = 'usr_alone';
+    await ctx.db.query(`INSERT INTO users (id, email, role) VALUES ($1, $2, 'customer') ON CONFLICT DO NOTHING`, [user, `${user}@ledger.test`]);
+    const spend = (key: string, amountMinor: number): JournalInput => ({
+      idempotencyKey: key, kind: 'usage', cause: { type: 'usage', id: key }, postedAt: now,
+      lines: [{ account: walletAccount(user, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
+    });
+    await postJournal(ctx.db, { idempotencyKey: 'alone:fund', kind: 'wallet_topup', cause: { type: 'test', id: 'alone' }, postedAt: now,
+      lines: [{ account: walletAccount(user, 'USD'), amountMinor: 50 }, { account: clearingAccount('sandbox', 'USD'), amountMinor: -50 }] }, SYSTEM_ACTOR);
+    expect((await postJournal(ctx.db, spend('alone:1', 30), SYSTEM_ACTOR)).applied).toBe(true);
+    await expect(postJournal(ctx.db, spend('alone:2', 30), SYSTEM_ACTOR)).rejects.toMatchObject({ code: 'insufficient_funds' });
+    const left = await ctx.db.query(`SELECT 1 FROM ledger_journals WHERE idempotency_key = 'alone:2' UNION ALL SELECT 1 FROM audit_log WHERE target_id = 'alone:2'`);
+    expect(left.rowCount).toBe(0);
+    expect((await walletBalance(ctx.db, user, 'USD')).amountMinor).toBe(20);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+  });
+
   it('a batch posts exactly what the same journals posted one by one would (property)', async () => {
     const ctx = get();
     let run = 0;

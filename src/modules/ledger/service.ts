@@ -89,6 +89,9 @@ function assertBalanced(lines: readonly JournalLine[]): void {
  * wallet overdraft with 402 `insufficient_funds`, updates balances and writes the postings with the
  * running balance. Also writes the audit entry for the money movement. A replay of a posted key
  * returns the first post's journal id and changes nothing; with other lines it is an invariant error.
+ * Given the Db itself instead of a transaction, the journal is a transaction of its own — the call
+ * is one statement, all or nothing, audit entry included — and saves BEGIN and COMMIT; but a
+ * deadlock (possible only while two posts create the same accounts) is then the caller's to retry.
  */
 export async function postJournal(tx: Queryable, input: JournalInput, actor: Actor): Promise<PostedJournal> {
   const [posted] = await postJournals(tx, [input], actor);
