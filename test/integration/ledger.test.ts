@@ -107,6 +107,10 @@ forEachDatabase('the ledger', (get) => {
     // … in a journal that does not exist.
     await expect(ctx.db.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
                                VALUES ('jrn_nowhere', $1, 'USD', -5, -25), ('jrn_nowhere', $2, 'USD', 5, 25)`, [a, b])).rejects.toThrow(/does not exist/);
+    // A posting added later to a posted journal (chained correctly) unbalances it.
+    const posted = await ctx.db.query<{ id: string }>(`SELECT id FROM ledger_journals WHERE idempotency_key = 'refs:1'`);
+    await expect(ctx.db.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor) VALUES ($1, $2, 'USD', 1, 21)`,
+      [posted.rows[0]?.id, b])).rejects.toThrow(/does not sum to zero/);
     await expect(ctx.db.query(`DELETE FROM ledger_accounts WHERE id = $1`, [a])).rejects.toThrow(/never deleted/);
     await expect(ctx.db.query(`TRUNCATE ledger_accounts CASCADE`)).rejects.toThrow(/never deleted|append-only/);
     await expect(ctx.db.query(`UPDATE ledger_accounts SET id = 'acct_renamed' WHERE id = $1`, [a])).rejects.toThrow(/re-keyed/);

@@ -43,9 +43,13 @@
 --     the page an update is HOT (no new index entries). Measured before: 39 % of balance updates
 --     were not HOT, each adding an entry to three indexes. Applies to pages written from now on.
 --   * The statement-level checks of 0013 (Σ = 0 per journal and currency; each posting continues its
---     account's chain; an updated account's balance is its last posting's running balance) stay as
---     they were. They read what was written, not what the function computed — the independent
---     check — and fire once for the combined write statement below, after it has written everything.
+--     account's chain; an updated account's balance is its last posting's running balance) stay.
+--     They read what was written, not what the function computed — the independent check — and
+--     fire once for the combined write statement below, after it has written everything. Σ = 0 is
+--     now summed over the statement's new postings only (why that is the same rule: at the
+--     trigger). The chain keeps reading each account's previous posting: checking the new postings
+--     against the account's balance instead would let one statement write a posting off the chain
+--     together with a matching balance.
 -- The rest of 0013 holds unchanged: the journals insert first with ON CONFLICT (idempotency_key) DO
 -- NOTHING (a posted key is a replay: same lines or SQLSTATE LJ409), accounts are locked in code order
 -- (one global order for every caller: concurrent journals never deadlock; when an account must be
@@ -186,7 +190,9 @@ CREATE TRIGGER ledger_accounts_keep_key BEFORE UPDATE OF id, currency ON ledger_
   EXECUTE FUNCTION ledger_account_kept();
 
 -- 0013's postings check, with the references first: every new posting names a journal that exists
--- and an account that exists in the posting's currency (what the two foreign keys checked per row).
+-- and an account that exists in the posting's currency (what the two foreign keys checked per row);
+-- Σ = 0 from the transition table alone. Measured: this trigger was 30-40 % of the backend time of
+-- a 100-journal batch (about 4 ms of 11).
 CREATE OR REPLACE FUNCTION ledger_check_new_postings() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad text;
 BEGIN
@@ -198,9 +204,11 @@ BEGIN
     RAISE EXCEPTION 'ledger posting names a journal or an account (in its currency) that does not exist: %', bad
       USING ERRCODE = '23503';
   END IF;
-  SELECT p.journal_id INTO bad FROM ledger_postings p
-   WHERE p.journal_id IN (SELECT DISTINCT n.journal_id FROM new_postings n)
-   GROUP BY p.journal_id, p.currency HAVING sum(p.amount_minor) <> 0 LIMIT 1;
+  -- Σ = 0 over the statement's own postings: every statement leaves each journal it touched summing
+  -- to zero and postings are never changed or deleted, so a journal's earlier postings already sum
+  -- to zero and its total does exactly when the new ones do (0013 re-read all of them by index).
+  SELECT n.journal_id INTO bad FROM new_postings n
+   GROUP BY n.journal_id, n.currency HAVING sum(n.amount_minor) <> 0 LIMIT 1;
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION 'ledger journal % does not sum to zero', bad USING ERRCODE = '23514';
   END IF;
