@@ -149,30 +149,45 @@ export async function ingestCsvStream(
   let chunk: UsageRecordInput[] = [];
   let memo = newLineRefMemo();
   let index = 0;
+  // One chunk is rated while the next is read and checked: at most two chunks in memory, and each
+  // chunk's transaction starts after the one before committed, so records are rated in feed order.
+  let inFlight: Promise<void> = Promise.resolve();
+  const rate = async (batch: UsageRecordInput[], recordsRead: number) => {
+    tally.add(await ingestUsageBatch(db, batch, { now: ctx.now(), actor: ctx.actor }));
+    options.onProgress?.({ records: recordsRead, accepted: tally.summary.accepted });
+  };
   const flush = async () => {
     if (chunk.length === 0) return;
     const batch = chunk;
     chunk = [];
     memo = newLineRefMemo();
-    tally.add(await ingestUsageBatch(db, batch, { now: ctx.now(), actor: ctx.actor }));
-    options.onProgress?.({ records: index, accepted: tally.summary.accepted });
+    await inFlight;
+    inFlight = rate(batch, index);
+    // Awaited at the next flush or the end; until then a failure must not count as unhandled.
+    inFlight.catch(() => undefined);
   };
-  let headerChecked = false;
-  for await (const row of parser as AsyncIterable<RawRecord>) {
-    if (!headerChecked) {
-      headerChecked = true;
-      const missing = ['id', 'type', 'quantity', 'startedAt'].filter((c) => !(c in row));
-      if (missing.length > 0) throw new CsvHeaderError(`the header row lacks ${missing.join(', ')} (columns: ${CSV_COLUMNS.join(', ')})`);
+  try {
+    let headerChecked = false;
+    for await (const row of parser as AsyncIterable<RawRecord>) {
+      if (!headerChecked) {
+        headerChecked = true;
+        const missing = ['id', 'type', 'quantity', 'startedAt'].filter((c) => !(c in row));
+        if (missing.length > 0) throw new CsvHeaderError(`the header row lacks ${missing.join(', ')} (columns: ${CSV_COLUMNS.join(', ')})`);
+      }
+      // Rejected rows fill no chunk: the memo is bounded on its own too.
+      if (memo.iccid.size + memo.msisdn.size >= chunkSize) memo = newLineRefMemo();
+      const checked = validateRecord(row, index, memo);
+      index += 1;
+      if (checked.ok) chunk.push(checked.record);
+      else tally.reject(checked.rejection);
+      if (chunk.length >= chunkSize) await flush();
     }
-    // Rejected rows fill no chunk: the memo is bounded on its own too.
-    if (memo.iccid.size + memo.msisdn.size >= chunkSize) memo = newLineRefMemo();
-    const checked = validateRecord(row, index, memo);
-    index += 1;
-    if (checked.ok) chunk.push(checked.record);
-    else tally.reject(checked.rejection);
-    if (chunk.length >= chunkSize) await flush();
+    await flush();
+    await inFlight;
+  } finally {
+    // A feed that fails while a chunk is being rated ends after that chunk settles, never during it.
+    await inFlight.catch(() => undefined);
   }
-  await flush();
   options.onProgress?.({ records: index, accepted: tally.summary.accepted });
   return tally.summary;
 }
