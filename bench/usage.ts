@@ -6,7 +6,7 @@
 //   batch sends;
 // - batches of 10,000 over HTTP JSON, two clients, the server in a process of its own;
 // - next to the raw-write ceiling: on PostgreSQL a real `COPY … FROM STDIN` of the same rows into a
-//   plain table with the same text key; on PGlite (no COPY from a client stream) one
+//   plain table with the same text key (byte-compared, as usage_records.id); on PGlite (no COPY from a client stream) one
 //   `INSERT … SELECT generate_series` of as many rows, labelled so.
 // Then memory: a USAGE_BENCH_CSV-record (default 1,000,000) CSV feed streamed through POST /usage
 // (text/csv) into the server process, and through `simkeep usage ingest` as a child process. RSS
@@ -41,7 +41,7 @@ interface Workload {
   record(tag: string, i: number): RawRecord;
 }
 
-async function seedLines(db: Db, lineCount: number, at: string): Promise<Workload> {
+export async function seedLines(db: Db, lineCount: number, at: string): Promise<Workload> {
   const owner = (await db.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [BENCH_ADMIN.email])).rows[0]?.id ?? '';
   const iccids = Array.from({ length: lineCount }, (_, i) => withLuhnCheckDigit(`894411999${String(i).padStart(9, '0')}`));
   await db.query(
@@ -87,7 +87,7 @@ async function inProcess(db: Db, now: () => Date, w: Workload, records: number, 
 
 /** The raw-write ceiling for `rows` usage-shaped rows with a text key, on the same server. */
 async function ceiling(db: Db, kind: 'pglite' | 'postgres', databaseUrl: string | undefined, w: Workload, rows: number) {
-  await db.exec('DROP TABLE IF EXISTS bench_usage_raw; CREATE TABLE bench_usage_raw (id text PRIMARY KEY, line_id text, type text, quantity bigint, started_at timestamptz)');
+  await db.exec('DROP TABLE IF EXISTS bench_usage_raw; CREATE TABLE bench_usage_raw (id text COLLATE "C" PRIMARY KEY, line_id text, type text, quantity bigint, started_at timestamptz)');
   try {
     if (kind === 'pglite' || !databaseUrl) {
       const started = performance.now();

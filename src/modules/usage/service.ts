@@ -271,11 +271,14 @@ async function writeRated(tx: Queryable, { rec, perBucket, rollup }: Rated, now:
   for (const [lineId, hours] of rollup) for (const [hour, cell] of hours) cells.push({ lineId, hour, ...cell });
   await tx.query(
     `INSERT INTO usage_hourly AS h (line_id, hour, data_bytes, voice_sec, sms, charged_minor, currency)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+     SELECT line_id, timestamptz 'epoch' + hour_ms * interval '1 millisecond', data_bytes, voice_sec, sms, charged_minor, currency
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+         AS v(line_id, hour_ms, data_bytes, voice_sec, sms, charged_minor, currency)
      ON CONFLICT (line_id, hour) DO UPDATE SET data_bytes = h.data_bytes + EXCLUDED.data_bytes, voice_sec = h.voice_sec + EXCLUDED.voice_sec,
        sms = h.sms + EXCLUDED.sms, charged_minor = h.charged_minor + EXCLUDED.charged_minor`,
-    [cells.map((c) => c.lineId), cells.map((c) => new Date(c.hour)), cells.map((c) => c.data), cells.map((c) => c.voice), cells.map((c) => c.sms),
-      cells.map((c) => c.charged), cells.map((c) => c.currency)],
+    [textArrayLiteral(cells.map((c) => c.lineId), REPEATED), integerArrayLiteral(cells.map((c) => c.hour)), integerArrayLiteral(cells.map((c) => c.data)),
+      integerArrayLiteral(cells.map((c) => c.voice)), integerArrayLiteral(cells.map((c) => c.sms)), integerArrayLiteral(cells.map((c) => c.charged)),
+      textArrayLiteral(cells.map((c) => c.currency), REPEATED)],
   );
 }
 
