@@ -6,7 +6,7 @@
 //   batch sends;
 // - batches of 10,000 over HTTP JSON, two clients, the server in a process of its own;
 // - next to the raw-write ceiling: on PostgreSQL a real `COPY … FROM STDIN` of the same rows into a
-//   plain table with the same text key; on PGlite (no COPY from a client stream) one
+//   plain table with the same text key (byte-compared, as usage_records.id); on PGlite (no COPY from a client stream) one
 //   `INSERT … SELECT generate_series` of as many rows, labelled so.
 // Then memory: a USAGE_BENCH_CSV-record (default 1,000,000) CSV feed streamed through POST /usage
 // (text/csv) into the server process, and through `simkeep usage ingest` as a child process. RSS
@@ -14,8 +14,8 @@
 // is exact, not sampled; the CLI's is compared with the same CLI on a USAGE_BENCH_CSV_SMALL-record
 // file (default 10,000), which pays the same start-up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -41,7 +41,7 @@ interface Workload {
   record(tag: string, i: number): RawRecord;
 }
 
-async function seedLines(db: Db, lineCount: number, at: string): Promise<Workload> {
+export async function seedLines(db: Db, lineCount: number, at: string): Promise<Workload> {
   const owner = (await db.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [BENCH_ADMIN.email])).rows[0]?.id ?? '';
   const iccids = Array.from({ length: lineCount }, (_, i) => withLuhnCheckDigit(`894411999${String(i).padStart(9, '0')}`));
   await db.query(
@@ -68,12 +68,39 @@ const step = (what: string): void => {
 };
 const rate = (count: number, startedMs: number): number => count / ((performance.now() - startedMs) / 1000);
 
+/**
+ * CPU time (ms) the kernel counted for processes: what a batch costs, whatever else loads the
+ * machine (wall-clock rates here fall with the load; CPU time hardly does). Linux /proc, 100 ticks/s.
+ */
+function cpuMsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // a backend that ended between the two readings counts nothing more
+    }
+  }
+  return ticks * 10;
+}
+
+/** This database's PostgreSQL backends, when the server runs on this host (else none: PGlite runs in-process). */
+async function backendPids(db: Db): Promise<number[]> {
+  if (db.kind !== 'postgres') return [];
+  const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  return rows.map((r) => r.pid).filter((pid) => existsSync(`/proc/${pid}/stat`));
+}
+
 async function inProcess(db: Db, now: () => Date, w: Workload, records: number, baselineCount: number) {
   let started = performance.now();
   for (let i = 0; i < baselineCount; i++) await ingestRecords(db, [w.record('base', i)], { now: now(), actor: ACTOR });
   const perRecord = rate(baselineCount, started);
   // The fewest of the batches: the sandbox clock's refresh (once a second) counts in the same counter.
   let statements = Number.POSITIVE_INFINITY;
+  const pids = await backendPids(db);
+  const dbCpuBefore = cpuMsOf(pids);
+  const cpuBefore = process.cpuUsage();
   started = performance.now();
   for (let i = 0; i < records; i += BATCH) {
     const batch = Array.from({ length: Math.min(BATCH, records - i) }, (_, j) => w.record('batch', i + j));
@@ -82,12 +109,18 @@ async function inProcess(db: Db, now: () => Date, w: Workload, records: number, 
     statements = Math.min(statements, db.statementsIssued() - before);
     if (r.accepted !== batch.length) throw new Error(`accepted ${r.accepted} of ${batch.length}: ${JSON.stringify(r.rejected.slice(0, 3))}`);
   }
-  return { perRecord, batched: rate(records, started), statements };
+  const batched = rate(records, started);
+  const cpu = process.cpuUsage(cpuBefore);
+  const batches = Math.ceil(records / BATCH);
+  return {
+    perRecord, batched, statements,
+    nodeCpuMsPerBatch: Math.round((cpu.user + cpu.system) / 1000 / batches), dbCpuMsPerBatch: Math.round((cpuMsOf(pids) - dbCpuBefore) / batches),
+  };
 }
 
 /** The raw-write ceiling for `rows` usage-shaped rows with a text key, on the same server. */
 async function ceiling(db: Db, kind: 'pglite' | 'postgres', databaseUrl: string | undefined, w: Workload, rows: number) {
-  await db.exec('DROP TABLE IF EXISTS bench_usage_raw; CREATE TABLE bench_usage_raw (id text PRIMARY KEY, line_id text, type text, quantity bigint, started_at timestamptz)');
+  await db.exec('DROP TABLE IF EXISTS bench_usage_raw; CREATE TABLE bench_usage_raw (id text COLLATE "C" PRIMARY KEY, line_id text, type text, quantity bigint, started_at timestamptz)');
   try {
     if (kind === 'pglite' || !databaseUrl) {
       const started = performance.now();
@@ -257,6 +290,7 @@ export async function benchUsage(kind: 'pglite' | 'postgres'): Promise<Record<st
   const baselineCount = env('USAGE_BENCH_BASELINE', 2_000);
   const csvCount = env('USAGE_BENCH_CSV', 1_000_000);
   const csvSmall = env('USAGE_BENCH_CSV_SMALL', 10_000);
+  const loadAtStart = loadavg()[0] ?? 0;
   const server = await startBenchServer(kind, { SIMKEEP_WORKER: '0' });
   try {
     const { db } = server.app.deps;
@@ -282,8 +316,14 @@ export async function benchUsage(kind: 'pglite' | 'postgres'): Promise<Record<st
     const cli = await cliMemory(server.env, w, csvCount, csvSmall);
     return {
       workload: `${records} records over ${lineCount} lines, batches of ${BATCH} (baseline on ${baselineCount})`,
+      'machine load (1-min average)': `${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end, ${cpus().length} CPUs`,
       'per-record tx (baseline)': { recordsPerSecond: Math.round(local.perRecord) },
-      'batched in-process': { recordsPerSecond: Math.round(local.batched), vsBaseline: ratio(local.batched, local.perRecord), vsCeiling: ratio(local.batched, raw.perSecond), statementsPerBatch: local.statements },
+      'batched in-process': {
+        recordsPerSecond: Math.round(local.batched), vsBaseline: ratio(local.batched, local.perRecord), vsCeiling: ratio(local.batched, raw.perSecond), statementsPerBatch: local.statements,
+        // PGlite's work is in the Node figure (same process); PostgreSQL's backends are counted apart.
+        nodeCpuMsPerBatch: local.nodeCpuMsPerBatch, ...(kind === 'postgres' ? { dbCpuMsPerBatch: local.dbCpuMsPerBatch } : {}),
+        cpuBoundRecordsPerSecond: Math.round(BATCH / ((local.nodeCpuMsPerBatch + local.dbCpuMsPerBatch) / 1000)),
+      },
       'batched HTTP JSON (server process)': { recordsPerSecond: Math.round(http), vsBaseline: ratio(http, local.perRecord), vsCeiling: ratio(http, raw.perSecond) },
       [`ceiling: ${raw.what}`]: { rowsPerSecond: Math.round(raw.perSecond) },
       [`POST /usage text/csv, ${csvCount} records`]: csvHttp,

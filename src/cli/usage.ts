@@ -1,6 +1,7 @@
 // `simkeep usage …`: carrier usage feeds rated straight into the database (the same path as
 // `POST /api/v1/usage` with text/csv: streamed, chunks of records rated one transaction each).
 import { createReadStream } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openConfiguredDatabase } from '../app.ts';
@@ -11,6 +12,17 @@ import { csvFileSize } from './csv-file.ts';
 
 /** Rejected rows printed after an ingest; the full count is always printed. */
 export const CLI_REJECTED_SHOWN_MAX = 20;
+
+/**
+ * How far V8 lets the heap grow past what the last full collection kept, in percent, while a feed
+ * is ingested. Each chunk's records live long enough to reach the old generation and then die
+ * there; by default V8 lets that garbage pile up to about four times the live heap before it
+ * collects, which is where a long feed's growth came from (nothing of ours accumulates: the live
+ * heap stays near 45 MB). Measured on 200,000 records against PostgreSQL, a 10,000-record file
+ * peaking at 205 MB: peak RSS 311 MB by default, 243 MB at 100 %, 210 MB at 25 % — which cost
+ * a third of the records/s in full collections.
+ */
+export const INGEST_HEAP_GROWING_PERCENT = 100;
 
 export function usageCommand(config: () => Config): Command {
   const usage = new Command('usage').description('carrier usage records');
@@ -34,6 +46,8 @@ export function usageCommand(config: () => Config): Command {
     .action(async (file: string, options: { progress: boolean; json?: boolean; chunk: string }) => {
       const chunkSize = Number(options.chunk);
       if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 10_000) throw new Error('--chunk must be an integer from 1 to 10000');
+      // Read by V8 each time it sets the next collection's limit, so it applies from here on.
+      setFlagsFromString(`--heap-growing-percent=${INGEST_HEAP_GROWING_PERCENT}`);
       const { summary, seconds } = await runIngest(config(), file, chunkSize, options.progress && !options.json && process.stderr.isTTY);
       const recordsPerSecond = Math.round((summary.accepted + summary.duplicates + summary.rejectedCount) / Math.max(seconds, 0.001));
       printResult(summary, recordsPerSecond, options.json === true);

@@ -36,6 +36,18 @@ export async function enqueue<Q extends QueueName>(tx: Queryable, job: EnqueueIn
   );
 }
 
+/** Many jobs in one statement (each as `enqueue` would write it: a repeated dedupe key is a no-op). */
+export async function enqueueMany(tx: Queryable, jobs: ReadonlyArray<EnqueueInput>): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.query(
+    `INSERT INTO jobs (queue, payload, run_at, dedupe_key, max_attempts)
+     SELECT * FROM unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::text[], $5::integer[])
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [jobs.map((j) => j.queue), jobs.map((j) => JSON.stringify(j.payload)), jobs.map((j) => j.runAt), jobs.map((j) => j.dedupeKey ?? null),
+      jobs.map((j) => j.maxAttempts ?? 10)],
+  );
+}
+
 export interface ClaimedJob {
   id: number;
   queue: string;

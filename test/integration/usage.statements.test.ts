@@ -55,4 +55,36 @@ forEachDatabase('usage statements', (get) => {
     expect(charged.rows[0]?.n).toBe(3 + 3_000);
     expect(await verifyLedger(ctx.db)).toEqual([]);
   });
+
+  it('raises allowance alerts for 1 bucket or 6 in the same statements, each with its email queued once', async () => {
+    const ctx = get();
+    const lines = await Promise.all(Array.from({ length: 7 }, async () => {
+      const l = await customerWithLine(ctx);
+      await creditMonth(ctx, l.lineId); // 10 SMS
+      return l;
+    }));
+    const at = ctx.app.deps.clock.now().toISOString();
+    // 8 of 10 SMS: past 75 %, short of 90 %.
+    const crossing = (batchLines: typeof lines) => batchLines.flatMap((l) => Array.from({ length: 8 }, () => ({
+      id: `stmt-${process.pid}-${++serial}`, iccid: l.card.iccid, type: 'sms', quantity: 1, startedAt: at,
+    })));
+    const statements = async (batchLines: typeof lines): Promise<number> => {
+      const before = ctx.db.statementsIssued();
+      const r = await ingestRecords(ctx.db, crossing(batchLines), { now: ctx.app.deps.clock.now(), actor: ACTOR });
+      expect(r.accepted).toBe(batchLines.length * 8);
+      return ctx.db.statementsIssued() - before;
+    };
+    const one = await statements(lines.slice(0, 1));
+    const six = await statements(lines.slice(1));
+    console.log(`[${ctx.kind}] statements per usage batch raising allowance alerts: ${one} (1 bucket), ${six} (6 buckets)`);
+    // The sandbox clock's 1 s refresh may land inside one of the two batches.
+    expect(Math.abs(six - one)).toBeLessThanOrEqual(1);
+    const alerts = await ctx.db.query<{ line_id: string; percent: number; jobs: number }>(
+      `SELECT n.line_id, n.percent, (SELECT count(*)::int FROM notification_deliveries d JOIN jobs j ON j.dedupe_key = 'notification:' || n.id || ':email'
+                                       WHERE d.notification_id = n.id AND d.channel = 'email' AND j.payload->>'deliveryId' = d.id::text) AS jobs
+         FROM notifications n WHERE n.kind = 'allowance_used' AND n.line_id = ANY($1::text[]) ORDER BY n.line_id`,
+      [lines.map((l) => l.lineId)],
+    );
+    expect(alerts.rows).toEqual([...lines].map((l) => l.lineId).sort().map((lineId) => ({ line_id: lineId, percent: 75, jobs: 1 })));
+  });
 });

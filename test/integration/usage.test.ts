@@ -83,6 +83,25 @@ forEachDatabase('usage', (get) => {
     expect(badHeader.json.code).toBe('invalid_csv_header');
   });
 
+  it('stores ids with any characters exactly and knows each again as a duplicate', async () => {
+    const ctx = get();
+    const { lineId, card } = await customerWithLine(ctx);
+    await creditMonth(ctx, lineId);
+    const token = await carrierToken(ctx);
+    const at = ctx.app.deps.clock.now().toISOString();
+    // What an array literal would read otherwise: quotes, backslashes, separators, braces, NULL in any case, non-ASCII.
+    const tag = rid();
+    const ids = [`${tag}"q`, `${tag}\\b`, `${tag},c`, `{${tag}}`, `${tag} s`, 'NULL', 'null', `${tag}-路由`, `${tag}'a`];
+    const records = ids.map((id) => ({ id, iccid: card.iccid, type: 'sms', quantity: 1, startedAt: at }));
+    const first = await ctx.post('/api/v1/usage', { records }, { token });
+    expect(first.json).toMatchObject({ accepted: ids.length, duplicates: 0, rejectedCount: 0 });
+    const stored = await ctx.db.query<{ id: string }>('SELECT id FROM usage_records WHERE line_id = $1', [lineId]);
+    expect(stored.rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    const again = await ctx.post('/api/v1/usage', { records: [...records].reverse() }, { token });
+    expect(again.json).toMatchObject({ accepted: 0, duplicates: ids.length, rejectedCount: 0 });
+    expect((await buckets(ctx, lineId)).sms).toBe(10 - ids.length);
+  });
+
   it('raises each allowance alert once per bucket and threshold', async () => {
     const ctx = get();
     const { lineId, card } = await customerWithLine(ctx);

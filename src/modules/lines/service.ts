@@ -356,12 +356,13 @@ export const BUCKET_EXPIRY_BATCH_MAX = 1_000;
 /**
  * Records the remainder of every bucket whose expiry has passed as expired (SPEC: never silently
  * dropped): `remaining` moves into `expired_remainder`, so total = used + expired afterwards.
- * Idempotent — a settled bucket has nothing left to move — and bounded per call.
+ * Idempotent — a settled bucket has nothing left to move — and bounded per call. `unsettled` is
+ * `remaining > 0` stored (migration 0027: the partial index reads it, so usage draws stay HOT).
  */
 export async function expireDueBuckets(db: Db, now: Date): Promise<number> {
   const { rowCount } = await db.query(
     `UPDATE buckets SET expired_remainder = expired_remainder + remaining, remaining = 0
-      WHERE id IN (SELECT id FROM buckets WHERE remaining > 0 AND expires_at <= $1
+      WHERE id IN (SELECT id FROM buckets WHERE unsettled AND expires_at <= $1
                     ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     [now, BUCKET_EXPIRY_BATCH_MAX],
   );

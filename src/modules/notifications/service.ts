@@ -13,7 +13,8 @@ import { checkWebhookUrl, WebhookUrlNotAllowedError } from '../../adapters/notif
 import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, notFound, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
-import { enqueue, type JobPayload } from '../../jobs/queue.ts';
+import { invariant } from '../../domain/invariant.ts';
+import { enqueue, enqueueMany, type JobPayload } from '../../jobs/queue.ts';
 import { getUser } from '../accounts/service.ts';
 import { encryptSecret } from '../secrets/service.ts';
 import { NOTIFICATION_KINDS, type DeliveryStatus, type NotificationChannel, type NotificationKind } from './kinds.ts';
@@ -100,6 +101,80 @@ export async function notify(tx: Queryable, input: NotifyInput): Promise<NotifyR
   if (settings?.email_enabled ?? true) await queueDelivery(tx, id, 'email', input.now);
   if (settings?.webhook_url && settings.webhook_enabled) await queueDelivery(tx, id, 'webhook', input.now);
   return { created: true, id };
+}
+
+/**
+ * Raises many notifications in the caller's transaction in a fixed number of statements, however
+ * many there are (usage: every bucket of a batch that crossed an allowance threshold) — each as
+ * `notify` would: idempotent by dedupe key (a key repeated in `inputs` counts once, the first),
+ * rendered in its user's language, email and webhook queued unless the kind is muted. Results in
+ * input order.
+ */
+export async function notifyMany(tx: Queryable, inputs: readonly NotifyInput[]): Promise<NotifyResult[]> {
+  for (const input of inputs) {
+    if (input.dedupeKey.length === 0 || input.dedupeKey.length > DEDUPE_KEY_LENGTH_MAX) {
+      throw validation('validation', `a notification's dedupe key must be 1..${DEDUPE_KEY_LENGTH_MAX} characters`);
+    }
+  }
+  const byKey = new Map<string, { input: NotifyInput; id: string }>();
+  for (const input of inputs) if (!byKey.has(input.dedupeKey)) byKey.set(input.dedupeKey, { input, id: newId('ntf') });
+  if (byKey.size === 0) return [];
+  const fresh = [...byKey.values()];
+  const userIds = [...new Set(fresh.map((f) => f.input.userId))];
+  const locales = new Map((await tx.query<{ id: string; locale: string }>('SELECT id, locale FROM users WHERE id = ANY($1::text[])', [userIds])).rows
+    .map((r) => [r.id, r.locale]));
+  const rendered = fresh.map(({ input }) => {
+    const locale = locales.get(input.userId);
+    if (locale === undefined) throw notFound('not_found', 'user not found');
+    return renderNotification(input.kind, locale, { data: input.data, daysBefore: input.daysBefore ?? null, percent: input.percent ?? null });
+  });
+  const { rows: created } = await tx.query<{ id: string }>(
+    `INSERT INTO notifications (id, user_id, kind, line_id, order_id, days_before, percent, title, body, data, dedupe_key, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[], $8::text[], $9::text[],
+                          $10::jsonb[], $11::text[], $12::timestamptz[])
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+    [fresh.map((f) => f.id), fresh.map((f) => f.input.userId), fresh.map((f) => f.input.kind), fresh.map((f) => f.input.lineId ?? null),
+      fresh.map((f) => f.input.orderId ?? null), fresh.map((f) => f.input.daysBefore ?? null), fresh.map((f) => f.input.percent ?? null),
+      rendered.map((r) => r.title), rendered.map((r) => r.body), fresh.map((f) => JSON.stringify(f.input.data)), fresh.map((f) => f.input.dedupeKey),
+      fresh.map((f) => f.input.now)],
+  );
+  const createdIds = new Set(created.map((r) => r.id));
+  if (createdIds.size > 0) await queueDeliveries(tx, fresh.filter((f) => createdIds.has(f.id)));
+  return inputs.map((input) => {
+    const f = byKey.get(input.dedupeKey);
+    return f && createdIds.has(f.id) && f.input === input ? { created: true, id: f.id } : { created: false, id: null };
+  });
+}
+
+/** The email and webhook deliveries of new notifications and their jobs: three statements in all. */
+async function queueDeliveries(tx: Queryable, created: ReadonlyArray<{ input: NotifyInput; id: string }>): Promise<void> {
+  const { rows: settings } = await tx.query<SettingsRow & { user_id: string }>(
+    'SELECT user_id, email_enabled, webhook_url, webhook_secret_enc, webhook_enabled, muted FROM notification_settings WHERE user_id = ANY($1::text[])',
+    [[...new Set(created.map((c) => c.input.userId))]],
+  );
+  const settingsOf = new Map(settings.map((s) => [s.user_id, s]));
+  const wanted: Array<{ notificationId: string; channel: NotificationChannel; now: Date }> = [];
+  for (const { input, id } of created) {
+    const s = settingsOf.get(input.userId);
+    if (s?.muted.includes(input.kind)) continue;
+    if (s?.email_enabled ?? true) wanted.push({ notificationId: id, channel: 'email', now: input.now });
+    if (s?.webhook_url && s.webhook_enabled) wanted.push({ notificationId: id, channel: 'webhook', now: input.now });
+  }
+  if (wanted.length === 0) return;
+  const { rows } = await tx.query<{ id: string; notification_id: string; channel: NotificationChannel }>(
+    `INSERT INTO notification_deliveries (notification_id, channel) SELECT * FROM unnest($1::text[], $2::text[])
+     RETURNING id::text AS id, notification_id, channel`,
+    [wanted.map((w) => w.notificationId), wanted.map((w) => w.channel)],
+  );
+  const request = new Map(wanted.map((w) => [`${w.notificationId} ${w.channel}`, w]));
+  await enqueueMany(tx, rows.map((r) => {
+    const w = request.get(`${r.notification_id} ${r.channel}`);
+    invariant(w, 'every delivery row was asked for');
+    return {
+      queue: w.channel === 'email' ? EMAIL_QUEUE : WEBHOOK_QUEUE, payload: { deliveryId: r.id } satisfies DeliveryJob, runAt: w.now,
+      dedupeKey: `notification:${w.notificationId}:${w.channel}`, maxAttempts: w.channel === 'email' ? EMAIL_ATTEMPTS_MAX : WEBHOOK_ATTEMPTS_MAX,
+    };
+  }));
 }
 
 async function queueDelivery(tx: Queryable, notificationId: string, channel: NotificationChannel, now: Date): Promise<void> {

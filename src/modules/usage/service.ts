@@ -7,11 +7,12 @@
 // touching the same line wait for each other instead of deadlocking or charging twice.
 import { PG_SERIALIZATION_FAILURE, PG_UNIQUE_VIOLATION, pgErrorCode, type Db, type Queryable } from '../../db/types.ts';
 import { newId } from '../../domain/ids.ts';
-import { rateRecord, type LineRatingState, type RatingBucket, type UsageType } from '../../domain/rating.ts';
+import { arrayElement, elementsLiteral, integerArrayLiteral, textArrayLiteral } from '../../db/array-literal.ts';
+import { rateRecord, type LineRatingState, type Rating, type RatingBucket, type UsageType } from '../../domain/rating.ts';
 import type { Actor } from '../audit/service.ts';
 import { accountCode, lockWalletBalances, postJournals, systemAccount, walletAccount, type JournalInput } from '../ledger/service.ts';
 import { drawFromBuckets, flagLines, lockBucketsForUsage, lockLinesForUsage, recordUsageActivity, type UsageLine } from '../lines/service.ts';
-import { notify } from '../notifications/service.ts';
+import { notifyMany, type NotifyInput } from '../notifications/service.ts';
 
 /** Records in one JSON request; CSV feeds are cut into chunks of this size, one transaction each. */
 export const USAGE_BATCH_MAX = 10_000;
@@ -43,7 +44,7 @@ export interface BatchResult {
   rejected: UsageRejection[];
 }
 
-const hourOf = (at: Date): number => Math.floor(at.getTime() / 3_600_000) * 3_600_000;
+const hourOf = (epochMs: number): number => Math.floor(epochMs / 3_600_000) * 3_600_000;
 
 /** Rates and stores one batch of valid records in one transaction. */
 export async function ingestUsageBatch(db: Db, records: readonly UsageRecordInput[], ctx: { now: Date; actor: Actor }): Promise<BatchResult> {
@@ -54,17 +55,20 @@ export async function ingestUsageBatch(db: Db, records: readonly UsageRecordInpu
 type Ctx = { now: Date; actor: Actor };
 interface Matched { record: UsageRecordInput; line: UsageLine }
 interface Rated {
-  rec: { id: string[]; line: string[]; type: string[]; qty: number[]; at: string[]; zone: Array<string | null>; rated: number[]; bucket: number[];
-    wallet: number[]; unfunded: number[]; charged: number[]; currency: string[]; status: string[]; journal: Array<string | null>;
-    /** Per record, as array literals: one parameter carries a list of any length per row. */
+  /** One entry per record, column by column: the insert's parameters. */
+  rec: { id: string[]; line: string[]; type: string[]; qty: number[]; startedMs: number[]; zone: Array<string | null>; rated: number[];
+    wallet: number[]; unfunded: number[]; charged: number[]; currency: string[]; journal: Array<string | null>;
+    /** Per record, array literals quoted as elements: one parameter carries a list of any length per row. */
     drawBuckets: string[]; drawUnits: string[] };
   /** Units drawn per bucket over the whole batch. */
   perBucket: Map<string, number>;
   charges: Map<string, { line: UsageLine; minor: number }>;
-  rollup: Map<string, { lineId: string; hour: number; data: number; voice: number; sms: number; charged: number; currency: string }>;
+  /** Per line, per hour (epoch ms). */
+  rollup: Map<string, Map<number, RollupCell>>;
   activity: Map<string, Date>;
   unfundedLines: Set<string>;
 }
+interface RollupCell { data: number; voice: number; sms: number; charged: number; currency: string }
 
 /** The steps of one batch, in the lock order of the module header: lines → buckets → wallets. */
 async function ingestInTransaction(tx: Queryable, input: readonly UsageRecordInput[], ctx: Ctx): Promise<BatchResult> {
@@ -107,7 +111,7 @@ async function matchLines(tx: Queryable, records: readonly UsageRecordInput[]): 
     [...new Set(records.flatMap((r) => (r.msisdn ? [r.msisdn] : [])))]);
   const byIccid = new Map<string, UsageLine>(lines.map((l) => [l.iccid, l]));
   const byMsisdn = new Map<string, UsageLine>(lines.flatMap((l) => (l.msisdn ? [[l.msisdn, l] as const] : [])));
-  const known = new Set((await tx.query<{ id: string }>('SELECT id FROM usage_records WHERE id = ANY($1::text[])', [records.map((r) => r.id)])).rows.map((r) => r.id));
+  const known = new Set((await tx.query<{ id: string }>('SELECT id FROM usage_records WHERE id = ANY($1::text[])', [textArrayLiteral(records.map((r) => r.id))])).rows.map((r) => r.id));
   const fresh: Matched[] = [];
   const rejected: UsageRejection[] = [];
   let duplicates = 0;
@@ -151,51 +155,81 @@ const journalKeyOf = (batchId: string, line: UsageLine): string => `usage:${batc
 function rateAll(fresh: readonly Matched[], states: ReadonlyMap<string, LineRatingState>, batchId: string): Rated {
   const out: Rated = {
     rec: {
-      id: [], line: [], type: [], qty: [], at: [], zone: [], rated: [], bucket: [], wallet: [], unfunded: [], charged: [], currency: [], status: [], journal: [],
+      id: [], line: [], type: [], qty: [], startedMs: [], zone: [], rated: [], wallet: [], unfunded: [], charged: [], currency: [], journal: [],
       drawBuckets: [], drawUnits: [],
     },
     perBucket: new Map(), charges: new Map(), rollup: new Map(), activity: new Map(), unfundedLines: new Set(),
   };
   const { rec } = out;
+  const journalKeys = new Map<string, string>();
   for (const { record, line } of fresh) {
     const state = states.get(line.id);
     if (!state) continue;
     const rating = rateRecord(state, record);
-    const key = journalKeyOf(batchId, line);
-    rec.id.push(record.id); rec.line.push(line.id); rec.type.push(record.type); rec.qty.push(record.quantity); rec.at.push(record.startedAt.toISOString());
-    rec.zone.push(record.zone ?? null); rec.rated.push(rating.ratedUnits); rec.bucket.push(rating.ratedUnits - rating.walletUnits - rating.unfundedUnits);
-    rec.wallet.push(rating.walletUnits); rec.unfunded.push(rating.unfundedUnits); rec.charged.push(rating.chargedMinor);
-    rec.currency.push(line.currency); rec.status.push(rating.status); rec.journal.push(rating.chargedMinor > 0 ? key : null);
-    rec.drawBuckets.push(arrayLiteral(rating.draws.map((d) => quoted(d.bucketId))));
-    rec.drawUnits.push(arrayLiteral(rating.draws.map((d) => String(d.units))));
+    const startedMs = record.startedAt.getTime();
+    rec.id.push(record.id); rec.line.push(line.id); rec.type.push(record.type); rec.qty.push(record.quantity); rec.startedMs.push(startedMs);
+    rec.zone.push(record.zone ?? null); rec.rated.push(rating.ratedUnits); rec.wallet.push(rating.walletUnits); rec.unfunded.push(rating.unfundedUnits);
+    rec.charged.push(rating.chargedMinor); rec.currency.push(line.currency);
+    pushDraws(rec, rating.draws);
     for (const d of rating.draws) out.perBucket.set(d.bucketId, (out.perBucket.get(d.bucketId) ?? 0) + d.units);
     if (rating.chargedMinor > 0) {
+      let key = journalKeys.get(line.id);
+      if (key === undefined) {
+        key = journalKeyOf(batchId, line);
+        journalKeys.set(line.id, key);
+      }
+      rec.journal.push(key);
       const charge = out.charges.get(key) ?? { line, minor: 0 };
       charge.minor += rating.chargedMinor;
       out.charges.set(key, charge);
+    } else {
+      rec.journal.push(null);
     }
     if (rating.status === 'unfunded') out.unfundedLines.add(line.id);
     if (record.quantity > 0) {
       const last = out.activity.get(line.id);
-      if (!last || last < record.startedAt) out.activity.set(line.id, record.startedAt);
+      if (!last || last.getTime() < startedMs) out.activity.set(line.id, record.startedAt);
     }
-    addToRollup(out.rollup, line, record, rating.chargedMinor);
+    addToRollup(out.rollup, line, record, startedMs, rating.chargedMinor);
   }
   return out;
 }
 
-const arrayLiteral = (elements: readonly string[]): string => `{${elements.join(',')}}`;
-const quoted = (text: string): string => `"${text.replace(/["\\]/g, '\\$&')}"`;
+/** The record's draws as two array literals, in the order drawn (most records draw from one bucket). */
+function pushDraws(rec: Rated['rec'], draws: Rating['draws']): void {
+  let ids = '{';
+  let units = '{';
+  for (let i = 0; i < draws.length; i++) {
+    const d = draws[i];
+    if (!d) continue;
+    if (i > 0) {
+      ids += ',';
+      units += ',';
+    }
+    ids += arrayElement(d.bucketId);
+    units += String(d.units);
+  }
+  // Each a nested literal, so an element of the text[] parameter: quoted, its own quotes escaped.
+  rec.drawBuckets.push(ids.includes('"') ? arrayElement(`${ids}}`) : `"${ids}}"`);
+  rec.drawUnits.push(`"${units}}"`);
+}
 
-function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageRecordInput, chargedMinor: number): void {
-  const hour = hourOf(record.startedAt);
-  const rk = `${line.id}|${hour}`;
-  const cell = rollup.get(rk) ?? { lineId: line.id, hour, data: 0, voice: 0, sms: 0, charged: 0, currency: line.currency };
+function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageRecordInput, startedMs: number, chargedMinor: number): void {
+  const hour = hourOf(startedMs);
+  let hours = rollup.get(line.id);
+  if (!hours) {
+    hours = new Map();
+    rollup.set(line.id, hours);
+  }
+  let cell = hours.get(hour);
+  if (!cell) {
+    cell = { data: 0, voice: 0, sms: 0, charged: 0, currency: line.currency };
+    hours.set(hour, cell);
+  }
   if (record.type === 'data') cell.data += record.quantity;
   else if (record.type === 'voice') cell.voice += record.quantity;
   else cell.sms += record.quantity;
   cell.charged += chargedMinor;
-  rollup.set(rk, cell);
 }
 
 /**
@@ -205,19 +239,27 @@ function addToRollup(rollup: Rated['rollup'], line: UsageLine, record: UsageReco
  * here it would be charged twice: roll back, and the retry (as for a serialization failure) sees it
  * as the duplicate it is.
  */
+const REPEATED = { repeated: true } as const;
+
 async function writeRated(tx: Queryable, { rec, perBucket, rollup }: Rated, now: Date): Promise<void> {
   try {
+    // Derived here, not sent: a record's bucket units (rated − wallet − unfunded) and its status
+    // (unfunded when anything is); the table's CHECKs hold the same rules. started_at travels as
+    // epoch milliseconds (exact: a JS date has no finer part).
     await tx.query(
       `INSERT INTO usage_records (id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
                                   charged_minor, currency, status, journal_key, draw_bucket_ids, draw_units, ingested_at)
-       SELECT id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
-              charged_minor, currency, status, journal_key, draw_bucket_ids::text[], draw_units::bigint[], $17::timestamptz
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
-                     $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-           AS v(id, line_id, type, quantity, started_at, zone, rated_units, bucket_units, wallet_units, unfunded_units,
-                charged_minor, currency, status, journal_key, draw_bucket_ids, draw_units)`,
-      [rec.id, rec.line, rec.type, rec.qty, rec.at, rec.zone, rec.rated, rec.bucket, rec.wallet, rec.unfunded, rec.charged, rec.currency,
-        rec.status, rec.journal, rec.drawBuckets, rec.drawUnits, now],
+       SELECT id, line_id, type, quantity, timestamptz 'epoch' + started_ms * interval '1 millisecond', zone, rated_units,
+              rated_units - wallet_units - unfunded_units, wallet_units, unfunded_units, charged_minor, currency,
+              CASE WHEN unfunded_units > 0 THEN 'unfunded' ELSE 'rated' END, journal_key, draw_bucket_ids::text[], draw_units::bigint[], $15::timestamptz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
+                     $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[])
+           AS v(id, line_id, type, quantity, started_ms, zone, rated_units, wallet_units, unfunded_units, charged_minor, currency, journal_key,
+                draw_bucket_ids, draw_units)`,
+      [textArrayLiteral(rec.id), textArrayLiteral(rec.line, REPEATED), textArrayLiteral(rec.type, REPEATED), integerArrayLiteral(rec.qty),
+        integerArrayLiteral(rec.startedMs), textArrayLiteral(rec.zone, REPEATED), integerArrayLiteral(rec.rated), integerArrayLiteral(rec.wallet),
+        integerArrayLiteral(rec.unfunded), integerArrayLiteral(rec.charged), textArrayLiteral(rec.currency, REPEATED), textArrayLiteral(rec.journal, REPEATED),
+        elementsLiteral(rec.drawBuckets), elementsLiteral(rec.drawUnits), now],
     );
   } catch (error) {
     if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw Object.assign(new Error('a usage record id was stored concurrently'), { code: PG_SERIALIZATION_FAILURE });
@@ -225,14 +267,18 @@ async function writeRated(tx: Queryable, { rec, perBucket, rollup }: Rated, now:
   }
   await drawFromBuckets(tx, [...perBucket].map(([bucketId, units]) => ({ bucketId, units })));
 
-  const cells = [...rollup.values()];
+  const cells: Array<{ lineId: string; hour: number } & RollupCell> = [];
+  for (const [lineId, hours] of rollup) for (const [hour, cell] of hours) cells.push({ lineId, hour, ...cell });
   await tx.query(
     `INSERT INTO usage_hourly AS h (line_id, hour, data_bytes, voice_sec, sms, charged_minor, currency)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+     SELECT line_id, timestamptz 'epoch' + hour_ms * interval '1 millisecond', data_bytes, voice_sec, sms, charged_minor, currency
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+         AS v(line_id, hour_ms, data_bytes, voice_sec, sms, charged_minor, currency)
      ON CONFLICT (line_id, hour) DO UPDATE SET data_bytes = h.data_bytes + EXCLUDED.data_bytes, voice_sec = h.voice_sec + EXCLUDED.voice_sec,
        sms = h.sms + EXCLUDED.sms, charged_minor = h.charged_minor + EXCLUDED.charged_minor`,
-    [cells.map((c) => c.lineId), cells.map((c) => new Date(c.hour)), cells.map((c) => c.data), cells.map((c) => c.voice), cells.map((c) => c.sms),
-      cells.map((c) => c.charged), cells.map((c) => c.currency)],
+    [textArrayLiteral(cells.map((c) => c.lineId), REPEATED), integerArrayLiteral(cells.map((c) => c.hour)), integerArrayLiteral(cells.map((c) => c.data)),
+      integerArrayLiteral(cells.map((c) => c.voice)), integerArrayLiteral(cells.map((c) => c.sms)), integerArrayLiteral(cells.map((c) => c.charged)),
+      textArrayLiteral(cells.map((c) => c.currency), REPEATED)],
   );
 }
 
@@ -246,11 +292,12 @@ async function postCharges(tx: Queryable, charges: Rated['charges'], batchId: st
   await postJournals(tx, journals, actor);
 }
 
-/** A bucket whose used share crossed 75 % or 90 % in this batch (once each: the dedupe key). */
+/** A bucket whose used share crossed 75 % or 90 % in this batch (once each: the dedupe key), all in one notifyMany. */
 async function raiseAllowanceAlerts(
   tx: Queryable, buckets: ReadonlyArray<{ id: string; lineId: string; unit: string; total: number; remaining: number }>,
   perBucket: ReadonlyMap<string, number>, ownerOf: ReadonlyMap<string, string>, now: Date,
 ): Promise<void> {
+  const alerts: NotifyInput[] = [];
   for (const bucket of buckets) {
     const drawn = perBucket.get(bucket.id);
     if (!drawn) continue;
@@ -259,13 +306,14 @@ async function raiseAllowanceAlerts(
     for (const percent of ALLOWANCE_ALERT_PERCENTS) {
       const threshold = (bucket.total * percent) / 100;
       if (usedBefore < threshold && usedAfter >= threshold) {
-        await notify(tx, {
+        alerts.push({
           now, userId: ownerOf.get(bucket.lineId) ?? '', kind: 'allowance_used', lineId: bucket.lineId, percent,
           data: { unit: bucket.unit }, dedupeKey: `allowance_used:${bucket.id}:${percent}`,
         });
       }
     }
   }
+  if (alerts.length > 0) await notifyMany(tx, alerts);
 }
 
 export interface UsagePoint {
