@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/owasp/**/*.test.ts', 'test/crash/**/*.test.ts', 'test/browser/**/*.test.ts'],
-    // Builds the portal (web/dist) once per run, only when it is missing or older than its sources.
-    globalSetup: ['test/support/web-build-setup.ts'],
+    // Builds the portal (web/dist) once per run, only when it is missing or older than its sources;
+    // makes the migrated database templates the harness starts apps from (test/support/db-template.ts).
+    globalSetup: ['test/support/web-build-setup.ts', 'test/support/db-template-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration files each own a database; two cores → two workers.

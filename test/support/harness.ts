@@ -5,8 +5,9 @@
 // checked against the app's own OpenAPI document (openapi-contract.ts): an undeclared status or a
 // body its schema refuses fails the test.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -84,13 +85,18 @@ export function databaseKinds(): DbKind[] {
   return ['pglite'];
 }
 
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database on TEST_DATABASE_URL's server: empty, or with `migrated` a copy of this run's
+ * migrated template (db-template.ts; empty when the run has none, and createApp migrates it).
+ */
+export async function createPostgresDatabase(options: { migrated?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `simkeep_t_${randomBytes(5).toString('hex')}`;
+  const template = options.migrated ? inject('postgresTemplateDatabase') : '';
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -103,6 +109,21 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
       await c.end();
     },
   };
+}
+
+let pgliteTemplate: Blob | null | undefined;
+
+/**
+ * A fresh in-memory PGlite database with every migration applied: loaded from this run's template
+ * (db-template.ts) — no initdb, no migrations to run — or, when the run has none, an empty one
+ * (createApp migrates it). Tests of migrations and start-up open empty databases themselves.
+ */
+export async function openTestPglite(): Promise<Db> {
+  if (pgliteTemplate === undefined) {
+    const file = inject('pgliteTemplateFile');
+    pgliteTemplate = file ? new Blob([readFileSync(file)]) : null;
+  }
+  return openPglite(null, pgliteTemplate ?? undefined);
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -132,11 +153,11 @@ export async function startTestApp(
   let db: Db;
   let drop = async (): Promise<void> => undefined;
   if (kind === 'postgres') {
-    const created = await createPostgresDatabase();
+    const created = await createPostgresDatabase({ migrated: true });
     db = await openPostgres(connectVia(created.url));
     drop = created.drop;
   } else {
-    db = await openPglite(null);
+    db = await openTestPglite();
   }
   const config = testConfig(env);
   const providers = new ProviderSwitch();
