@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
@@ -115,16 +116,20 @@ export async function createPostgresDatabase(options: { migrated?: boolean } = {
 let pgliteTemplate: Blob | null | undefined;
 
 /**
- * A fresh in-memory PGlite database with every migration applied: loaded from this run's template
- * (db-template.ts) — no initdb, no migrations to run — or, when the run has none, an empty one
- * (createApp migrates it). Tests of migrations and start-up open empty databases themselves.
+ * A fresh PGlite database with every migration applied — in memory, or in `dataDir` (a data directory
+ * as a server would leave it) — loaded from this run's template (db-template.ts): no initdb, no
+ * migration to run. Without a template it is made the long way (migrated here). Tests of migrations
+ * and start-up open empty databases themselves.
  */
-export async function openTestPglite(): Promise<Db> {
+export async function openTestPglite(dataDir: string | null = null): Promise<Db> {
   if (pgliteTemplate === undefined) {
     const file = inject('pgliteTemplateFile');
     pgliteTemplate = file ? new Blob([readFileSync(file)]) : null;
   }
-  return openPglite(null, pgliteTemplate ?? undefined);
+  if (pgliteTemplate) return openPglite(dataDir, pgliteTemplate);
+  const db = await openPglite(dataDir);
+  await migrate(db);
+  return db;
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
