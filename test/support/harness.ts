@@ -218,8 +218,8 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderS
     async adminToken() {
       // The last session is used again while the server still takes it: a test may have moved a clock
       // past its expiry, logged it out or changed the password, and then the admin logs in afresh.
-      // Checked with a read that changes no row (GET /api/v1/me would make the admin's calendar feed):
-      // cheaper than a login's argon2 verification.
+      // Checked with a plain read (GET /api/v1/me would create the admin's calendar feed), which costs
+      // far less than a login's argon2 verification.
       if (adminSession) {
         const check = await call('GET', '/api/v1/admin/audit?limit=1', { token: adminSession });
         if (check.status === 200) return adminSession;
