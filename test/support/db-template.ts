@@ -9,7 +9,7 @@
 // each app starts (with that app's clock, key and config). Startup and migration tests do not use the
 // templates (they open empty databases themselves), so the real path stays tested.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +37,32 @@ export function schemaKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
+const TEMPLATE_FILE = /^simkeep-pglite-template-[0-9a-f]{16}\.tar$/;
+/** Other schemas' template files unused this long are removed (each is about 45 MB). */
+const STALE_TEMPLATE_MS = 24 * 3600_000;
+
+function removeStaleTemplates(keep: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), name);
+    if (!TEMPLATE_FILE.test(name) || path === keep) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_TEMPLATE_MS) rmSync(path, { force: true });
+    } catch {
+      // Removed by a run alongside.
+    }
+  }
+}
+
 /** Makes the PGlite template file unless this schema's is there already; answers its path. */
 export async function preparePgliteTemplate(): Promise<string> {
   const file = join(tmpdir(), `simkeep-pglite-template-${schemaKey()}.tar`);
-  if (existsSync(file)) return file;
+  removeStaleTemplates(file);
+  if (existsSync(file)) {
+    // Marked as used: only templates no run has used for a day are removed.
+    const now = new Date();
+    utimesSync(file, now, now);
+    return file;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'simkeep-pglite-template-'));
   try {
     const db = await openPglite(join(dir, 'pg'));
