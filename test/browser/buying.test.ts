@@ -2,12 +2,13 @@
 // card, see it completed and the buckets filled), an English declined payment after a lost answer
 // retried with the same Idempotency-Key, Alipay inside WeChat, saved cards, and every buying page
 // audited (axe, 375 px) and photographed in both languages at both sizes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
 import { buyingTextsOf, CheckoutPage, OrderPage, PaymentMethodsPage, PlansPage, SandboxPages } from './support/buying-pages.ts';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { describeInChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import { BindCardPage, LinesPage, RegisterPage, type Locale } from './support/pages.ts';
-import { DEMO_CARDS, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { DEMO_CARDS } from './support/portal-server.ts';
 import { buyerOf, orderPlan, saveSandboxCard, settle } from './support/purchases.ts';
 import { openSession, uniqueEmail, VIEWPORTS, type BrowserSession, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn, type Subscriber } from './support/subscribers.ts';
@@ -22,45 +23,39 @@ const WECHAT_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleW
 const SETTLE_TIMEOUT_MS = 60_000;
 
 describeInChromium('buying in the portal', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  const portal = usePortalAndChromium({ worker: true });
   let cards: string[];
   const usCard = () => ({ iccid: cards.shift() ?? '', pin: '1234' });
-  beforeAll(async () => {
+  beforeAll(() => {
     cards = [...US_CARDS];
-    [server, chromium] = await Promise.all([startPortalServer({ worker: true }), launchChromium()]);
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
   });
 
   async function lineIdIn(session: BrowserSession): Promise<string> {
-    const lines = await (await session.context.request.get(`${server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
+    const lines = await (await session.context.request.get(`${portal.server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
     return lines.items[0]?.id ?? '';
   }
 
   it('zh-CN: signs up, binds a card, buys a plan with a coupon and the sandbox card, sees it completed and the buckets filled', async () => {
     const t = buyingTextsOf('zh-CN');
-    const session = await openSession(chromium.browser, 'zh-CN');
+    const session = await openSession(portal.browser, 'zh-CN');
     const { page } = session;
-    const register = new RegisterPage(page, 'zh-CN', server.baseUrl);
+    const register = new RegisterPage(page, 'zh-CN', portal.server.baseUrl);
     await register.goto();
     await register.signUp({ email: uniqueEmail('buy-zh'), password: 'keep-my-number-zh-2026' });
-    const lines = new LinesPage(page, 'zh-CN', server.baseUrl);
+    const lines = new LinesPage(page, 'zh-CN', portal.server.baseUrl);
     await lines.bindLink.click();
-    await new BindCardPage(page, 'zh-CN', server.baseUrl).bind(DEMO_CARDS.usPhysical.iccid, DEMO_CARDS.usPhysical.pin);
+    await new BindCardPage(page, 'zh-CN', portal.server.baseUrl).bind(DEMO_CARDS.usPhysical.iccid, DEMO_CARDS.usPhysical.pin);
     await lines.cards.first().waitFor();
     await lines.cards.first().getByRole('link', { name: t.lines.card.buy }).click();
 
-    const plans = new PlansPage(page, 'zh-CN', server.baseUrl);
+    const plans = new PlansPage(page, 'zh-CN', portal.server.baseUrl);
     const standard = plans.plan(STANDARD_5GB['zh-CN']);
     await standard.waitFor();
     expect(await standard.innerText()).toContain('US$15.00');
     expect(await standard.getByRole('list', { name: t.plans.promotions }).count()).toBe(1); // 10 % off, with its end
     await plans.buy(STANDARD_5GB['zh-CN']).click();
 
-    const checkout = new CheckoutPage(page, 'zh-CN', server.baseUrl);
+    const checkout = new CheckoutPage(page, 'zh-CN', portal.server.baseUrl);
     await checkout.summary.waitFor();
     await checkout.coupon.fill('WELCOME5');
     await checkout.applyCoupon.click();
@@ -73,11 +68,11 @@ describeInChromium('buying in the portal', () => {
     await new SandboxPages(page).pay('Pay');
     await page.waitForURL(/\/orders\/ord_/);
 
-    const order = new OrderPage(page, 'zh-CN', server.baseUrl);
+    const order = new OrderPage(page, 'zh-CN', portal.server.baseUrl);
     await order.status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
     const steps = await order.timeline.getByRole('listitem').allInnerTexts();
     for (const status of ['paid', 'provisioning', 'completed']) expect(steps.join('\n')).toContain(t.orders.status[status]);
-    const receipt = await page.request.get(new URL(await order.receipt.getAttribute('href') ?? '', server.baseUrl).toString());
+    const receipt = await page.request.get(new URL(await order.receipt.getAttribute('href') ?? '', portal.server.baseUrl).toString());
     expect(receipt.status()).toBe(200);
     expect(receipt.headers()['content-type']).toContain('text/html');
 
@@ -91,14 +86,14 @@ describeInChromium('buying in the portal', () => {
 
   it('en: a lost answer is retried with the same Idempotency-Key (one order), and a declined payment says so with a way to try again', async () => {
     const t = buyingTextsOf('en');
-    const subscriber = await createSubscriber(server.baseUrl, 'en', usCard());
-    const session = await openSession(chromium.browser, 'en');
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'en', usCard());
+    const session = await openSession(portal.browser, 'en');
     const { page } = session;
-    await signIn(session.context, server.baseUrl, subscriber);
-    const plans = new PlansPage(page, 'en', server.baseUrl);
+    await signIn(session.context, portal.server.baseUrl, subscriber);
+    const plans = new PlansPage(page, 'en', portal.server.baseUrl);
     await plans.goto(await lineIdIn(session));
     await plans.buy(KEEPALIVE.en).click();
-    const checkout = new CheckoutPage(page, 'en', server.baseUrl);
+    const checkout = new CheckoutPage(page, 'en', portal.server.baseUrl);
     await checkout.summary.getByText('$3.00').first().waitFor();
     expect(await checkout.summary.innerText()).not.toContain('US$');
     await checkout.method('paypal').check();
@@ -121,11 +116,11 @@ describeInChromium('buying in the portal', () => {
 
     await new SandboxPages(page).pay('Decline');
     await page.waitForURL(/\/orders\/ord_/);
-    const order = new OrderPage(page, 'en', server.baseUrl);
+    const order = new OrderPage(page, 'en', portal.server.baseUrl);
     await page.getByText(t.orders.failure.declined).waitFor({ timeout: SETTLE_TIMEOUT_MS });
     expect(await order.status.innerText()).toContain(t.orders.status.failed);
     await screenshot(page, 'order-declined-en-mobile');
-    const orders = await (await session.context.request.get(`${server.baseUrl}/api/v1/orders`)).json() as { items: unknown[] };
+    const orders = await (await session.context.request.get(`${portal.server.baseUrl}/api/v1/orders`)).json() as { items: unknown[] };
     expect(orders.items).toHaveLength(1);
     await order.tryAgain.click();
     await checkout.summary.waitFor();
@@ -136,15 +131,15 @@ describeInChromium('buying in the portal', () => {
 
   it('zh-CN inside WeChat: Alipay is not opened in WeChat; the order page says to open the link in a browser', async () => {
     const t = buyingTextsOf('zh-CN');
-    const subscriber = await createSubscriber(server.baseUrl, 'zh-CN', usCard());
-    const context = await chromium.browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.mobile, userAgent: WECHAT_UA, reducedMotion: 'reduce' });
-    await signIn(context, server.baseUrl, subscriber);
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'zh-CN', usCard());
+    const context = await portal.browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.mobile, userAgent: WECHAT_UA, reducedMotion: 'reduce' });
+    await signIn(context, portal.server.baseUrl, subscriber);
     const page = await context.newPage();
-    const plans = new PlansPage(page, 'zh-CN', server.baseUrl);
-    const lines = await (await context.request.get(`${server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
+    const plans = new PlansPage(page, 'zh-CN', portal.server.baseUrl);
+    const lines = await (await context.request.get(`${portal.server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
     await plans.goto(lines.items[0]?.id ?? '');
     await plans.buy(KEEPALIVE['zh-CN']).click();
-    const checkout = new CheckoutPage(page, 'zh-CN', server.baseUrl);
+    const checkout = new CheckoutPage(page, 'zh-CN', portal.server.baseUrl);
     await checkout.summary.waitFor();
     await checkout.method('alipay').check();
     await checkout.summary.waitFor();
@@ -159,11 +154,11 @@ describeInChromium('buying in the portal', () => {
 
   it('en: saves a card on the sandbox page, comes back to a success note, and deletes it after confirming', async () => {
     const t = buyingTextsOf('en');
-    const subscriber = await createSubscriber(server.baseUrl, 'en');
-    const session = await openSession(chromium.browser, 'en');
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'en');
+    const session = await openSession(portal.browser, 'en');
     const { page } = session;
-    await signIn(session.context, server.baseUrl, subscriber);
-    const methods = new PaymentMethodsPage(page, 'en', server.baseUrl);
+    await signIn(session.context, portal.server.baseUrl, subscriber);
+    const methods = new PaymentMethodsPage(page, 'en', portal.server.baseUrl);
     await methods.goto();
     await page.getByText(t.paymentMethods.emptyTitle).waitFor();
     await methods.add.click();
@@ -183,15 +178,15 @@ describeInChromium('buying in the portal', () => {
   describe.each(['en', 'zh-CN'] as const)('every buying page in %s', (locale) => {
     let who: { buyer: Subscriber; newcomer: Subscriber; lineId: string; completed: string; failed: string };
     beforeAll(async () => {
-      const [buyer, newcomer] = await Promise.all([createSubscriber(server.baseUrl, locale, usCard()), createSubscriber(server.baseUrl, locale)]);
-      const api = await buyerOf(server.baseUrl, buyer);
-      const completed = await orderPlan(server.baseUrl, api, 'us-standard-5gb');
-      await settle(server.baseUrl, api, completed, 'succeeded');
-      const topup = await orderPlan(server.baseUrl, api, 'us-topup-10');
-      await settle(server.baseUrl, api, topup, 'succeeded');
-      const failed = await orderPlan(server.baseUrl, api, 'us-keepalive-30', 'alipay');
-      await settle(server.baseUrl, api, failed, 'failed');
-      await saveSandboxCard(server.baseUrl, api);
+      const [buyer, newcomer] = await Promise.all([createSubscriber(portal.server.baseUrl, locale, usCard()), createSubscriber(portal.server.baseUrl, locale)]);
+      const api = await buyerOf(portal.server.baseUrl, buyer);
+      const completed = await orderPlan(portal.server.baseUrl, api, 'us-standard-5gb');
+      await settle(portal.server.baseUrl, api, completed, 'succeeded');
+      const topup = await orderPlan(portal.server.baseUrl, api, 'us-topup-10');
+      await settle(portal.server.baseUrl, api, topup, 'succeeded');
+      const failed = await orderPlan(portal.server.baseUrl, api, 'us-keepalive-30', 'alipay');
+      await settle(portal.server.baseUrl, api, failed, 'failed');
+      await saveSandboxCard(portal.server.baseUrl, api);
       who = { buyer, newcomer, lineId: api.lineId, completed: completed.orderId, failed: failed.orderId };
     }, START_TIMEOUT_MS);
 
@@ -204,7 +199,7 @@ describeInChromium('buying in the portal', () => {
     const t = buyingTextsOf(locale);
     const findings: string[] = [];
     const visit = async (session: BrowserSession, name: string, path: string, ready: string) => {
-      await session.page.goto(`${server.baseUrl}${path}`);
+      await session.page.goto(`${portal.server.baseUrl}${path}`);
       await session.page.getByText(ready, { exact: false }).first().waitFor();
       if (viewport === 'mobile') {
         findings.push(...(await seriousA11yViolations(session.page)).map((v) => `${name} ${locale}: ${v}`));
@@ -213,8 +208,8 @@ describeInChromium('buying in the portal', () => {
       }
       await screenshot(session.page, `${name}-${locale}-${viewport}`);
     };
-    const buyer = await openSession(chromium.browser, locale, viewport);
-    await signIn(buyer.context, server.baseUrl, who.buyer);
+    const buyer = await openSession(portal.browser, locale, viewport);
+    await signIn(buyer.context, portal.server.baseUrl, who.buyer);
     await visit(buyer, 'plans', `/lines/${who.lineId}/plans`, STANDARD_5GB[locale]);
     await visit(buyer, 'checkout', `/lines/${who.lineId}/checkout?plan=${await planIdOf(buyer, who.lineId, 'us-standard-5gb')}`, t.plans.checkout.subtotal);
     await visit(buyer, 'checkout-topup', `/lines/${who.lineId}/checkout?topup=2000&currency=USD`, t.plans.checkout.subtotal);
@@ -223,8 +218,8 @@ describeInChromium('buying in the portal', () => {
     await visit(buyer, 'orders', '/orders', t.orders.list.title);
     await visit(buyer, 'wallet', '/wallet', t.wallet.reasons.wallet_topup);
     await visit(buyer, 'payment-methods', '/payment-methods?saved=1', t.paymentMethods.saved);
-    const newcomer = await openSession(chromium.browser, locale, viewport);
-    await signIn(newcomer.context, server.baseUrl, who.newcomer);
+    const newcomer = await openSession(portal.browser, locale, viewport);
+    await signIn(newcomer.context, portal.server.baseUrl, who.newcomer);
     await visit(newcomer, 'orders-empty', '/orders', t.orders.list.emptyTitle);
     await visit(newcomer, 'wallet-empty', '/wallet', t.wallet.emptyHistory);
     await visit(newcomer, 'payment-methods-empty', '/payment-methods', t.paymentMethods.emptyTitle);
@@ -236,7 +231,7 @@ describeInChromium('buying in the portal', () => {
   }
 
   async function planIdOf(session: BrowserSession, lineId: string, code: string): Promise<string> {
-    const plans = await (await session.context.request.get(`${server.baseUrl}/api/v1/plans?lineId=${lineId}`)).json() as { items: Array<{ id: string; code: string }> };
+    const plans = await (await session.context.request.get(`${portal.server.baseUrl}/api/v1/plans?lineId=${lineId}`)).json() as { items: Array<{ id: string; code: string }> };
     return plans.items.find((p) => p.code === code)?.id ?? '';
   }
 });

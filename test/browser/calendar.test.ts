@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
 import { CalendarPage, calendarOf, calendarTextsOf } from './support/calendar-pages.ts';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { describeInChromium } from './support/chromium.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import { fill, type Locale } from './support/pages.ts';
-import { DEMO_SUBSCRIBER, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { DEMO_SUBSCRIBER } from './support/portal-server.ts';
 import { openSession, type BrowserSession, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn, type Subscriber } from './support/subscribers.ts';
 
 describeInChromium('the deadline calendar in the portal', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-  });
+  const portal = usePortalAndChromium();
 
   async function signedIn(subscriber: Subscriber, locale: Locale, viewport: ViewportName = 'mobile'): Promise<BrowserSession & { calendar: CalendarPage }> {
-    const session = await openSession(chromium.browser, locale, viewport);
-    await signIn(session.context, server.baseUrl, subscriber);
-    const calendar = new CalendarPage(session.page, locale, server.baseUrl);
+    const session = await openSession(portal.browser, locale, viewport);
+    await signIn(session.context, portal.server.baseUrl, subscriber);
+    const calendar = new CalendarPage(session.page, locale, portal.server.baseUrl);
     await calendar.goto();
     await calendar.heading.waitFor();
     await calendar.useLanguage();
@@ -41,7 +34,7 @@ describeInChromium('the deadline calendar in the portal', () => {
       const session = await signedIn(DEMO_SUBSCRIBER, locale);
       const { page, calendar } = session;
       const t = calendar.t.calendar;
-      const { items, feedUrl } = await calendarOf(session.context, server.baseUrl);
+      const { items, feedUrl } = await calendarOf(session.context, portal.server.baseUrl);
       const expiry = items.find((item) => item.kind === 'expiry' && item.price !== undefined);
       if (!expiry?.price) throw new Error(`the demo line has no priced expiry in 90 days: ${JSON.stringify(items)}`);
 
@@ -72,10 +65,10 @@ describeInChromium('the deadline calendar in the portal', () => {
       await page.getByText(t.feed.rotated).waitFor();
       const rotated = await calendar.feedUrl.inputValue();
       expect(rotated).not.toBe(feedUrl);
-      expect((await calendarOf(session.context, server.baseUrl)).feedUrl).toBe(rotated);
+      expect((await calendarOf(session.context, portal.server.baseUrl)).feedUrl).toBe(rotated);
       expect((await fetch(feedUrl)).status).toBe(404);
       expect((await fetch(rotated)).status).toBe(200);
-      await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+      await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.server.baseUrl });
       await calendar.copyFeed.click();
       await page.getByText(t.feed.copied).waitFor();
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(rotated);
@@ -86,7 +79,7 @@ describeInChromium('the deadline calendar in the portal', () => {
     });
 
     it('says when there is nothing to keep, shows a failure in words with a retry, and keeps the period in the address', async () => {
-      const session = await signedIn(await createSubscriber(server.baseUrl, locale), locale);
+      const session = await signedIn(await createSubscriber(portal.server.baseUrl, locale), locale);
       const { page, calendar } = session;
       const t = calendarTextsOf(locale);
       await calendar.empty.waitFor();

@@ -1,37 +1,30 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { expect, it } from 'vitest';
+import { describeInChromium } from './support/chromium.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import { BindCardPage, LinesPage, RegisterPage, textsOf } from './support/pages.ts';
-import { DEMO_CARDS, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { DEMO_CARDS } from './support/portal-server.ts';
 import { openSession, uniqueEmail } from './support/session.ts';
 
 describeInChromium('a new subscriber in Chinese: sign up, bind a card, see the line', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-  });
+  const portal = usePortalAndChromium();
 
   it('signs up in zh-CN (from the browser language), binds the demo card checked as typed, and shows its card', async () => {
     const t = textsOf('zh-CN');
-    const session = await openSession(chromium.browser, 'zh-CN');
+    const session = await openSession(portal.browser, 'zh-CN');
     const { page } = session;
-    const register = new RegisterPage(page, 'zh-CN', server.baseUrl);
+    const register = new RegisterPage(page, 'zh-CN', portal.server.baseUrl);
     await register.goto();
     await register.heading.waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
 
     const email = uniqueEmail('zh');
     await register.signUp({ email, password: 'keep-my-number-zh-2026', name: '王小明' });
-    const lines = new LinesPage(page, 'zh-CN', server.baseUrl);
+    const lines = new LinesPage(page, 'zh-CN', portal.server.baseUrl);
     await lines.emptyState.waitFor();
     await expect(page.getByText(t.lines.empty.body).isVisible()).resolves.toBe(true);
 
     await lines.bindLink.click();
-    const bind = new BindCardPage(page, 'zh-CN', server.baseUrl);
+    const bind = new BindCardPage(page, 'zh-CN', portal.server.baseUrl);
     await bind.heading.waitFor();
     expect(new URL(page.url()).pathname).toBe('/lines/bind');
     // A wrong check digit is caught while typing, before anything is sent.

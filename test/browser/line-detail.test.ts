@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseActivationCode } from '../../src/domain/activation-code.ts';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { describeInChromium } from './support/chromium.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import {
   AutoRenewPanel, completeSandboxPayment, EsimInstallPage, esimOf, LineDetailPage, lineTextsOf, linesOf,
   NotificationsPage, placeCardOrder, usageFixture,
 } from './support/line-pages.ts';
 import type { Locale } from './support/pages.ts';
-import { DEMO_CARDS, DEMO_SUBSCRIBER, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { DEMO_CARDS, DEMO_SUBSCRIBER } from './support/portal-server.ts';
 import { openSession, VIEWPORTS, type BrowserSession, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn, type Subscriber } from './support/subscribers.ts';
 
@@ -15,37 +16,29 @@ import { createSubscriber, signIn, type Subscriber } from './support/subscribers
 const IOS_17_4_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 
 describeInChromium('a line in the portal: detail, auto-renew, eSIM install, notifications', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  beforeAll(async () => {
-    [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-  });
+  const portal = usePortalAndChromium();
 
   async function signedIn(subscriber: Subscriber, locale: Locale = 'en', viewport: ViewportName = 'mobile'): Promise<BrowserSession & { lineId: string }> {
-    const session = await openSession(chromium.browser, locale, viewport);
-    await signIn(session.context, server.baseUrl, subscriber);
-    const [line] = await linesOf(session.context, server.baseUrl);
+    const session = await openSession(portal.browser, locale, viewport);
+    await signIn(session.context, portal.server.baseUrl, subscriber);
+    const [line] = await linesOf(session.context, portal.server.baseUrl);
     if (!line) throw new Error('the subscriber has no line');
     return { ...session, lineId: line.id };
   }
 
   it('shows an eSIM line its install details by device: QR, SM-DP+ address and Matching ID with copy buttons, the once-only warning; the one-tap link on iOS 17.4', async () => {
     const t = lineTextsOf('en');
-    const subscriber = await createSubscriber(server.baseUrl, 'en', DEMO_CARDS.ukEsim);
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'en', DEMO_CARDS.ukEsim);
     const session = await signedIn(subscriber);
-    await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
-    const { activationCode, installUrl } = await esimOf(session.context, server.baseUrl, session.lineId);
+    await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: portal.server.baseUrl });
+    const { activationCode, installUrl } = await esimOf(session.context, portal.server.baseUrl, session.lineId);
     const parsed = parseActivationCode(activationCode);
     if (!parsed.ok) throw new Error('the server sent an unreadable activation code');
 
-    const detail = new LineDetailPage(session.page, 'en', server.baseUrl);
+    const detail = new LineDetailPage(session.page, 'en', portal.server.baseUrl);
     await detail.goto(session.lineId);
     await session.page.getByRole('link', { name: t.lines.detail.installEsim }).click();
-    const esim = new EsimInstallPage(session.page, 'en', server.baseUrl);
+    const esim = new EsimInstallPage(session.page, 'en', portal.server.baseUrl);
     await esim.heading.waitFor();
     expect(await esim.warning.isVisible()).toBe(true);
     await esim.qr.waitFor();
@@ -61,10 +54,10 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     expect(session.problems).toEqual([]);
     await session.close();
 
-    const iphone = await chromium.browser.newContext({ userAgent: IOS_17_4_UA, viewport: VIEWPORTS.mobile, locale: 'en' });
-    await signIn(iphone, server.baseUrl, subscriber);
+    const iphone = await portal.browser.newContext({ userAgent: IOS_17_4_UA, viewport: VIEWPORTS.mobile, locale: 'en' });
+    await signIn(iphone, portal.server.baseUrl, subscriber);
     const page = await iphone.newPage();
-    const onIphone = new EsimInstallPage(page, 'en', server.baseUrl);
+    const onIphone = new EsimInstallPage(page, 'en', portal.server.baseUrl);
     await onIphone.goto(session.lineId);
     await onIphone.oneTapLink.waitFor();
     expect(await onIphone.oneTapLink.getAttribute('href')).toBe(installUrl);
@@ -75,8 +68,8 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
 
   it('says a physical SIM has no eSIM to install, in words', async () => {
     const t = lineTextsOf('en');
-    const session = await signedIn(await createSubscriber(server.baseUrl, 'en', DEMO_CARDS.usPhysical));
-    const esim = new EsimInstallPage(session.page, 'en', server.baseUrl);
+    const session = await signedIn(await createSubscriber(portal.server.baseUrl, 'en', DEMO_CARDS.usPhysical));
+    const esim = new EsimInstallPage(session.page, 'en', portal.server.baseUrl);
     await esim.goto(session.lineId);
     await session.page.getByRole('alert').getByText(t.errors.not_esim).waitFor();
     expect(session.problems).toEqual([]);
@@ -85,14 +78,14 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
 
   it('turns auto-renew on with a plan and a cap, keeps it after a reload, and turns it off again', async () => {
     const t = lineTextsOf('en');
-    const session = await signedIn(await createSubscriber(server.baseUrl, 'en', DEMO_CARDS.ukPhysical));
+    const session = await signedIn(await createSubscriber(portal.server.baseUrl, 'en', DEMO_CARDS.ukPhysical));
     const { page } = session;
-    const detail = new LineDetailPage(page, 'en', server.baseUrl);
+    const detail = new LineDetailPage(page, 'en', portal.server.baseUrl);
     await detail.goto(session.lineId);
     await detail.overview.waitFor();
     expect(await page.getByText(t.lines.detail.autoRenewOff).isVisible()).toBe(true);
     await detail.autoRenewLink.click();
-    const panel = new AutoRenewPanel(page, 'en', server.baseUrl);
+    const panel = new AutoRenewPanel(page, 'en', portal.server.baseUrl);
     await panel.enabled.waitFor();
     expect(await panel.enabled.isChecked()).toBe(false); // never pre-ticked
     await page.goBack(); // Back closes the panel
@@ -109,7 +102,7 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     await page.getByText('On, up to £12.50 a month.').waitFor();
     // The summary behind the panel updates from the saved answer, a moment before the panel closes.
     await page.waitForURL((url) => url.pathname === `/lines/${session.lineId}`);
-    const [saved] = await linesOf(session.context, server.baseUrl);
+    const [saved] = await linesOf(session.context, portal.server.baseUrl);
     expect(saved?.autoRenew).toEqual({ enabled: true, planId: plan, monthlyCap: { amount: 1250, currency: 'GBP' } });
 
     await panel.goto(session.lineId);
@@ -126,25 +119,25 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
     await page.reload();
     await detail.overview.waitFor();
     expect(await page.getByText(t.lines.detail.autoRenewOff).isVisible()).toBe(true);
-    expect((await linesOf(session.context, server.baseUrl))[0]?.autoRenew.enabled).toBe(false);
+    expect((await linesOf(session.context, portal.server.baseUrl))[0]?.autoRenew.enabled).toBe(false);
     expect(session.problems).toEqual([]);
     await session.close();
   });
 
   it('lists an order notice with a link to the order, counts it unread in the header, and marks it read', async () => {
     const t = lineTextsOf('en');
-    const subscriber = await createSubscriber(server.baseUrl, 'en', { iccid: '89012609900000000120', pin: '1234' }); // us-paygo physical n=12
-    const { orderId, paymentId } = await placeCardOrder(server.baseUrl, subscriber);
-    await completeSandboxPayment(server.baseUrl, paymentId, 'succeeded');
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'en', { iccid: '89012609900000000120', pin: '1234' }); // us-paygo physical n=12
+    const { orderId, paymentId } = await placeCardOrder(portal.server.baseUrl, subscriber);
+    await completeSandboxPayment(portal.server.baseUrl, paymentId, 'succeeded');
     const session = await signedIn(subscriber);
     // The worker is off in the test server: run its due jobs until the order has its notice.
     await expect.poll(async () => {
-      await server.app.deps.worker.tick();
-      const response = await session.context.request.get(`${server.baseUrl}/api/v1/notifications`);
+      await portal.server.app.deps.worker.tick();
+      const response = await session.context.request.get(`${portal.server.baseUrl}/api/v1/notifications`);
       return ((await response.json()) as { items: Array<{ kind: string }> }).items.map((n) => n.kind);
     }, { timeout: 60_000, interval: 250 }).toContain('order_completed');
 
-    const notices = new NotificationsPage(session.page, 'en', server.baseUrl);
+    const notices = new NotificationsPage(session.page, 'en', portal.server.baseUrl);
     await notices.goto();
     await notices.list.waitFor();
     const orderLink = notices.list.getByRole('link', { name: t.notifications.viewOrder }).first();
@@ -166,7 +159,7 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
       const [esim, physical] = locale === 'en'
         ? [{ iccid: '89441109900000000027', pin: '1234' }, { iccid: '89441109900000000126', pin: '1234' }]
         : [DEMO_CARDS.travelEsim, { iccid: '89012609900000000138', pin: '1234' }];
-      who = { esim: await createSubscriber(server.baseUrl, locale, esim), physical: await createSubscriber(server.baseUrl, locale, physical) };
+      who = { esim: await createSubscriber(portal.server.baseUrl, locale, esim), physical: await createSubscriber(portal.server.baseUrl, locale, physical) };
     });
 
     it.each(Object.keys(VIEWPORTS) as ViewportName[])('at %s size: no serious accessibility finding, no horizontal scroll, screenshots', async (viewport) => {
@@ -187,14 +180,14 @@ describeInChromium('a line in the portal: detail, auto-renew, eSIM install, noti
       await screenshot(session.page, `${name}-${locale}-${viewport}`);
     };
     const visit = async (name: string, path: string, ready: string, session: BrowserSession) => {
-      await session.page.goto(`${server.baseUrl}${path}`);
+      await session.page.goto(`${portal.server.baseUrl}${path}`);
       await session.page.getByText(ready, { exact: false }).first().waitFor();
       await check(name, session);
     };
     const esim = await signedIn(who.esim, locale, viewport);
     const usage = usageFixture();
     await esim.page.route('**/api/v1/lines/*/usage', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(usage) }));
-    const detail = new LineDetailPage(esim.page, locale, server.baseUrl);
+    const detail = new LineDetailPage(esim.page, locale, portal.server.baseUrl);
     await visit('line-detail', `/lines/${esim.lineId}`, t.lines.detail.overview, esim);
     await detail.usageChart.locator('canvas').waitFor();
     await check('line-detail-chart', esim);

@@ -3,13 +3,12 @@
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
-import { testConfig } from '../support/harness.ts';
+import { openTestPglite, testConfig } from '../support/harness.ts';
 
 it('derives the public URL from the bound port into deps and leaves the configuration as loaded', async () => {
   const config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
   const before = structuredClone(config);
-  const db = await openPglite(null);
+  const db = await openTestPglite();
   const app = await createApp(config, { db, logger: pino({ level: 'silent' }), startWorker: false, listen: { host: '127.0.0.1', port: 0 } });
   try {
     const address = app.http.server.address();

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { hashPin, upsertCarrier } from '../../src/modules/lines/service.ts';
 import { DEMO_CARRIERS } from '../../src/modules/lines/seed.ts';
 import { CSV_HEADER, csvRow, nextCard } from '../support/lines-fixtures.ts';
+import { openTestPglite } from '../support/harness.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/simkeep.mjs');
@@ -21,8 +21,7 @@ describe('simkeep sims import (CLI)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simkeep-cli-'));
     // The data directory as a server would have left it: migrated, with the carriers configured.
-    const db = await openPglite(join(dir, 'pg'));
-    await migrate(db);
+    const db = await openTestPglite(join(dir, 'pg'));
     for (const carrier of DEMO_CARRIERS) await upsertCarrier(db, carrier);
     await db.close();
   });

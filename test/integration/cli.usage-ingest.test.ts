@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import { nextCard } from '../support/lines-fixtures.ts';
+import { openTestPglite } from '../support/harness.ts';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '../../bin/simkeep.mjs');
@@ -18,8 +17,7 @@ describe('simkeep usage ingest (CLI)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simkeep-cli-usage-'));
-    const db = await openPglite(join(dir, 'pg'));
-    await migrate(db);
+    const db = await openTestPglite(join(dir, 'pg'));
     await db.close();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,11 +6,10 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, type RunningApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import type { Db } from '../../src/db/types.ts';
 import { LOG_REDACT_PATHS, createLogger } from '../../src/http/logging.ts';
 import { isPasswordHashingPrepared } from '../../src/modules/accounts/passwords.ts';
-import { ADMIN, forEachDatabase, randomClientAddress, startTestApp, testConfig, type TestContext } from '../support/harness.ts';
+import { ADMIN, forEachDatabase, openTestPglite, randomClientAddress, startTestApp, testConfig, type TestContext } from '../support/harness.ts';
 import { csvOf, nextCard } from '../support/lines-fixtures.ts';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -179,7 +178,7 @@ describe('logs', () => {
   let db: Db;
   beforeAll(async () => {
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString('utf8')); done(); } });
-    db = await openPglite(null);
+    db = await openTestPglite();
     app = await createApp(testConfig({ SIMKEEP_LOG_LEVEL: 'trace' }), { db, logStream: sink, startWorker: false });
   });
   afterAll(async () => {

@@ -7,12 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
 import { renewalsOfLine } from '../../src/modules/renewals/service.ts';
 import { planBody } from '../support/catalog-fixtures.ts';
-import { ADMIN, createPostgresDatabase, databaseKinds, testConfig, type DbKind } from '../support/harness.ts';
+import { ADMIN, createPostgresDatabase, databaseKinds, openTestPglite, testConfig, type DbKind } from '../support/harness.ts';
 import { csvOf, nextCard, type TestCard } from '../support/lines-fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../support/notifications.ts';
 
@@ -43,7 +42,7 @@ for (const kind of databaseKinds() as DbKind[]) {
         drop = created.drop;
         for (let i = 0; i < 2; i++) dbs.push(await openPostgres(created.url));
       } else {
-        dbs.push(await openPglite(null));
+        dbs.push(await openTestPglite());
       }
       // Started one after the other: each runs the (idempotent) migrations and demo seed.
       for (const db of dbs) apps.push(await createApp(config, { db, logger, startWorker: false }));

@@ -4,9 +4,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type RunningApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import type { Db } from '../../src/db/types.ts';
-import { ADMIN, testConfig } from '../support/harness.ts';
+import { ADMIN, openTestPglite, testConfig } from '../support/harness.ts';
 import { csvOf, nextCard } from '../support/lines-fixtures.ts';
 
 describe('the Matching ID in logs', () => {
@@ -16,7 +15,7 @@ describe('the Matching ID in logs', () => {
 
   beforeAll(async () => {
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString('utf8')); done(); } });
-    db = await openPglite(null);
+    db = await openTestPglite();
     app = await createApp(testConfig({ SIMKEEP_LOG_LEVEL: 'trace' }), { db, logger: pino({ level: 'trace' }, sink), startWorker: false });
   });
   afterAll(async () => {

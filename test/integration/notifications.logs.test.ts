@@ -4,10 +4,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type RunningApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import type { Db } from '../../src/db/types.ts';
 import { notify } from '../../src/modules/notifications/service.ts';
-import { testConfig } from '../support/harness.ts';
+import { openTestPglite, testConfig } from '../support/harness.ts';
 import { closedLoopbackUrl } from '../support/loopback.ts';
 
 describe('notifications in the log', () => {
@@ -17,7 +16,7 @@ describe('notifications in the log', () => {
 
   beforeAll(async () => {
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString('utf8')); done(); } });
-    db = await openPglite(null);
+    db = await openTestPglite();
     app = await createApp(testConfig({ SIMKEEP_LOG_LEVEL: 'trace', SIMKEEP_WEBHOOK_ALLOW_PRIVATE: '1' }), { db, logger: pino({ level: 'trace' }, sink), startWorker: false });
   });
   afterAll(async () => {

@@ -5,11 +5,13 @@
 // checked against the app's own OpenAPI document (openapi-contract.ts): an undeclared status or a
 // body its schema refuses fails the test.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
@@ -51,6 +53,7 @@ export interface TestContext {
   get<T = any>(path: string, options?: RequestOptions): Promise<Response<T>>;
   post<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<Response<T>>;
   patch<T = any>(path: string, body?: unknown, options?: RequestOptions): Promise<Response<T>>;
+  /** A session of the configured admin: the last one while the server still takes it, else a new login. */
   adminToken(): Promise<string>;
   /** A new customer with a session token. */
   customer(locale?: 'en' | 'zh-CN'): Promise<{ email: string; password: string; token: string; user: { id: string } }>;
@@ -84,13 +87,18 @@ export function databaseKinds(): DbKind[] {
   return ['pglite'];
 }
 
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database on TEST_DATABASE_URL's server: empty, or with `migrated` a copy of this run's
+ * migrated template (db-template.ts; empty when the run has none, and createApp migrates it).
+ */
+export async function createPostgresDatabase(options: { migrated?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `simkeep_t_${randomBytes(5).toString('hex')}`;
+  const template = options.migrated ? inject('postgresTemplateDatabase') : '';
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -103,6 +111,25 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
       await c.end();
     },
   };
+}
+
+let pgliteTemplate: Blob | null | undefined;
+
+/**
+ * A fresh PGlite database with every migration applied — in memory, or in `dataDir` (a data directory
+ * as a server would leave it) — loaded from this run's template (db-template.ts): no initdb, no
+ * migration to run. Without a template it is made the long way (migrated here). Tests of migrations
+ * and start-up open empty databases themselves.
+ */
+export async function openTestPglite(dataDir: string | null = null): Promise<Db> {
+  if (pgliteTemplate === undefined) {
+    const file = inject('pgliteTemplateFile');
+    pgliteTemplate = file ? new Blob([readFileSync(file)]) : null;
+  }
+  if (pgliteTemplate) return openPglite(dataDir, pgliteTemplate);
+  const db = await openPglite(dataDir);
+  await migrate(db);
+  return db;
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -132,11 +159,11 @@ export async function startTestApp(
   let db: Db;
   let drop = async (): Promise<void> => undefined;
   if (kind === 'postgres') {
-    const created = await createPostgresDatabase();
+    const created = await createPostgresDatabase({ migrated: true });
     db = await openPostgres(connectVia(created.url));
     drop = created.drop;
   } else {
-    db = await openPglite(null);
+    db = await openTestPglite();
   }
   const config = testConfig(env);
   const providers = new ProviderSwitch();
@@ -157,6 +184,7 @@ export async function startTestApp(
 function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderSwitch, carrier: CarrierSwitch, wall: TestWallClock): TestContext {
   // Compiled on the first call, once every route is registered; schemas compile as operations are met.
   let contract: ResponseContract | null = null;
+  let adminSession: string | null = null;
   const call = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -188,9 +216,18 @@ function makeContext(kind: DbKind, app: RunningApp, db: Db, providers: ProviderS
     post: (path, body, options = {}) => call('POST', path, { ...options, body }),
     patch: (path, body, options = {}) => call('PATCH', path, { ...options, body }),
     async adminToken() {
-      // Not cached: a test may move the sandbox clock past the session's expiry.
+      // The last session is used again while the server still takes it: a test may have moved a clock
+      // past its expiry, logged it out or changed the password, and then the admin logs in afresh.
+      // Checked with a plain read (GET /api/v1/me would create the admin's calendar feed), which costs
+      // far less than a login's argon2 verification.
+      if (adminSession) {
+        const check = await call('GET', '/api/v1/admin/audit?limit=1', { token: adminSession });
+        if (check.status === 200) return adminSession;
+        adminSession = null;
+      }
       const r = await call<{ token: string }>('POST', '/api/v1/auth/login', { body: ADMIN });
       if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${r.text}`);
+      adminSession = r.json.token;
       return r.json.token;
     },
     async customer(locale = 'en') {

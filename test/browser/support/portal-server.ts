@@ -1,9 +1,8 @@
 // The real server for browser tests: the whole app (API, worker off, demo data) on a fresh embedded
-// database, listening on 127.0.0.1 at a free port, serving the portal built by the test setup.
+// database (migrated from the run's template), listening on 127.0.0.1 at a free port, serving the portal built by the test setup.
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../../src/app.ts';
-import { openPglite } from '../../../src/db/pglite.ts';
-import { testConfig } from '../../support/harness.ts';
+import { openTestPglite, testConfig } from '../../support/harness.ts';
 
 export interface PortalServer {
   baseUrl: string;
@@ -13,7 +12,7 @@ export interface PortalServer {
 
 /** `worker: true` runs the background worker too: sandbox webhooks and provisioning, for journeys that pay. */
 export async function startPortalServer(options: { worker?: boolean } = {}): Promise<PortalServer> {
-  const db = await openPglite(null);
+  const db = await openTestPglite();
   const app = await createApp(testConfig(), {
     db, logger: pino({ level: 'silent' }), startWorker: options.worker ?? false, listen: { host: '127.0.0.1', port: 0 },
   });
