@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
 import { buyingTextsOf, CheckoutPage, OrderPage, PaymentMethodsPage, PlansPage, SandboxPages } from './support/buying-pages.ts';
 import { describeInChromium, START_TIMEOUT_MS } from './support/chromium.ts';
-import { usePortalAndChromium } from './support/portal-and-chromium.ts';
+import { usePortalAndChromium, type PortalAndChromium } from './support/portal-and-chromium.ts';
 import { BindCardPage, LinesPage, RegisterPage, type Locale } from './support/pages.ts';
 import { DEMO_CARDS } from './support/portal-server.ts';
 import { buyerOf, orderPlan, saveSandboxCard, settle } from './support/purchases.ts';
@@ -22,6 +22,56 @@ const WECHAT_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleW
 /** The worker settles a paid order within seconds; generous for a shared machine. */
 const SETTLE_TIMEOUT_MS = 60_000;
 
+/** The zh-CN journey of issue 16, on whichever database the portal runs. */
+async function zhCnPaidJourney(portal: PortalAndChromium): Promise<void> {
+  const t = buyingTextsOf('zh-CN');
+  const session = await openSession(portal.browser, 'zh-CN');
+  const { page } = session;
+  const register = new RegisterPage(page, 'zh-CN', portal.server.baseUrl);
+  await register.goto();
+  await register.signUp({ email: uniqueEmail('buy-zh'), password: 'keep-my-number-zh-2026' });
+  const lines = new LinesPage(page, 'zh-CN', portal.server.baseUrl);
+  await lines.bindLink.click();
+  await new BindCardPage(page, 'zh-CN', portal.server.baseUrl).bind(DEMO_CARDS.usPhysical.iccid, DEMO_CARDS.usPhysical.pin);
+  await lines.cards.first().waitFor();
+  await lines.cards.first().getByRole('link', { name: t.lines.card.buy }).click();
+
+  const plans = new PlansPage(page, 'zh-CN', portal.server.baseUrl);
+  const standard = plans.plan(STANDARD_5GB['zh-CN']);
+  await standard.waitFor();
+  expect(await standard.innerText()).toContain('US$15.00');
+  expect(await standard.getByRole('list', { name: t.plans.promotions }).count()).toBe(1); // 10 % off, with its end
+  await plans.buy(STANDARD_5GB['zh-CN']).click();
+
+  const checkout = new CheckoutPage(page, 'zh-CN', portal.server.baseUrl);
+  await checkout.summary.waitFor();
+  await checkout.coupon.fill('WELCOME5');
+  await checkout.applyCoupon.click();
+  await checkout.summary.getByText('−US$5.00').waitFor(); // the coupon's discount, formatted in zh-CN
+  const summary = await checkout.summary.innerText();
+  expect(summary).toContain('US$15.00');
+  expect(await checkout.method('card').isChecked()).toBe(true);
+  await checkout.pay.click();
+  await page.waitForURL(/\/sandbox\/pay\//);
+  await new SandboxPages(page).pay('Pay');
+  await page.waitForURL(/\/orders\/ord_/);
+
+  const order = new OrderPage(page, 'zh-CN', portal.server.baseUrl);
+  await order.status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
+  const steps = await order.timeline.getByRole('listitem').allInnerTexts();
+  for (const status of ['paid', 'provisioning', 'completed']) expect(steps.join('\n')).toContain(t.orders.status[status]);
+  const receipt = await page.request.get(new URL(await order.receipt.getAttribute('href') ?? '', portal.server.baseUrl).toString());
+  expect(receipt.status()).toBe(200);
+  expect(receipt.headers()['content-type']).toContain('text/html');
+
+  await lines.goto();
+  const card = lines.cards.first();
+  await card.getByText(STANDARD_5GB['zh-CN']).waitFor();
+  expect(Number(await lines.gauge(card, 'data').getAttribute('value'))).toBeGreaterThanOrEqual(5 * 1024);
+  expect(session.problems).toEqual([]);
+  await session.close();
+}
+
 describeInChromium('buying in the portal', () => {
   const portal = usePortalAndChromium({ worker: true });
   let cards: string[];
@@ -35,54 +85,7 @@ describeInChromium('buying in the portal', () => {
     return lines.items[0]?.id ?? '';
   }
 
-  it('zh-CN: signs up, binds a card, buys a plan with a coupon and the sandbox card, sees it completed and the buckets filled', async () => {
-    const t = buyingTextsOf('zh-CN');
-    const session = await openSession(portal.browser, 'zh-CN');
-    const { page } = session;
-    const register = new RegisterPage(page, 'zh-CN', portal.server.baseUrl);
-    await register.goto();
-    await register.signUp({ email: uniqueEmail('buy-zh'), password: 'keep-my-number-zh-2026' });
-    const lines = new LinesPage(page, 'zh-CN', portal.server.baseUrl);
-    await lines.bindLink.click();
-    await new BindCardPage(page, 'zh-CN', portal.server.baseUrl).bind(DEMO_CARDS.usPhysical.iccid, DEMO_CARDS.usPhysical.pin);
-    await lines.cards.first().waitFor();
-    await lines.cards.first().getByRole('link', { name: t.lines.card.buy }).click();
-
-    const plans = new PlansPage(page, 'zh-CN', portal.server.baseUrl);
-    const standard = plans.plan(STANDARD_5GB['zh-CN']);
-    await standard.waitFor();
-    expect(await standard.innerText()).toContain('US$15.00');
-    expect(await standard.getByRole('list', { name: t.plans.promotions }).count()).toBe(1); // 10 % off, with its end
-    await plans.buy(STANDARD_5GB['zh-CN']).click();
-
-    const checkout = new CheckoutPage(page, 'zh-CN', portal.server.baseUrl);
-    await checkout.summary.waitFor();
-    await checkout.coupon.fill('WELCOME5');
-    await checkout.applyCoupon.click();
-    await checkout.summary.getByText('−US$5.00').waitFor(); // the coupon's discount, formatted in zh-CN
-    const summary = await checkout.summary.innerText();
-    expect(summary).toContain('US$15.00');
-    expect(await checkout.method('card').isChecked()).toBe(true);
-    await checkout.pay.click();
-    await page.waitForURL(/\/sandbox\/pay\//);
-    await new SandboxPages(page).pay('Pay');
-    await page.waitForURL(/\/orders\/ord_/);
-
-    const order = new OrderPage(page, 'zh-CN', portal.server.baseUrl);
-    await order.status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
-    const steps = await order.timeline.getByRole('listitem').allInnerTexts();
-    for (const status of ['paid', 'provisioning', 'completed']) expect(steps.join('\n')).toContain(t.orders.status[status]);
-    const receipt = await page.request.get(new URL(await order.receipt.getAttribute('href') ?? '', portal.server.baseUrl).toString());
-    expect(receipt.status()).toBe(200);
-    expect(receipt.headers()['content-type']).toContain('text/html');
-
-    await lines.goto();
-    const card = lines.cards.first();
-    await card.getByText(STANDARD_5GB['zh-CN']).waitFor();
-    expect(Number(await lines.gauge(card, 'data').getAttribute('value'))).toBeGreaterThanOrEqual(5 * 1024);
-    expect(session.problems).toEqual([]);
-    await session.close();
-  });
+  it('zh-CN: signs up, binds a card, buys a plan with a coupon and the sandbox card, sees it completed and the buckets filled', () => zhCnPaidJourney(portal));
 
   it('en: a lost answer is retried with the same Idempotency-Key (one order), and a declined payment says so with a way to try again', async () => {
     const t = buyingTextsOf('en');
@@ -234,4 +237,15 @@ describeInChromium('buying in the portal', () => {
     const plans = await (await session.context.request.get(`${portal.server.baseUrl}/api/v1/plans?lineId=${lineId}`)).json() as { items: Array<{ id: string; code: string }> };
     return plans.items.find((p) => p.code === code)?.id ?? '';
   }
+});
+
+// The same journey with the server on PostgreSQL (the integration suite covers the rest of the API on both).
+describeInChromium('buying in the portal, the server on PostgreSQL', () => {
+  if (!process.env.TEST_DATABASE_URL) {
+    if (process.env.CI === 'true') it('needs TEST_DATABASE_URL in CI', () => { throw new Error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL leg cannot run'); });
+    else it.skip('needs TEST_DATABASE_URL', () => undefined);
+    return;
+  }
+  const portal = usePortalAndChromium({ worker: true, database: 'postgres' });
+  it('zh-CN: signs up, binds a card, buys a plan with a coupon and the sandbox card, sees it completed and the buckets filled', () => zhCnPaidJourney(portal));
 });

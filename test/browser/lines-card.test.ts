@@ -1,10 +1,11 @@
 // The line card's "number safe until" with the cheapest act that keeps the number and its price
 // (issue 16), from one calendar request for the whole page; the line page says the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { horizontalOverflowPx, screenshot, seriousA11yViolations } from './support/audit.ts';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { describeInChromium, START_TIMEOUT_MS } from './support/chromium.ts';
 import { fill, LinesPage, textsOf, type Locale } from './support/pages.ts';
-import { DEMO_CARDS, DEMO_SUBSCRIBER, startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
+import { DEMO_CARDS, DEMO_SUBSCRIBER } from './support/portal-server.ts';
 import { openSession } from './support/session.ts';
 import { signIn } from './support/subscribers.ts';
 
@@ -20,15 +21,14 @@ interface ApiLine {
 const KEEPING_PLAN = { code: 'us-keepalive-30', amount: 300, name: { en: 'Keep-alive 30 days, 100 MB', 'zh-CN': '保号 30 天，100 MB' } };
 
 describeInChromium('the line card\'s keeping act and its price', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  const portal = usePortalAndChromium();
   let token: string;
   let usLine: ApiLine;
   let keepingPlanId: string;
 
   /** The API as a script would call it (bearer token: no CSRF header). */
   async function call<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const response = await fetch(`${server.baseUrl}/api/v1${path}`, {
+    const response = await fetch(`${portal.server.baseUrl}/api/v1${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers: { authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
@@ -41,8 +41,7 @@ describeInChromium('the line card\'s keeping act and its price', () => {
     call(`/lines/${usLine.id}`, { method: 'PATCH', body: { autoRenew: enabled ? { enabled, planId: keepingPlanId } : { enabled } } });
 
   beforeAll(async () => {
-    [server, chromium] = await Promise.all([startPortalServer(), launchChromium()]);
-    const login = await fetch(`${server.baseUrl}/api/v1/auth/login`, {
+    const login = await fetch(`${portal.server.baseUrl}/api/v1/auth/login`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(DEMO_SUBSCRIBER),
     });
     token = ((await login.json()) as { token: string }).token;
@@ -56,10 +55,6 @@ describeInChromium('the line card\'s keeping act and its price', () => {
     keepingPlanId = plans.find((plan) => plan.code === KEEPING_PLAN.code)?.id ?? '';
     expect(keepingPlanId).not.toBe('');
   }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-  });
 
   describe.each(['en', 'zh-CN'] as const)('in %s', (locale: Locale) => {
     it('shows the plan that keeps the number and its price, then the auto-renew charge once auto-renew is on; the line page agrees', async () => {
@@ -72,15 +67,15 @@ describeInChromium('the line card\'s keeping act and its price', () => {
       const renew = fill(t.lines.card.keeping.renew, values);
       const autoRenew = fill(t.lines.card.keeping.auto_renew_scheduled, values);
 
-      const session = await openSession(chromium.browser, locale);
+      const session = await openSession(portal.browser, locale);
       const { page } = session;
-      await signIn(session.context, server.baseUrl, DEMO_SUBSCRIBER);
+      await signIn(session.context, portal.server.baseUrl, DEMO_SUBSCRIBER);
       const asked: string[] = [];
       page.on('request', (request) => {
         const path = new URL(request.url()).pathname;
         if (path === '/api/v1/calendar' || path === '/api/v1/plans') asked.push(path);
       });
-      const lines = new LinesPage(page, locale, server.baseUrl);
+      const lines = new LinesPage(page, locale, portal.server.baseUrl);
       await lines.goto();
       const card = lines.cards.filter({ hasText: usLine.msisdn ?? '' });
       await card.getByText(renew).waitFor();
@@ -100,7 +95,7 @@ describeInChromium('the line card\'s keeping act and its price', () => {
         await card.getByText(autoRenew).waitFor();
         expect(await card.innerText()).not.toContain(renew);
         await screenshot(page, `lines-card-auto-renew-${locale}-mobile`);
-        await page.goto(`${server.baseUrl}/lines/${usLine.id}`);
+        await page.goto(`${portal.server.baseUrl}/lines/${usLine.id}`);
         await page.getByText(autoRenew).waitFor();
       } finally {
         await setAutoRenew(false);
@@ -113,14 +108,14 @@ describeInChromium('the line card\'s keeping act and its price', () => {
   it('still says what to do and by when, without a price, when the calendar fails', async () => {
     const t = textsOf('en');
     await call('/me', { method: 'PATCH', body: { locale: 'en' } });
-    const session = await openSession(chromium.browser, 'en');
+    const session = await openSession(portal.browser, 'en');
     const { page } = session;
-    await signIn(session.context, server.baseUrl, DEMO_SUBSCRIBER);
+    await signIn(session.context, portal.server.baseUrl, DEMO_SUBSCRIBER);
     await page.route('**/api/v1/calendar?*', (route) => route.fulfill({
       status: 500, contentType: 'application/problem+json',
       body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal_error' }),
     }));
-    const lines = new LinesPage(page, 'en', server.baseUrl);
+    const lines = new LinesPage(page, 'en', portal.server.baseUrl);
     await lines.goto();
     const card = lines.cards.filter({ hasText: usLine.msisdn ?? '' });
     const date = new Intl.DateTimeFormat('en', { dateStyle: 'medium' }).format(new Date(usLine.actionBy ?? ''));

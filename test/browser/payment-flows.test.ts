@@ -9,21 +9,18 @@
 // opens the JSAPI cashier, and the order is paid by WeChat Pay's signed notification.
 import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import pino from 'pino';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay.ts';
-import { createApp, type RunningApp } from '../../src/app.ts';
-import { openPglite } from '../../src/db/pglite.ts';
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
 import { upsertCarrier } from '../../src/modules/lines/service.ts';
-import { ADMIN, testConfig } from '../support/harness.ts';
+import { ADMIN } from '../support/harness.ts';
 import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 import { screenshot, seriousA11yViolations } from './support/audit.ts';
 import { buyingTextsOf, CheckoutPage, OrderPage, PlansPage, SandboxPages } from './support/buying-pages.ts';
-import { describeInChromium, launchChromium, START_TIMEOUT_MS } from './support/chromium.ts';
+import { describeInChromium } from './support/chromium.ts';
 import type { Locale } from './support/pages.ts';
-import { startPortalServer, type PortalServer } from './support/portal-server.ts';
+import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import { VIEWPORTS, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn } from './support/subscribers.ts';
 
@@ -67,22 +64,13 @@ interface FlowSession {
 }
 
 describeInChromium('payment flows chosen from the browser', () => {
-  let server: PortalServer;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let cards: string[];
-  beforeAll(async () => {
-    cards = [...US_CARDS];
-    [server, chromium] = await Promise.all([startPortalServer({ worker: true }), launchChromium()]);
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.stop();
-  });
+  const portal = usePortalAndChromium({ worker: true });
+  const cards: string[] = [...US_CARDS];
 
   async function flowSession(locale: Locale, viewport: ViewportName, browser: keyof typeof USER_AGENTS): Promise<FlowSession> {
-    const subscriber = await createSubscriber(server.baseUrl, locale, { iccid: cards.shift() ?? '', pin: '1234' });
-    const context = await chromium.browser.newContext({ locale, viewport: VIEWPORTS[viewport], userAgent: USER_AGENTS[browser], reducedMotion: 'reduce' });
-    await signIn(context, server.baseUrl, subscriber);
+    const subscriber = await createSubscriber(portal.server.baseUrl, locale, { iccid: cards.shift() ?? '', pin: '1234' });
+    const context = await portal.browser.newContext({ locale, viewport: VIEWPORTS[viewport], userAgent: USER_AGENTS[browser], reducedMotion: 'reduce' });
+    await signIn(context, portal.server.baseUrl, subscriber);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -99,11 +87,11 @@ describeInChromium('payment flows chosen from the browser', () => {
   }
 
   async function checkoutWith(s: FlowSession, locale: Locale, method: string): Promise<CheckoutPage> {
-    const lines = await (await s.context.request.get(`${server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
-    const plans = new PlansPage(s.page, locale, server.baseUrl);
+    const lines = await (await s.context.request.get(`${portal.server.baseUrl}/api/v1/lines`)).json() as { items: Array<{ id: string }> };
+    const plans = new PlansPage(s.page, locale, portal.server.baseUrl);
     await plans.goto(lines.items[0]?.id ?? '');
     await plans.buy(KEEPALIVE[locale]).click();
-    const checkout = new CheckoutPage(s.page, locale, server.baseUrl);
+    const checkout = new CheckoutPage(s.page, locale, portal.server.baseUrl);
     await checkout.summary.waitFor();
     await checkout.method(method).check();
     await checkout.summary.waitFor();
@@ -111,7 +99,7 @@ describeInChromium('payment flows chosen from the browser', () => {
   }
 
   async function orderOf(s: FlowSession, orderId: string): Promise<{ status: string; payment: { id: string; action: { type: string; qrData?: string } } }> {
-    return (await s.context.request.get(`${server.baseUrl}/api/v1/orders/${orderId}`)).json();
+    return (await s.context.request.get(`${portal.server.baseUrl}/api/v1/orders/${orderId}`)).json();
   }
 
   it('en, desktop: WeChat Pay is a QR code to scan; the order turns completed when the phone that scanned it pays', async () => {
@@ -132,11 +120,11 @@ describeInChromium('payment flows chosen from the browser', () => {
     const placed = await orderOf(s, orderId);
     expect(placed.payment.action.type).toBe('qr');
     // The phone that scanned the code opens what it holds: the sandbox's pay page for this payment.
-    expect(placed.payment.action.qrData).toBe(`${server.baseUrl}/sandbox/pay/${placed.payment.id}`);
+    expect(placed.payment.action.qrData).toBe(`${portal.server.baseUrl}/sandbox/pay/${placed.payment.id}`);
     const phone = await s.context.newPage();
     await phone.goto(placed.payment.action.qrData ?? '');
     await phone.getByRole('button', { name: 'Pay', exact: true }).click();
-    await new OrderPage(s.page, 'en', server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
+    await new OrderPage(s.page, 'en', portal.server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
     expect(s.problems).toEqual([]);
     await s.context.close();
   });
@@ -164,8 +152,8 @@ describeInChromium('payment flows chosen from the browser', () => {
 
     await new SandboxPages(s.page).pay('Pay');
     await s.page.waitForURL(/\/orders\/ord_/);
-    await new OrderPage(s.page, 'zh-CN', server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
-    const orders = await (await s.context.request.get(`${server.baseUrl}/api/v1/orders`)).json() as { items: unknown[] };
+    await new OrderPage(s.page, 'zh-CN', portal.server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
+    const orders = await (await s.context.request.get(`${portal.server.baseUrl}/api/v1/orders`)).json() as { items: unknown[] };
     expect(orders.items).toHaveLength(1);
     expect(s.problems).toEqual([]);
     await s.context.close();
@@ -193,7 +181,7 @@ describeInChromium('payment flows chosen from the browser', () => {
     await screenshot(s.page, 'payment-wechat-jsapi-zh-CN-mobile');
 
     await s.page.getByRole('button', { name: t.orders.pay.jsapi.retry }).click();
-    await new OrderPage(s.page, 'zh-CN', server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
+    await new OrderPage(s.page, 'zh-CN', portal.server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
     expect((await orderOf(s, orderId)).status).toBe('completed');
     expect(s.problems).toEqual([]);
     await s.context.close();
@@ -317,47 +305,39 @@ async function api(baseUrl: string, method: string, path: string, token: string,
 }
 
 describeInChromium('WeChat Pay inside WeChat, with WeChat\'s authorisation (fakes on loopback)', () => {
-  let app: RunningApp;
-  let baseUrl: string;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
   const fake = createServer(fakeWechat);
+  // Filled before the portal starts (this beforeAll is registered first): the fakes' address.
+  const env: Record<string, string> = {};
   beforeAll(async () => {
     const fakeUrl = await listenOnLoopback(fake);
-    const db = await openPglite(null);
-    app = await createApp(testConfig({
+    Object.assign(env, {
       WECHATPAY_MCH_ID: MCH_ID, WECHATPAY_APP_ID: APP_ID, WECHATPAY_API_V3_KEY: API_V3_KEY, WECHATPAY_PRIVATE_KEY: merchant.privateKey,
       WECHATPAY_CERT_SERIAL: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey, WECHATPAY_BASE_URL: fakeUrl,
       WECHAT_APP_SECRET: APP_SECRET, WECHAT_OAUTH_BASE_URL: fakeUrl, WECHAT_API_BASE_URL: fakeUrl,
-    }), { db, logger: pino({ level: 'silent' }), startWorker: true, listen: { host: '127.0.0.1', port: 0 } });
-    baseUrl = app.deps.publicUrl();
-    chromium = await launchChromium();
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await chromium?.close();
-    await app?.close();
-    await app?.deps.db.close();
-    await closeServer(fake);
+    });
   });
+  afterAll(() => closeServer(fake));
+  const portal = usePortalAndChromium({ worker: true, env });
 
   /** A subscriber with a line of a yuan carrier (WeChat Pay settles CNY only) and a 3.00 CNY plan for it. */
   async function yuanSubscriber(): Promise<{ email: string; password: string; lineId: string; planName: string }> {
-    await upsertCarrier(app.deps.db, {
+    await upsertCarrier(portal.server.app.deps.db, {
       code: 'cn-wechat', name: 'CN WeChat', country: 'CN', currency: 'CNY', validityDays: 30, graceDays: 0, suspendDays: 30,
       keepAlive: { rule: 'recharge', everyDays: 30 }, topupGrantsValidity: false,
       paygRates: { default: { dataPerMbMinor: 10, voicePerMinuteMinor: 10, smsPerMessageMinor: 5 } },
     } as Parameters<typeof upsertCarrier>[1]);
-    const admin = String((await (await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()).token);
+    const admin = String((await (await fetch(`${portal.server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()).token);
     const serial = String(Date.now() % 1e9).padStart(9, '0');
     const iccid = withLuhnCheckDigit(`898601${serial}123`);
-    await api(baseUrl, 'POST', '/api/v1/admin/sims/import', admin, `iccid,imsi,msisdn,pin,form,carrier\n${iccid},460001${serial},+86138${serial.slice(0, 8)},4321,physical,cn-wechat\n`, 'text/csv');
+    await api(portal.server.baseUrl, 'POST', '/api/v1/admin/sims/import', admin, `iccid,imsi,msisdn,pin,form,carrier\n${iccid},460001${serial},+86138${serial.slice(0, 8)},4321,physical,cn-wechat\n`, 'text/csv');
     const planName = '微信保号 30 天';
-    await api(baseUrl, 'POST', '/api/v1/admin/plans', admin, {
+    await api(portal.server.baseUrl, 'POST', '/api/v1/admin/plans', admin, {
       code: `cn-wx-${serial}`, name: { en: 'WeChat keep-alive 30 days', 'zh-CN': planName }, kind: 'base', carriers: ['cn-wechat'], regions: ['CN'],
       price: { amount: PLAN_PRICE_FEN, currency: 'CNY' }, validityDays: 30, allowances: { dataMb: 100, voiceMin: 0, sms: 0 }, autoRenewable: false,
     });
-    const subscriber = await createSubscriber(baseUrl, 'zh-CN', { iccid, pin: '4321' });
-    const token = String((await (await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscriber) })).json()).token);
-    const lines = await (await fetch(`${baseUrl}/api/v1/lines`, { headers: { authorization: `Bearer ${token}` } })).json() as { items: Array<{ id: string }> };
+    const subscriber = await createSubscriber(portal.server.baseUrl, 'zh-CN', { iccid, pin: '4321' });
+    const token = String((await (await fetch(`${portal.server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscriber) })).json()).token);
+    const lines = await (await fetch(`${portal.server.baseUrl}/api/v1/lines`, { headers: { authorization: `Bearer ${token}` } })).json() as { items: Array<{ id: string }> };
     return { ...subscriber, lineId: lines.items[0]?.id ?? '', planName };
   }
 
@@ -365,15 +345,15 @@ describeInChromium('WeChat Pay inside WeChat, with WeChat\'s authorisation (fake
     it('passes once through WeChat\'s authorisation, comes back to checkout with WeChat Pay chosen, pays in the JSAPI cashier, and is paid by the notification', async () => {
       const t = buyingTextsOf('zh-CN');
       const who = await yuanSubscriber();
-      const context = await chromium.browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.mobile, userAgent: USER_AGENTS.wechat, reducedMotion: 'reduce' });
-      await signIn(context, baseUrl, who);
+      const context = await portal.browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.mobile, userAgent: USER_AGENTS.wechat, reducedMotion: 'reduce' });
+      await signIn(context, portal.server.baseUrl, who);
       const notified: string[] = [];
       await context.exposeFunction('__wechatPays', async (pkg: string) => {
         expect(pkg).toBe(`prepay_id=${PREPAY_ID}`);
-        const orders = await (await context.request.get(`${baseUrl}/api/v1/orders`)).json() as { items: Array<{ payment: { id: string } }> };
+        const orders = await (await context.request.get(`${portal.server.baseUrl}/api/v1/orders`)).json() as { items: Array<{ payment: { id: string } }> };
         const paymentId = orders.items[0]?.payment.id ?? '';
         const n = paidNotification(paymentId);
-        const r = await fetch(`${baseUrl}/api/v1/webhooks/wechat_pay`, { method: 'POST', headers: n.headers, body: n.body });
+        const r = await fetch(`${portal.server.baseUrl}/api/v1/webhooks/wechat_pay`, { method: 'POST', headers: n.headers, body: n.body });
         notified.push(`${r.status}`);
       });
       await context.addInitScript({ content: BRIDGE_PAYING_THROUGH_WECHAT });
@@ -381,10 +361,10 @@ describeInChromium('WeChat Pay inside WeChat, with WeChat\'s authorisation (fake
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
 
-      const plans = new PlansPage(page, 'zh-CN', baseUrl);
+      const plans = new PlansPage(page, 'zh-CN', portal.server.baseUrl);
       await plans.goto(who.lineId);
       await plans.buy(who.planName).click();
-      const checkout = new CheckoutPage(page, 'zh-CN', baseUrl);
+      const checkout = new CheckoutPage(page, 'zh-CN', portal.server.baseUrl);
       await checkout.summary.waitFor();
       await checkout.method('wechat_pay').check();
       await checkout.summary.waitFor();
@@ -397,7 +377,7 @@ describeInChromium('WeChat Pay inside WeChat, with WeChat\'s authorisation (fake
       await checkout.pay.click();
 
       await page.waitForURL(/\/orders\/ord_/);
-      await new OrderPage(page, 'zh-CN', baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
+      await new OrderPage(page, 'zh-CN', portal.server.baseUrl).status.getByText(t.orders.status.completed).waitFor({ timeout: SETTLE_TIMEOUT_MS });
       expect(notified).toEqual(['200']);
       const calls = await page.evaluate(() => (window as unknown as { __bridgeCalls: Array<{ args: Record<string, string> }> }).__bridgeCalls);
       expect(calls.map((c) => c.args['appId'])).toEqual([APP_ID]);

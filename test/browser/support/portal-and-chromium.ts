@@ -5,15 +5,15 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium, START_TIMEOUT_MS } from './chromium.ts';
-import { startPortalServer, type PortalServer } from './portal-server.ts';
+import { startPortalServer, type PortalServer, type PortalServerOptions } from './portal-server.ts';
 
 export interface PortalAndChromium {
   readonly server: PortalServer;
   readonly browser: Browser;
 }
 
-/** `worker: true` runs the app's background worker too: sandbox webhooks and provisioning, for journeys that pay. */
-export function usePortalAndChromium(options: { worker?: boolean } = {}): PortalAndChromium {
+/** `options` as for startPortalServer; `env` is read when the server starts (a beforeAll registered earlier may fill it). */
+export function usePortalAndChromium(options: PortalServerOptions = {}): PortalAndChromium {
   let server: PortalServer | undefined;
   let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
   beforeAll(async () => {

@@ -1,8 +1,10 @@
 // The real server for browser tests: the whole app (API, worker off, demo data) on a fresh embedded
-// database (migrated from the run's template), listening on 127.0.0.1 at a free port, serving the portal built by the test setup.
+// database (migrated from the run's template; or a fresh PostgreSQL one), listening on 127.0.0.1 at a free port, serving the portal built by the test setup.
 import pino from 'pino';
 import { createApp, type RunningApp } from '../../../src/app.ts';
-import { openTestPglite, testConfig } from '../../support/harness.ts';
+import { openPostgres } from '../../../src/db/postgres.ts';
+import type { Db } from '../../../src/db/types.ts';
+import { createPostgresDatabase, openTestPglite, testConfig, type DbKind } from '../../support/harness.ts';
 
 export interface PortalServer {
   baseUrl: string;
@@ -10,10 +12,26 @@ export interface PortalServer {
   stop(): Promise<void>;
 }
 
-/** `worker: true` runs the background worker too: sandbox webhooks and provisioning, for journeys that pay. */
-export async function startPortalServer(options: { worker?: boolean } = {}): Promise<PortalServer> {
-  const db = await openTestPglite();
-  const app = await createApp(testConfig(), {
+export interface PortalServerOptions {
+  /** Runs the background worker too: sandbox webhooks and provisioning, for journeys that pay. */
+  worker?: boolean;
+  /** The embedded database (default), or a fresh PostgreSQL database on TEST_DATABASE_URL's server. */
+  database?: DbKind;
+  /** Configuration on top of the tests' own (testConfig), read when the server starts. */
+  env?: Record<string, string>;
+}
+
+export async function startPortalServer(options: PortalServerOptions = {}): Promise<PortalServer> {
+  let db: Db;
+  let drop = async (): Promise<void> => undefined;
+  if (options.database === 'postgres') {
+    const created = await createPostgresDatabase({ migrated: true });
+    db = await openPostgres(created.url);
+    drop = created.drop;
+  } else {
+    db = await openTestPglite();
+  }
+  const app = await createApp(testConfig(options.env), {
     db, logger: pino({ level: 'silent' }), startWorker: options.worker ?? false, listen: { host: '127.0.0.1', port: 0 },
   });
   return {
@@ -22,6 +40,7 @@ export async function startPortalServer(options: { worker?: boolean } = {}): Pro
     async stop() {
       await app.close();
       await db.close();
+      await drop();
     },
   };
 }
