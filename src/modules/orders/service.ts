@@ -75,7 +75,17 @@ export interface PlaceOrderInput {
   idempotencyKey: string | null;
   locale: string;
   actor: Actor;
+  /**
+   * The idempotency layer's record of this request's answer, for an order paid at once: called in
+   * the order's transaction with the answer (so the key is answered exactly when the order
+   * commits); it throws, rolling the order back, when the key was answered already. With it, the
+   * key is not looked up first: the (user, key) unique index still finds an order placed with it.
+   */
+  answerInTransaction?: (tx: Queryable, order: OrderView) => Promise<void>;
 }
+
+/** Wallet and voucher orders are paid (or refused) in the transaction that creates them. */
+export const isPaidAtOnce = (method: PaymentMethod): boolean => !isExternalMethod(method);
 
 function checkMethod(input: PlaceOrderInput): void {
   if (input.paymentMethod === 'voucher' && !input.voucherCode) {
@@ -92,27 +102,32 @@ const walletTopup = (): DomainError =>
  * even after a crash between this commit and the stored HTTP response — returns the same order.
  */
 export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promise<OrderView> {
-  if (input.idempotencyKey !== null) {
+  if (input.idempotencyKey !== null && input.answerInTransaction === undefined) {
     const existing = await findOrderByKey(deps.db, input.userId, input.idempotencyKey);
     if (existing) return startProviderPayment(deps, existing, input.locale);
   }
   checkMethod(input);
   const now = deps.clock.now();
-  // The line is read once: checked as this user's and rechargeable, then priced against.
-  const line = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
+  // The line is read once (with its carrier and credit state): checked as this user's and rechargeable, then priced against.
+  const { line, creditState } = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
   const priced = await priceForOrder(deps.db, now, {
     userId: input.userId, lineId: input.lineId, quoteId: input.quoteId, planId: input.planId,
     topupAmount: input.topupAmount, bundle: input.bundle, couponCode: input.couponCode,
-  }, { line });
+  }, { line, creditState });
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? providerFor(deps, input.paymentMethod, input.offSessionProvider) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
-  const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
-  if (created.paid) return toOrderView(created.order, created.paid.payment, created.paid.events, input.locale);
-  return startProviderPayment(deps, created.order, input.locale);
+  const created = await deps.db.transaction(async (tx) => {
+    const records = await createOrderRecords(tx, deps, input, priced, provider, now);
+    if (!records.paid) return { order: records.order, view: null };
+    const view = toOrderView(records.order, records.paid.payment, records.paid.events, input.locale);
+    await input.answerInTransaction?.(tx, view);
+    return { order: records.order, view };
+  });
+  return created.view ?? startProviderPayment(deps, created.order, input.locale);
 }
 
 function providerFor(deps: OrderDeps, method: ExternalMethod, offSessionProvider: ProviderName | undefined): PaymentProvider {
