@@ -13,6 +13,7 @@ import { normalizeCouponCode, selectPromotions, type CouponError, type Promotion
 import { getCarrier, getLineCreditState, getOwnedLine, topupExpiry, type LineCreditState, type OwnedLine } from '../lines/service.ts';
 import { snapshotOf, type PlanSnapshot } from './listed-plan.ts';
 import { isFirstRecharge } from './redemptions.ts';
+import { cachedPlanAndPromotions } from './cache.ts';
 import { findCandidatePromotions, findPlan, findPlanAndCandidatePromotions, redemptionCounts, type Plan, type StoredPromotion } from './store.ts';
 import type { QuoteView } from './schemas.ts';
 
@@ -154,10 +155,12 @@ export async function priceAfresh(
   db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField, known: { line?: OwnedLine } = {},
 ): Promise<{ priced: PricedPurchase; line: OwnedLine; bundle: BundlePrice | null }> {
   const line = await ownedLine(db, request, known.line);
-  // Buying a plan: the plan and the candidate promotions in one read.
-  const prefetched = request.planId !== undefined && request.topupAmount === undefined
-    ? await findPlanAndCandidatePromotions(db, request.planId, couponLookup(request))
-    : null;
+  // Buying a plan: the plan and the candidate promotions in one read, or none (the catalog cache).
+  const planId = request.topupAmount === undefined ? request.planId : undefined;
+  const couponCode = couponLookup(request);
+  const prefetched = planId === undefined
+    ? null
+    : await cachedPlanAndPromotions(db, planId, couponCode, () => findPlanAndCandidatePromotions(db, planId, couponCode));
   const item = await purchaseItem(db, line, request, amountField, prefetched);
   const firstRecharge = await isFirstRecharge(db, line);
   const promotions = await selectFor(db, now, item, request, firstRecharge, prefetched);

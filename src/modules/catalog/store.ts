@@ -197,21 +197,20 @@ export async function listPromotionRows(db: Queryable, page: { limit: number; af
 }
 
 /**
- * Redemptions per promotion: everyone's (the counter) and this user's reserved ones — counted only
- * for promotions with a per-user limit, the one rule that reads them (no read when none has one).
+ * Redemptions per promotion: everyone's (the counter) and this user's reserved ones, read fresh for
+ * the promotions with a limit — the only rules that read them (no read when none has one). The
+ * counter in `promotions` may come from the catalog cache, which does not follow it.
  */
 export async function redemptionCounts(db: Queryable, userId: string, promotions: readonly StoredPromotion[]): Promise<Map<string, RedemptionCount>> {
   const counts = new Map<string, RedemptionCount>(promotions.map((p) => [p.id, { total: p.redemptionCount, byUser: 0 }]));
-  const limitedPerUser = promotions.filter((p) => p.perUserLimit !== null).map((p) => p.id);
-  if (limitedPerUser.length === 0) return counts;
-  const { rows } = await db.query<{ promotion_id: string; n: number }>(
-    `SELECT promotion_id, count(*)::int AS n FROM promotion_redemptions
-      WHERE user_id = $1 AND status = 'reserved' AND promotion_id = ANY($2::text[]) GROUP BY promotion_id`,
-    [userId, limitedPerUser],
+  const limited = promotions.filter((p) => p.perUserLimit !== null || p.maxRedemptions !== null).map((p) => p.id);
+  if (limited.length === 0) return counts;
+  const { rows } = await db.query<{ id: string; total: number; by_user: number }>(
+    `SELECT p.id, p.redemption_count AS total,
+            (SELECT count(*)::int FROM promotion_redemptions r WHERE r.promotion_id = p.id AND r.user_id = $1 AND r.status = 'reserved') AS by_user
+       FROM promotions p WHERE p.id = ANY($2::text[])`,
+    [userId, limited],
   );
-  for (const r of rows) {
-    const total = counts.get(r.promotion_id)?.total ?? 0;
-    counts.set(r.promotion_id, { total, byUser: r.n });
-  }
+  for (const r of rows) counts.set(r.id, { total: r.total, byUser: r.by_user });
   return counts;
 }
