@@ -20,7 +20,7 @@ import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable } from '../lines/service.ts';
 import {
   createCapturedPayment, createPayment, isExternalMethod, paymentOfOrder, recordPaymentAction,
-  type ExternalMethod, type PaymentMethod, type PaymentProviders, type PaymentRow,
+  type ExternalMethod, type PaymentMethod, type PaymentProviders,
 } from '../payments/service.ts';
 import { loadOrder, orderNotFound, orderView, toOrderView, type OrderEventRow, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
 import { settlePaidOrder } from './settlement.ts';
@@ -120,14 +120,8 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
   // Refuse an unconfigured method, or a currency its provider cannot settle, before anything is written.
   const provider = isExternalMethod(input.paymentMethod) ? providerFor(deps, input.paymentMethod, input.offSessionProvider) : null;
   if (provider) assertProviderSettles(provider, priced.total.currency);
-  const created = await deps.db.transaction(async (tx) => {
-    const records = await createOrderRecords(tx, deps, input, priced, provider, now);
-    if (!records.paid) return { order: records.order, view: null };
-    const view = toOrderView(records.order, records.paid.payment, records.paid.events, input.locale);
-    await input.answerInTransaction?.(tx, view);
-    return { order: records.order, view };
-  });
-  return created.view ?? startProviderPayment(deps, created.order, input.locale);
+  const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
+  return created.paid?.view ?? startProviderPayment(deps, created.order, input.locale);
 }
 
 function providerFor(deps: OrderDeps, method: ExternalMethod, offSessionProvider: ProviderName | undefined): PaymentProvider {
@@ -154,10 +148,10 @@ async function findOrderByKey(q: Queryable, userId: string, key: string): Promis
   return rows[0] ?? null;
 }
 
-/** What the order's transaction returns: the order, and for one paid at once its payment and events. */
+/** What the order's transaction returns: the order, and for one paid at once the answer (its view). */
 interface CreatedOrder {
   order: OrderRow;
-  paid: { payment: PaymentRow; events: OrderEventRow[] } | null;
+  paid: { view: OrderView } | null;
 }
 
 async function createOrderRecords(
@@ -186,9 +180,13 @@ async function createOrderRecords(
   }
   const paidBy = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
   const payment = await createCapturedPayment(tx, { orderId: order.id, provider: paidBy, amount: priced.total, now });
+  const events: OrderEventRow[] = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
+  const view = toOrderView(order, payment, events, input.locale);
+  // The answer is complete before the money moves (settling changes neither row): stored now, it
+  // is not one more statement while the journal holds the shared accounts' locks.
+  await input.answerInTransaction?.(tx, view);
   await settlePaidOrder(tx, order, payment, { now, actor: input.actor });
-  const events = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
-  return { order, paid: { payment, events } };
+  return { order, paid: { view } };
 }
 
 /**
