@@ -155,4 +155,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3] ?? tmpdir());
-else await main();
+else {
+  // Output piped into `head` that closed early must not end the run before its database is dropped.
+  process.stdout.on('error', () => undefined);
+  await main();
+}
