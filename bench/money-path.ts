@@ -20,8 +20,8 @@ import { BENCH_ADMIN, expectStatus, startBenchServer } from './support.ts';
 const run = promisify(execFile);
 const PGBENCH_DB = 'simkeep_bench_pgbench';
 const PGBENCH_SECONDS = 10;
-const HTTP_SECONDS = 8;
-const HTTP_CONNECTIONS = 16;
+export const HTTP_SECONDS = 8;
+export const HTTP_CONNECTIONS = 16;
 const CUSTOMERS = 16;
 const PRICE_MINOR = 100;
 const WALLET_FUNDS_MINOR = 100_000_000;
@@ -114,7 +114,7 @@ async function call(base: string, method: string, path: string, token: string | 
 }
 
 /** CUSTOMERS customers, each with a bound line and a funded wallet, and a plan at PRICE_MINOR. */
-async function prepareCustomers(base: string, db: Db): Promise<Omit<LoadPlan, 'url' | 'connections' | 'durationSeconds'>> {
+export async function prepareCustomers(base: string, db: Db): Promise<Omit<LoadPlan, 'url' | 'connections' | 'durationSeconds'>> {
   const admin = ((await call(base, 'POST', '/api/v1/auth/login', null, BENCH_ADMIN)) as { token: string }).token;
   const plan = (await call(base, 'POST', '/api/v1/admin/plans', admin, {
     code: `bench-${randomUUID().slice(0, 8)}`, name: { en: 'Bench plan' }, kind: 'base', carriers: ['us-paygo'], regions: ['US'],
@@ -139,7 +139,7 @@ async function prepareCustomers(base: string, db: Db): Promise<Omit<LoadPlan, 'u
 }
 
 /** Runs the load child (its own process) and returns its figures. */
-async function loadFromChild(plan: LoadPlan): Promise<LoadFigures> {
+export async function loadFromChild(plan: LoadPlan): Promise<LoadFigures> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./load-child.ts', import.meta.url)), JSON.stringify(plan)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -103,9 +103,25 @@ export function fromRequestJson(m: MoneyJson): Money {
   return { amountMinor: m.amount, currency: m.currency };
 }
 
+/**
+ * Formatters by locale and currency: building an Intl.NumberFormat costs far more than using one
+ * (a notice formats an amount per order). Locales are few (i18n) and currencies a fixed list; the
+ * bound keeps an odd Accept-Language from growing it without end.
+ */
+const FORMATTERS_MAX = 256;
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(locale: string, currency: string, digits: number): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  const known = formatters.get(key);
+  if (known) return known;
+  const made = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits });
+  if (formatters.size < FORMATTERS_MAX) formatters.set(key, made);
+  return made;
+}
+
 /** Human display, e.g. `$5.00` / `¥5.00`; locale-aware through Intl. */
 export function format(m: Money, locale = 'en'): string {
   const digits = minorUnitDigits(m.currency);
-  return new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits })
-    .format(m.amountMinor / 10 ** digits);
+  return formatterFor(locale, m.currency, digits).format(m.amountMinor / 10 ** digits);
 }

@@ -14,6 +14,7 @@ import { bundleModulesJson } from './listed-plan.ts';
 import { validatePlanInput, type PlanDraft, type PlanInput } from './plan-input.ts';
 import { findCandidatePromotions, findLiveAmountOffForPlan, findPlan, listPlanRows, type Plan } from './store.ts';
 import type { PlanView } from './schemas.ts';
+import { changeCatalog } from './cache.ts';
 
 /** Staff views of plans, with the automatic promotions a new line would get on each. */
 async function staffPlanViews(db: Queryable, now: Date, plans: readonly Plan[], locale: string): Promise<PlanView[]> {
@@ -65,7 +66,7 @@ export async function createPlan(
 ): Promise<PlanView> {
   const draft = await validPlanDraft(db, input);
   try {
-    const plan = await db.transaction(async (tx) => {
+    const plan = await changeCatalog(db, async (tx) => {
       const id = options.id ?? newId('plan');
       await tx.query(
         `INSERT INTO plans (code, name, description, kind, carriers, regions, price_minor, currency, validity_days, data_mb, voice_min,
@@ -122,7 +123,7 @@ export async function updatePlan(
   db: Db, now: Date, actor: Actor, planId: string, patch: Partial<PlanInput>, locale = 'en',
 ): Promise<PlanView> {
   try {
-    const plan = await db.transaction(async (tx) => {
+    const plan = await changeCatalog(db, async (tx) => {
       const current = await findPlan(tx, planId, { lock: true });
       if (!current) throw notFound('plan_not_found', 'no such plan');
       const base = planInputOf(current);

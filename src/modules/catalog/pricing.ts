@@ -10,10 +10,11 @@ import {
   PLAN_PRICE_MAX_MINOR, bonusTotals, priceCustomBundle, priceQuote, type Allowances, type BundlePrice, type PriceQuote,
 } from '../../domain/pricing.ts';
 import { normalizeCouponCode, selectPromotions, type CouponError, type Promotion } from '../../domain/promotion.ts';
-import { getCarrier, getLineCreditState, getOwnedLine, topupExpiry, type OwnedLine } from '../lines/service.ts';
+import { getCarrier, getLineCreditState, getOwnedLine, topupExpiry, type LineCreditState, type OwnedLine } from '../lines/service.ts';
 import { snapshotOf, type PlanSnapshot } from './listed-plan.ts';
 import { isFirstRecharge } from './redemptions.ts';
-import { findCandidatePromotions, findPlan, redemptionCounts, type Plan } from './store.ts';
+import { cachedPlanAndPromotions } from './cache.ts';
+import { findCandidatePromotions, findPlan, findPlanAndCandidatePromotions, redemptionCounts, type Plan, type StoredPromotion } from './store.ts';
 import type { QuoteView } from './schemas.ts';
 
 export interface PricedPurchase {
@@ -91,10 +92,15 @@ function amountErrors(amount: Money, field: AmountField): FieldError[] {
   return errors;
 }
 
-async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseRequest, amountField: AmountField): Promise<PurchaseItem> {
+/** The plan and candidate promotions when they were read together (findPlanAndCandidatePromotions). */
+type Prefetched = { plan: Plan | null; promotions: StoredPromotion[] } | null;
+
+async function purchaseItem(
+  db: Queryable, line: OwnedLine, request: PurchaseRequest, amountField: AmountField, prefetched: Prefetched,
+): Promise<PurchaseItem> {
   if (request.planId !== undefined) {
     if (request.topupAmount !== undefined) throw validation('invalid_purchase', 'give a planId or a top-up amount, not both');
-    const plan = await findPlan(db, request.planId);
+    const plan = prefetched ? prefetched.plan : await findPlan(db, request.planId);
     // An inactive plan is not for sale: to a subscriber it does not exist.
     if (!plan || !plan.active) throw notFound('plan_not_found', 'no such plan');
     assertApplicable(plan, line);
@@ -111,11 +117,17 @@ async function purchaseItem(db: Queryable, line: OwnedLine, request: PurchaseReq
   return { kind: 'topup', plan: null, subtotal: money(amount.amountMinor, amount.currency), bundle: null };
 }
 
+/** The coupon code as candidates are looked up by: normalized, and none when empty. */
+function couponLookup(request: PurchaseRequest): string | null {
+  const code = request.couponCode === undefined ? null : normalizeCouponCode(request.couponCode);
+  return code === '' ? null : code;
+}
+
 async function selectFor(
-  db: Queryable, now: Date, item: PurchaseItem, request: PurchaseRequest, firstRecharge: boolean,
+  db: Queryable, now: Date, item: PurchaseItem, request: PurchaseRequest, firstRecharge: boolean, prefetched: Prefetched,
 ): Promise<Promotion[]> {
   const code = request.couponCode === undefined ? null : normalizeCouponCode(request.couponCode);
-  const candidates = await findCandidatePromotions(db, code === '' ? null : code);
+  const candidates = prefetched ? prefetched.promotions : await findCandidatePromotions(db, couponLookup(request));
   const selected = selectPromotions(candidates, {
     planId: item.plan?.id ?? null, couponCode: code, now, isFirstRecharge: firstRecharge,
     redemptions: await redemptionCounts(db, request.userId, candidates), currency: item.subtotal.currency,
@@ -143,9 +155,15 @@ export async function priceAfresh(
   db: Queryable, now: Date, request: PurchaseRequest, amountField: AmountField, known: { line?: OwnedLine } = {},
 ): Promise<{ priced: PricedPurchase; line: OwnedLine; bundle: BundlePrice | null }> {
   const line = await ownedLine(db, request, known.line);
-  const item = await purchaseItem(db, line, request, amountField);
+  // Buying a plan: the plan and the candidate promotions in one read, or none (the catalog cache).
+  const planId = request.topupAmount === undefined ? request.planId : undefined;
+  const couponCode = couponLookup(request);
+  const prefetched = planId === undefined
+    ? null
+    : await cachedPlanAndPromotions(db, planId, couponCode, () => findPlanAndCandidatePromotions(db, planId, couponCode));
+  const item = await purchaseItem(db, line, request, amountField, prefetched);
   const firstRecharge = await isFirstRecharge(db, line);
-  const promotions = await selectFor(db, now, item, request, firstRecharge);
+  const promotions = await selectFor(db, now, item, request, firstRecharge, prefetched);
   const quote = priceQuote({
     subtotal: item.subtotal, kind: item.plan?.kind ?? 'topup', allowances: item.plan?.allowances ?? null,
     validityDays: item.plan?.validityDays ?? null, promotions, isFirstRecharge: firstRecharge,
@@ -171,9 +189,15 @@ async function expiryAfterTopup(db: Queryable, line: OwnedLine, expiresAt: Date 
   return topupExpiry(await getCarrier(db, line.carrierCode), expiresAt, now) ?? expiresAt;
 }
 
-/** What the purchase does to the line, exactly as crediting will compute it (same pure function). */
-export async function creditPreview(db: Queryable, now: Date, line: OwnedLine, priced: PricedPurchase): Promise<QuoteView['preview']> {
-  const state = await getLineCreditState(db, priced.lineId, now, priced.lineId === line.id ? { expiresAt: line.expiresAt } : undefined);
+/**
+ * What the purchase does to the line, exactly as crediting will compute it (same pure function).
+ * `known`: the line's credit state, read in this request with the line (assertLineRechargeable).
+ */
+export async function creditPreview(
+  db: Queryable, now: Date, line: OwnedLine, priced: PricedPurchase, known?: LineCreditState,
+): Promise<QuoteView['preview']> {
+  const sameLine = priced.lineId === line.id;
+  const state = sameLine && known ? known : await getLineCreditState(db, priced.lineId, now, sameLine ? { expiresAt: line.expiresAt } : undefined);
   const plan = priced.plan;
   const input = {
     now,

@@ -12,6 +12,7 @@ import { fieldChanges, mergePatch } from './changes.ts';
 import type { AdminPage } from './plans.ts';
 import { findPlans, findPromotion, listPromotionRows, type StoredPromotion } from './store.ts';
 import type { PromotionView } from './schemas.ts';
+import { changeCatalog } from './cache.ts';
 
 function promotionView(p: StoredPromotion): PromotionView {
   return {
@@ -84,7 +85,7 @@ export async function createPromotion(
 ): Promise<PromotionView> {
   const promotion = await validPromotion(db, body, 0);
   try {
-    return await db.transaction(async (tx) => {
+    return await changeCatalog(db, async (tx) => {
       const id = options.id ?? newId('promo');
       await tx.query(
         `INSERT INTO promotions (title, kind, value, currency, coupon_code, plan_ids, starts_at, ends_at, max_redemptions, per_user_limit,
@@ -137,7 +138,7 @@ function auditedPromotionFields(p: Omit<Promotion, 'id'>): Record<string, unknow
 
 export async function updatePromotion(db: Db, now: Date, actor: Actor, id: string, patch: Partial<PromotionInputBody>): Promise<PromotionView> {
   try {
-    return await db.transaction(async (tx) => {
+    return await changeCatalog(db, async (tx) => {
       // The row lock orders this change with concurrent reservations (maxRedemptions vs the count).
       const current = await findPromotion(tx, id, { lock: true });
       if (!current) throw notFound('promotion_not_found', 'no such promotion');

@@ -10,7 +10,7 @@ import { money, toJson, type Money, type MoneyJson } from '../../domain/money.ts
 import { bonusTotals, type Allowances, type BundlePrice, type OrderKind } from '../../domain/pricing.ts';
 import { normalizeCouponCode } from '../../domain/promotion.ts';
 import { hitThrottle, type ThrottleRule } from '../throttle/service.ts';
-import type { OwnedLine } from '../lines/service.ts';
+import type { LineCreditState, OwnedLine } from '../lines/service.ts';
 import type { PlanSnapshot } from './listed-plan.ts';
 import { creditPreview, ownedLine, priceAfresh, type PricedPurchase, type PurchaseRequest } from './pricing.ts';
 import type { QuotedBundle, QuoteView } from './schemas.ts';
@@ -178,13 +178,15 @@ export async function markQuoteUsed(tx: Queryable, input: { quoteId: string | nu
  * given (410 `quote_expired` after expiresAt, 404 `quote_not_found` for another user's), else
  * afresh exactly like POST /quotes.
  */
-export async function priceForOrder(db: Queryable, now: Date, input: PurchaseRequest, known: { line?: OwnedLine } = {}): Promise<PricedPurchase> {
+export async function priceForOrder(
+  db: Queryable, now: Date, input: PurchaseRequest, known: { line?: OwnedLine; creditState?: LineCreditState } = {},
+): Promise<PricedPurchase> {
   if (input.quoteId !== undefined) {
     await ownedLine(db, input, known.line);
     return pricedFromQuoteId(db, now, { ...input, quoteId: input.quoteId });
   }
   const { priced, line } = await priceAfresh(db, now, input, 'topupAmount', known);
   // Refuse now, before payment, what crediting would refuse later (an add-on without a plan).
-  await creditPreview(db, now, line, priced);
+  await creditPreview(db, now, line, priced, line === known.line ? known.creditState : undefined);
   return priced;
 }

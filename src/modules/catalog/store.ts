@@ -139,13 +139,42 @@ export async function findPromotion(db: Queryable, id: string, options: { lock?:
   return row ? toPromotion(row) : null;
 }
 
+const CANDIDATE_PROMOTIONS = 'SELECT * FROM promotions WHERE active AND (coupon_code IS NULL OR coupon_code = $1) ORDER BY id LIMIT $2';
+
 /** Every active automatic promotion, plus the active ones carrying `couponCode` (normalized). */
 export async function findCandidatePromotions(db: Queryable, couponCode: string | null): Promise<StoredPromotion[]> {
-  const { rows } = await db.query<PromotionRow>(
-    `SELECT * FROM promotions WHERE active AND (coupon_code IS NULL OR coupon_code = $1) ORDER BY id LIMIT $2`,
-    [couponCode, CATALOG_SCAN_MAX],
-  );
+  const { rows } = await db.query<PromotionRow>(CANDIDATE_PROMOTIONS, [couponCode, CATALOG_SCAN_MAX]);
   return rows.map(toPromotion);
+}
+
+/** A promotion row as to_jsonb writes it: timestamps as ISO text. */
+type PromotionJson = Omit<PromotionRow, 'starts_at' | 'ends_at' | 'created_at' | 'updated_at'> & {
+  starts_at: string | null;
+  ends_at: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+const dateOrNull = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
+
+/**
+ * findPlan and findCandidatePromotions in one read (a purchase of a plan needs both): the plan, or
+ * null when there is none, and the candidates — which are not read when there is no plan.
+ */
+export async function findPlanAndCandidatePromotions(
+  db: Queryable, planId: string, couponCode: string | null,
+): Promise<{ plan: Plan | null; promotions: StoredPromotion[] }> {
+  const { rows } = await db.query<PlanRow & { candidate_promotions: PromotionJson[] }>(
+    `SELECT p.*, (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.id), '[]'::jsonb) FROM (${CANDIDATE_PROMOTIONS}) x) AS candidate_promotions
+       FROM plans p WHERE p.id = $3`,
+    [couponCode, CATALOG_SCAN_MAX, planId],
+  );
+  const row = rows[0];
+  if (!row) return { plan: null, promotions: [] };
+  const promotions = row.candidate_promotions.map((j) => toPromotion({
+    ...j, starts_at: dateOrNull(j.starts_at), ends_at: dateOrNull(j.ends_at), created_at: new Date(j.created_at), updated_at: new Date(j.updated_at),
+  }));
+  return { plan: toPlan(row), promotions };
 }
 
 /** Active, not ended amount_off promotions scoped to `planId` whose currency is not `currency`. */
@@ -167,18 +196,21 @@ export async function listPromotionRows(db: Queryable, page: { limit: number; af
   return rows.map(toPromotion);
 }
 
-/** Redemptions per promotion: everyone's (the counter) and this user's reserved ones. */
+/**
+ * Redemptions per promotion: everyone's (the counter) and this user's reserved ones, read fresh for
+ * the promotions with a limit — the only rules that read them (no read when none has one). The
+ * counter in `promotions` may come from the catalog cache, which does not follow it.
+ */
 export async function redemptionCounts(db: Queryable, userId: string, promotions: readonly StoredPromotion[]): Promise<Map<string, RedemptionCount>> {
   const counts = new Map<string, RedemptionCount>(promotions.map((p) => [p.id, { total: p.redemptionCount, byUser: 0 }]));
-  if (promotions.length === 0) return counts;
-  const { rows } = await db.query<{ promotion_id: string; n: number }>(
-    `SELECT promotion_id, count(*)::int AS n FROM promotion_redemptions
-      WHERE user_id = $1 AND status = 'reserved' AND promotion_id = ANY($2::text[]) GROUP BY promotion_id`,
-    [userId, promotions.map((p) => p.id)],
+  const limited = promotions.filter((p) => p.perUserLimit !== null || p.maxRedemptions !== null).map((p) => p.id);
+  if (limited.length === 0) return counts;
+  const { rows } = await db.query<{ id: string; total: number; by_user: number }>(
+    `SELECT p.id, p.redemption_count AS total,
+            (SELECT count(*)::int FROM promotion_redemptions r WHERE r.promotion_id = p.id AND r.user_id = $1 AND r.status = 'reserved') AS by_user
+       FROM promotions p WHERE p.id = ANY($2::text[])`,
+    [userId, limited],
   );
-  for (const r of rows) {
-    const total = counts.get(r.promotion_id)?.total ?? 0;
-    counts.set(r.promotion_id, { total, byUser: r.n });
-  }
+  for (const r of rows) counts.set(r.id, { total: r.total, byUser: r.by_user });
   return counts;
 }

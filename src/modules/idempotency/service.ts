@@ -3,8 +3,11 @@
 // request arriving while the first is still being processed → 409 idempotency_key_in_use; a key
 // whose process died does not stay in use: its owner's database session is gone (or its lease ran
 // out), so the retry is processed afresh. Owns the idempotency_keys table.
+// A use case that answers from one transaction (a wallet order) may instead store its answer in
+// that transaction (runIdempotentInTransaction): no claim before, no update after, and the answer
+// commits with what it describes — any key already known falls back to the claim protocol.
 import { createHash } from 'node:crypto';
-import type { Db } from '../../db/types.ts';
+import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, HTTP_STATUS_OF_KIND } from '../../domain/errors.ts';
 import type { Clock } from '../clock/service.ts';
 
@@ -31,14 +34,39 @@ export function requestFingerprint(parts: readonly unknown[]): string {
 /** Responses that must not be replayed: the client is meant to retry them. */
 const TRANSIENT_STATUSES = new Set([409, 423, 429, 503]);
 
-export async function runIdempotent(
-  db: Db,
-  input: { scope: string; key: string; fingerprint: string },
-  handler: () => Promise<StoredResponse>,
-): Promise<StoredResponse & { replayed: boolean }> {
-  if (input.key.length === 0 || input.key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
+interface KeyInput {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+function assertKeyLength(key: string): void {
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
     throw new DomainError('bad_request', 'invalid_idempotency_key', `Idempotency-Key must be 1..${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
   }
+}
+
+/** An expected refusal is the answer to its request (kept for replays); a transient one or a crash is not. */
+function refusalToStore(error: unknown): (StoredResponse & { error: StoredError }) | null {
+  if (!(error instanceof DomainError)) return null;
+  const status = HTTP_STATUS_OF_KIND[error.kind];
+  if (TRANSIENT_STATUSES.has(status)) return null;
+  return { status, body: null, error: { kind: error.kind, code: error.code, message: error.message, extra: error.extra } };
+}
+
+interface StoredError {
+  kind: DomainError['kind'];
+  code: string;
+  message: string;
+  extra: DomainError['extra'];
+}
+
+export async function runIdempotent(
+  db: Db,
+  input: KeyInput,
+  handler: () => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  assertKeyLength(input.key);
   const claimed = await claim(db, input);
   if (!claimed.ok) return { ...claimed.replay, replayed: true };
 
@@ -46,10 +74,10 @@ export async function runIdempotent(
   try {
     response = await handler();
   } catch (error) {
-    const status = error instanceof DomainError ? HTTP_STATUS_OF_KIND[error.kind] : 500;
-    if (error instanceof DomainError && !TRANSIENT_STATUSES.has(status)) {
+    const refusal = refusalToStore(error);
+    if (refusal) {
       // An expected refusal (402, 404, 422…) is the answer to this request: keep it for replays.
-      await finish(db, input, { status, body: null, error: { kind: error.kind, code: error.code, message: error.message, extra: error.extra } });
+      await finish(db, input, refusal);
     } else {
       await db.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', [input.scope, input.key]);
     }
@@ -59,7 +87,65 @@ export async function runIdempotent(
   return { ...response, replayed: false };
 }
 
-async function finish(db: Db, input: { scope: string; key: string }, response: StoredResponse & { error?: unknown }): Promise<void> {
+/**
+ * Stores the answer of a request in the transaction that produced it (`tx`). Throws (rolling that
+ * transaction back) when the key is known already: the caller of runIdempotentInTransaction then
+ * takes the claim protocol, which replays, refuses or takes the key over.
+ */
+export type AnswerInTransaction = (tx: Queryable, response: StoredResponse) => Promise<void>;
+
+/** The key turned out to be known when the answer was stored: the transaction is rolled back. */
+class KeyAlreadyKnown extends Error {
+  override name = 'KeyAlreadyKnown';
+}
+
+/** The first answer to a key, stored done at once; false when the key has a record already (left as it is). */
+async function storeFirstAnswer(q: Queryable, input: KeyInput, response: StoredResponse & { error?: StoredError }): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `INSERT INTO idempotency_keys (scope, key, request_hash, status, response_code, response_body)
+     VALUES ($1, $2, $3, 'done', $4, $5) ON CONFLICT (scope, key) DO NOTHING`,
+    [input.scope, input.key, input.fingerprint, response.status, JSON.stringify(response.error ? { error: response.error } : { body: response.body })],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * The idempotency of a use case that answers from ONE transaction of its own, paid or refused in it
+ * (a wallet or voucher order): it stores its answer in that transaction with `answer` — one
+ * statement instead of the claim before and the update after, and the answer can never be lost
+ * between the commit and the response. Optimistic: the key is taken to be new. When it is not (a
+ * retry, a concurrent twin, a key used with another body), storing the answer fails, the work rolls
+ * back, and the request goes through runIdempotent with `answer` null — which replays, refuses
+ * (409) or processes it as usual. So `handler` must be idempotent by its own key as well (placeOrder
+ * is: one order per user and key), and must call `answer` in its transaction or answer with no
+ * transaction at all (then the answer is stored after it, the same way).
+ */
+export async function runIdempotentInTransaction(
+  db: Db,
+  input: KeyInput,
+  handler: (answer: AnswerInTransaction | null) => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  assertKeyLength(input.key);
+  let stored = false;
+  const answer: AnswerInTransaction = async (tx, response) => {
+    if (!(await storeFirstAnswer(tx, input, response))) throw new KeyAlreadyKnown();
+    stored = true;
+  };
+  const byClaim = (): Promise<StoredResponse & { replayed: boolean }> => runIdempotent(db, input, () => handler(null));
+  let response: StoredResponse;
+  try {
+    response = await handler(answer);
+  } catch (error) {
+    if (error instanceof KeyAlreadyKnown) return byClaim();
+    const refusal = refusalToStore(error);
+    if (refusal && !(await storeFirstAnswer(db, input, refusal))) return byClaim();
+    throw error;
+  }
+  if (!stored && !(await storeFirstAnswer(db, input, response))) return byClaim();
+  return { ...response, replayed: false };
+}
+
+async function finish(db: Db, input: { scope: string; key: string }, response: StoredResponse & { error?: StoredError }): Promise<void> {
   await db.query(
     `UPDATE idempotency_keys SET status = 'done', response_code = $3, response_body = $4, locked_until = NULL
       WHERE scope = $1 AND key = $2`,
@@ -69,7 +155,7 @@ async function finish(db: Db, input: { scope: string; key: string }, response: S
 
 type Claim = { ok: true } | { ok: false; replay: StoredResponse };
 
-async function claim(db: Db, input: { scope: string; key: string; fingerprint: string }, attempt = 1): Promise<Claim> {
+async function claim(db: Db, input: KeyInput, attempt = 1): Promise<Claim> {
   const inserted = await db.query(
     `INSERT INTO idempotency_keys (scope, key, request_hash, status, owner_session, locked_until)
      VALUES ($1, $2, $3, 'in_progress', $4, now() + make_interval(secs => $5))
@@ -80,7 +166,7 @@ async function claim(db: Db, input: { scope: string; key: string; fingerprint: s
 
   const { rows } = await db.query<{
     request_hash: string; status: IdempotencyStatus; owner_session: string | null; lease_expired: boolean; response_code: number | null;
-    response_body: { body?: unknown; error?: { kind: DomainError['kind']; code: string; message: string; extra: DomainError['extra'] } } | null;
+    response_body: { body?: unknown; error?: StoredError } | null;
   }>(
     `SELECT request_hash, status, owner_session, locked_until < now() AS lease_expired, response_code, response_body
        FROM idempotency_keys WHERE scope = $1 AND key = $2`,

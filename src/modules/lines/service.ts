@@ -693,7 +693,7 @@ export const LINE_BUCKETS_MAX = 1_000;
  */
 export async function getLineCreditState(
   db: Queryable, lineId: string, now: Date, known?: { expiresAt: Date | null },
-): Promise<{ expiresAt: Date | null; buckets: CreditBucket[] }> {
+): Promise<LineCreditState> {
   const expiresAt = known ? known.expiresAt : await lineExpiry(db, lineId);
   const { rows } = await db.query<{ id: string; unit: BucketUnit; remaining: number; total: number; expires_at: Date; source: string }>(
     `SELECT id, unit, remaining, total, expires_at, source FROM buckets
@@ -732,14 +732,49 @@ function assertRechargeable(row: LineRow, profile: CarrierProfile, now: Date): v
   assertNotTerminal(statusAsOf(row, profile, now), 'be recharged');
 }
 
+/** A line's expiry and live buckets, as crediting sees them. */
+export interface LineCreditState {
+  expiresAt: Date | null;
+  buckets: CreditBucket[];
+}
+
+/** The live buckets in crediting's order (getLineCreditState), as one JSON array, inside a line read. */
+const LIVE_BUCKETS_JSON = `(SELECT coalesce(jsonb_agg(jsonb_build_object(
+      'id', b.id, 'unit', b.unit, 'remaining', b.remaining, 'total', b.total, 'expires_at', b.expires_at, 'source', b.source)
+      ORDER BY b.expires_at, b.source = 'bonus' DESC, array_position(ARRAY['data', 'voice', 'sms'], b.unit), b.id), '[]'::jsonb)
+    FROM (SELECT * FROM buckets WHERE line_id = l.id AND expires_at > $3
+           ORDER BY expires_at, source = 'bonus' DESC, array_position(ARRAY['data', 'voice', 'sms'], unit), id LIMIT $4) b)`;
+
+interface BucketJson {
+  id: string;
+  unit: BucketUnit;
+  remaining: number;
+  total: number;
+  expires_at: string;
+  source: string;
+}
+
 /**
  * For orders: refuse before any money is taken what crediting would refuse after (409). With
- * `userId`, also the owner check (404 line_not_found for another's line), in the same read.
+ * `userId`, also the owner check (404 line_not_found for another's line), in the same read — which
+ * brings the carrier's row and the line's credit state (what the order's preview is computed on) too.
  */
-export async function assertLineRechargeable(db: Queryable, lineId: string, now: Date, owner: { userId?: string } = {}): Promise<OwnedLine> {
-  const row = await loadLineRow(db, lineId, owner);
-  assertRechargeable(row, await getCarrier(db, row.carrier_code), now);
-  return toOwnedLine(row);
+export async function assertLineRechargeable(
+  db: Queryable, lineId: string, now: Date, owner: { userId?: string } = {},
+): Promise<{ line: OwnedLine; creditState: LineCreditState }> {
+  // Every column of carriers is JSON-safe; bucket timestamps come back as ISO text.
+  const { rows } = await db.query<LineRow & { carrier: CarrierRow; live_buckets: BucketJson[] }>(
+    `SELECT l.*, c.country AS carrier_country, c.currency AS carrier_currency, to_jsonb(c) AS carrier, ${LIVE_BUCKETS_JSON} AS live_buckets
+       FROM lines l JOIN carriers c ON c.code = l.carrier_code WHERE l.id = $1 AND ($2::text IS NULL OR l.user_id = $2)`,
+    [lineId, owner.userId ?? null, now, LINE_BUCKETS_MAX],
+  );
+  const row = rows[0];
+  if (!row) throw lineNotFound();
+  assertRechargeable(row, toCarrier(row.carrier), now);
+  const buckets = row.live_buckets.map((b) => ({
+    id: b.id, unit: b.unit, remaining: Number(b.remaining), total: Number(b.total), expiresAt: new Date(b.expires_at), source: b.source,
+  }));
+  return { line: toOwnedLine(row), creditState: { expiresAt: row.expires_at, buckets } };
 }
 
 export interface CreditPlanInput {

@@ -48,12 +48,10 @@ async function provisionRequestOf(db: Queryable, order: OrderRow): Promise<Provi
 }
 
 export async function provisionOrder(deps: ProvisionDeps, orderId: string): Promise<ProvisionOutcome> {
-  const started = await deps.db.transaction(async (tx) => {
-    await transitionOrder(tx, { orderId, from: ['paid'], to: 'provisioning', now: deps.clock.now() });
-    return (await loadOrder(tx, orderId)).status === 'provisioning';
-  });
-  if (!started) return 'not_due';
-  const request = await provisionRequestOf(deps.db, await loadOrder(deps.db, orderId));
+  // One statement (transitionOrder); a retry finds the order already provisioning and reads it.
+  const order = (await transitionOrder(deps.db, { orderId, from: ['paid'], to: 'provisioning', now: deps.clock.now() })) ?? (await loadOrder(deps.db, orderId));
+  if (order.status !== 'provisioning') return 'not_due';
+  const request = await provisionRequestOf(deps.db, order);
   const result = await deps.carrier.provision(request);
   if (result.status === 'failed') throw new Error(`carrier ${request.carrierCode} refused order ${orderId}: ${result.reason ?? 'failed'}`);
   if (result.status === 'accepted') {
@@ -96,8 +94,10 @@ export async function isAwaitingCarrier(q: Queryable, orderId: string, carrierCo
  */
 export async function completeProvisioning(tx: Queryable, input: { orderId: string; reference: string; now: Date }): Promise<ProvisionOutcome> {
   const { orderId, now } = input;
-  const locked = await loadOrder(tx, orderId, { lock: true });
-  if (locked.status !== 'provisioning') return 'not_due';
+  // The guarded transition first: it locks the order (the lock order stays order, then line) and
+  // says whether this answer is the one that completes it; the credit below commits with it or not at all.
+  const locked = await transitionOrder(tx, { orderId, from: ['provisioning'], to: 'completed', now, detail: `carrier ref ${input.reference.slice(0, 255)}` });
+  if (!locked) return 'not_due';
   if (locked.kind === 'plan') {
     invariant(locked.plan, 'a plan order has its plan snapshot');
     const p = locked.plan;
@@ -110,7 +110,6 @@ export async function completeProvisioning(tx: Queryable, input: { orderId: stri
     // The wallet was credited at capture; the line records the top-up as a keep-alive recharge.
     await recordRecharge(tx, { lineId: locked.line_id, orderId, now });
   }
-  await transitionOrder(tx, { orderId, from: ['provisioning'], to: 'completed', now, detail: `carrier ref ${input.reference.slice(0, 255)}` });
   await noticeOrderOutcome(tx, orderId, 'completed', now);
   // A callback settled it: the pending status query has nothing left to ask.
   await cancelJob(tx, statusJobKey(orderId));

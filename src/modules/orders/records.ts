@@ -66,23 +66,24 @@ export async function addOrderEvent(tx: Queryable, orderId: string, at: Date, st
 
 /**
  * Moves an order from one of `from` to `to` with one guarded UPDATE (zero rows = another path got
- * there first: the caller changes nothing else) and records the event.
+ * there first: the caller changes nothing else) and records the event — one statement, so it is
+ * atomic on its own and needs no transaction of its own.
  */
 export async function transitionOrder(
   tx: Queryable,
   input: { orderId: string; from: readonly OrderStatus[]; to: OrderStatus; now: Date; detail?: string | null },
 ): Promise<OrderRow | null> {
   const { rows } = await tx.query<OrderRow>(
-    `UPDATE orders SET status = $3, updated_at = $4,
-            paid_at = CASE WHEN $3 = 'paid' THEN $4 ELSE paid_at END,
-            completed_at = CASE WHEN $3 = 'completed' THEN $4 ELSE completed_at END
-      WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`,
-    [input.orderId, input.from, input.to, input.now],
+    `WITH o AS (
+       UPDATE orders SET status = $3, updated_at = $4,
+              paid_at = CASE WHEN $3 = 'paid' THEN $4 ELSE paid_at END,
+              completed_at = CASE WHEN $3 = 'completed' THEN $4 ELSE completed_at END
+        WHERE id = $1 AND status = ANY($2::text[]) RETURNING *),
+     e AS (INSERT INTO order_events (order_id, at, status, detail) SELECT o.id, $4, $3, $5::text FROM o)
+     SELECT * FROM o`,
+    [input.orderId, input.from, input.to, input.now, input.detail ?? null],
   );
-  const row = rows[0];
-  if (!row) return null;
-  await addOrderEvent(tx, input.orderId, input.now, input.to, input.detail ?? null);
-  return row;
+  return rows[0] ?? null;
 }
 
 export type { OrderView };

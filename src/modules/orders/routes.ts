@@ -1,7 +1,7 @@
 // HTTP for a subscriber's orders and wallet (API.md "Orders and payments"). Handlers validate,
 // call one use case and shape the answer; another customer's order answers 404 order_not_found.
 import { actorOf, guard, principalOf } from '../../http/auth.ts';
-import { IDEMPOTENCY_HEADER, sendIdempotent } from '../../http/idempotency.ts';
+import { IDEMPOTENCY_HEADER, sendIdempotent, sendIdempotentInTransaction } from '../../http/idempotency.ts';
 
 import { requestLocale } from '../../http/locale.ts';
 import { problem, problemResponses, sendProblem } from '../../http/problem.ts';
@@ -9,9 +9,10 @@ import type { AppDeps } from '../../app-deps.ts';
 import type { App } from '../../http/types.ts';
 import { fromRequestJson } from '../../domain/money.ts';
 import {
-  createOrderBody, listOrdersQuery, orderIdParams, orderPageSchema, orderSchema, receiptQuery, receiptResponse, walletQuery, walletSchema,
+  createOrderBody, listOrdersQuery, orderIdParams, orderPageSchema, orderSchema, receiptQuery, receiptResponse, walletQuery, walletSchema, type OrderView,
 } from './schemas.ts';
-import { cancelOrder, getOrder, listOrders, placeOrder } from './service.ts';
+import { cancelOrder, getOrder, isPaidAtOnce, listOrders, placeOrder } from './service.ts';
+import type { Queryable } from '../../db/types.ts';
 import { renderReceipt } from './receipt.ts';
 import { walletView } from './wallet.ts';
 
@@ -35,13 +36,18 @@ export function ordersRoutes(app: App, deps: AppDeps): void {
     const locale = requestLocale(request);
     const key = request.headers[IDEMPOTENCY_HEADER];
     const { topupAmount, paymentMethod, ...rest } = request.body;
-    return sendIdempotent(db, request, reply, async () => {
-      const order = await placeOrder(orderDeps, {
-        ...rest, userId, locale, actor: actorOf(request), paymentMethod, clientIp: request.ip,
-        topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+    const input = {
+      ...rest, userId, locale, actor: actorOf(request), paymentMethod, clientIp: request.ip,
+      topupAmount: topupAmount ? fromRequestJson(topupAmount) : undefined, idempotencyKey: typeof key === 'string' ? key : null,
+    };
+    // Paid (or refused) in the order's own transaction: the key's answer is stored in it too.
+    if (isPaidAtOnce(paymentMethod)) {
+      return sendIdempotentInTransaction(db, request, reply, async (answer) => {
+        const answerInTransaction = answer ? (tx: Queryable, order: OrderView) => answer(tx, { status: 201, body: order }) : undefined;
+        return { status: 201, body: await placeOrder(orderDeps, { ...input, answerInTransaction }) };
       });
-      return { status: 201, body: order };
-    });
+    }
+    return sendIdempotent(db, request, reply, async () => ({ status: 201, body: await placeOrder(orderDeps, input) }));
   });
 
   app.get('/api/v1/orders', { schema: { tags, querystring: listOrdersQuery, response: { 200: orderPageSchema, ...problemResponses(400, 401) } }, onRequest: customer }, async (request) => {

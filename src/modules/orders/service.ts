@@ -22,7 +22,7 @@ import type { Clock } from '../clock/service.ts';
 import { assertLineRechargeable } from '../lines/service.ts';
 import {
   assertFlowOffered, createCapturedPayment, createPayment, isExternalMethod, jsapiOpenid, paymentOfOrder, recordPaymentAction,
-  type ExternalMethod, type PaymentMethod, type PaymentProviders, type PaymentRow,
+  type ExternalMethod, type PaymentMethod, type PaymentProviders,
 } from '../payments/service.ts';
 import { loadOrder, orderNotFound, orderView, toOrderView, type OrderEventRow, type OrderRow, type OrderStatus, type OrderView } from './records.ts';
 import { settlePaidOrder } from './settlement.ts';
@@ -81,7 +81,17 @@ export interface PlaceOrderInput {
   idempotencyKey: string | null;
   locale: string;
   actor: Actor;
+  /**
+   * The idempotency layer's record of this request's answer, for an order paid at once: called in
+   * the order's transaction with the answer (so the key is answered exactly when the order
+   * commits); it throws, rolling the order back, when the key was answered already. With it, the
+   * key is not looked up first: the (user, key) unique index still finds an order placed with it.
+   */
+  answerInTransaction?: (tx: Queryable, order: OrderView) => Promise<void>;
 }
+
+/** Wallet and voucher orders are paid (or refused) in the transaction that creates them. */
+export const isPaidAtOnce = (method: PaymentMethod): boolean => !isExternalMethod(method);
 
 function checkMethod(input: PlaceOrderInput): void {
   if (input.paymentMethod === 'voucher' && !input.voucherCode) {
@@ -98,18 +108,18 @@ const walletTopup = (): DomainError =>
  * even after a crash between this commit and the stored HTTP response — returns the same order.
  */
 export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promise<OrderView> {
-  if (input.idempotencyKey !== null) {
+  if (input.idempotencyKey !== null && input.answerInTransaction === undefined) {
     const existing = await findOrderByKey(deps.db, input.userId, input.idempotencyKey);
     if (existing) return startProviderPayment(deps, existing, input.locale, input.clientIp);
   }
   checkMethod(input);
   const now = deps.clock.now();
-  // The line is read once: checked as this user's and rechargeable, then priced against.
-  const line = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
+  // The line is read once (with its carrier and credit state): checked as this user's and rechargeable, then priced against.
+  const { line, creditState } = await assertLineRechargeable(deps.db, input.lineId, now, { userId: input.userId });
   const priced = await priceForOrder(deps.db, now, {
     userId: input.userId, lineId: input.lineId, quoteId: input.quoteId, planId: input.planId,
     topupAmount: input.topupAmount, bundle: input.bundle, couponCode: input.couponCode,
-  }, { line });
+  }, { line, creditState });
   // A top-up plan (planId of kind topup) is a top-up too: paid from the wallet it would fill, its
   // journal would net to nothing and the line would get a recharge (and maybe validity) for free.
   if (priced.kind === 'topup' && input.paymentMethod === 'wallet') throw walletTopup();
@@ -120,8 +130,7 @@ export async function placeOrder(deps: OrderDeps, input: PlaceOrderInput): Promi
   assertFlowOffered(input.paymentMethod, input.paymentFlow, provider);
   if (input.paymentFlow === 'jsapi' && provider) await jsapiOpenid(deps.db, deps.providers, input.userId, provider.name);
   const created = await deps.db.transaction((tx) => createOrderRecords(tx, deps, input, priced, provider, now));
-  if (created.paid) return toOrderView(created.order, created.paid.payment, created.paid.events, input.locale);
-  return startProviderPayment(deps, created.order, input.locale, input.clientIp);
+  return created.paid?.view ?? startProviderPayment(deps, created.order, input.locale, input.clientIp);
 }
 
 function providerFor(deps: OrderDeps, method: ExternalMethod, offSessionProvider: ProviderName | undefined): PaymentProvider {
@@ -148,10 +157,10 @@ async function findOrderByKey(q: Queryable, userId: string, key: string): Promis
   return rows[0] ?? null;
 }
 
-/** What the order's transaction returns: the order, and for one paid at once its payment and events. */
+/** What the order's transaction returns: the order, and for one paid at once the answer (its view). */
 interface CreatedOrder {
   order: OrderRow;
-  paid: { payment: PaymentRow; events: OrderEventRow[] } | null;
+  paid: { view: OrderView } | null;
 }
 
 async function createOrderRecords(
@@ -181,9 +190,13 @@ async function createOrderRecords(
   }
   const paidBy = provider?.name ?? (input.paymentMethod === 'wallet' ? 'wallet' : 'voucher');
   const payment = await createCapturedPayment(tx, { orderId: order.id, provider: paidBy, amount: priced.total, now });
+  const events: OrderEventRow[] = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
+  const view = toOrderView(order, payment, events, input.locale);
+  // The answer is complete before the money moves (settling changes neither row): stored now, it
+  // is not one more statement while the journal holds the shared accounts' locks.
+  await input.answerInTransaction?.(tx, view);
   await settlePaidOrder(tx, order, payment, { now, actor: input.actor });
-  const events = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
-  return { order, paid: { payment, events } };
+  return { order, paid: { view } };
 }
 
 /**

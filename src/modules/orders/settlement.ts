@@ -70,11 +70,13 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
  */
 export async function settlePaidOrder(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
   invariant(payment.captured_at !== null && order.status === 'paid' && payment.order_id === order.id, 'credit only for a captured payment of a paid order');
-  await postOrderPayment(tx, order, payment, input);
+  // The outbox row first: the journal locks shared accounts (revenue) until the commit, so every
+  // statement after it makes every other order wait longer. One transaction either way.
   await enqueue(tx, {
     queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
     dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
   });
+  await postOrderPayment(tx, order, payment, input);
 }
 
 async function postOrderPayment(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
