@@ -11,7 +11,7 @@ import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 import { buyer, order, plainPlan } from '../support/orders-fixtures.ts';
 
 const BASE = { NODE_ENV: 'test', SIMKEEP_LOG_LEVEL: 'silent' };
-const VARIABLES = ['ALIPAY_GATEWAY_URL', 'WECHATPAY_BASE_URL', 'PAYPAL_BASE_URL', 'STRIPE_API_BASE_URL'] as const;
+const VARIABLES = ['ALIPAY_GATEWAY_URL', 'WECHATPAY_BASE_URL', 'PAYPAL_BASE_URL', 'STRIPE_API_BASE_URL', 'WECHAT_OAUTH_BASE_URL', 'WECHAT_API_BASE_URL'] as const;
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -40,6 +40,8 @@ describe('provider endpoint variables', () => {
       wechatPayBaseUrl: 'https://api.mch.weixin.qq.com',
       paypalBaseUrl: 'https://api-m.paypal.com',
       stripeApiBaseUrl: 'https://api.stripe.com',
+      wechatOauthBaseUrl: 'https://open.weixin.qq.com',
+      wechatApiBaseUrl: 'https://api.weixin.qq.com',
     });
   });
 
