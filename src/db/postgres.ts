@@ -9,7 +9,7 @@ import { isDatabaseUnavailable } from './availability.ts';
 import { PrimaryTracker } from './postgres-hosts.ts';
 import { parsePostgresUrl } from './postgres-url.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
-import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, pgErrorCode } from './types.ts';
+import { PG_DEADLOCK_DETECTED, PG_SERIALIZATION_FAILURE, PLANNED_PER_CALL, pgErrorCode } from './types.ts';
 
 const POOL_MAX_CONNECTIONS = 10;
 const TX_MAX_ATTEMPTS = 5;
@@ -40,12 +40,14 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 /**
  * Hot statements are sent named, so each connection parses and plans them once and then only binds
  * (node-postgres prepares a name on first use per connection). The name is the text's hash; texts
- * beyond STATEMENT_NAMES_MAX (generated SQL) go unnamed rather than grow every connection's cache.
+ * beyond STATEMENT_NAMES_MAX (generated SQL) go unnamed rather than grow every connection's cache,
+ * and so do texts that start with PLANNED_PER_CALL (types.ts).
  */
 const STATEMENT_NAMES_MAX = 2_000;
 const statementNames = new Map<string, string>();
 
 function statementName(sql: string): string | undefined {
+  if (sql.startsWith(PLANNED_PER_CALL)) return undefined;
   const known = statementNames.get(sql);
   if (known || statementNames.size >= STATEMENT_NAMES_MAX) return known;
   const name = `sk_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;

@@ -49,3 +49,11 @@ export function pgErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Put first in a statement that must be planned at every call rather than prepared once per
+ * connection: one whose table grows from nothing within a connection's life (usage records). A plan
+ * prepared while the table was empty scans it whole, and PostgreSQL's cached generic plan keeps
+ * doing so at every size — measured at 10–14 s per 10,000-record duplicate check on 200,000 rows.
+ */
+export const PLANNED_PER_CALL = '/* planned per call */ ';

@@ -5,7 +5,7 @@
 // One transaction per batch, a fixed number of statements whatever its size: lines, buckets and
 // wallets are locked in one global order each (lines → buckets → wallets), so concurrent batches
 // touching the same line wait for each other instead of deadlocking or charging twice.
-import { PG_SERIALIZATION_FAILURE, PG_UNIQUE_VIOLATION, pgErrorCode, type Db, type Queryable } from '../../db/types.ts';
+import { PG_SERIALIZATION_FAILURE, PG_UNIQUE_VIOLATION, PLANNED_PER_CALL, pgErrorCode, type Db, type Queryable } from '../../db/types.ts';
 import { newId } from '../../domain/ids.ts';
 import { arrayElement, elementsLiteral, integerArrayLiteral, textArrayLiteral } from '../../db/array-literal.ts';
 import { rateRecord, type LineRatingState, type Rating, type RatingBucket, type UsageType } from '../../domain/rating.ts';
@@ -111,7 +111,7 @@ async function matchLines(tx: Queryable, records: readonly UsageRecordInput[]): 
     [...new Set(records.flatMap((r) => (r.msisdn ? [r.msisdn] : [])))]);
   const byIccid = new Map<string, UsageLine>(lines.map((l) => [l.iccid, l]));
   const byMsisdn = new Map<string, UsageLine>(lines.flatMap((l) => (l.msisdn ? [[l.msisdn, l] as const] : [])));
-  const known = new Set((await tx.query<{ id: string }>('SELECT id FROM usage_records WHERE id = ANY($1::text[])', [textArrayLiteral(records.map((r) => r.id))])).rows.map((r) => r.id));
+  const known = new Set((await tx.query<{ id: string }>(`${PLANNED_PER_CALL}SELECT id FROM usage_records WHERE id = ANY($1::text[])`, [textArrayLiteral(records.map((r) => r.id))])).rows.map((r) => r.id));
   const fresh: Matched[] = [];
   const rejected: UsageRejection[] = [];
   let duplicates = 0;
