@@ -4,8 +4,7 @@
 // - Wallet-paid orders over HTTP: the server in this process, the load (autocannon, 16 connections,
 //   a fresh Idempotency-Key per request, 16 customers with funded wallets) in a child process.
 // - postJournal, one transfer per transaction among 1,000 accounts, 10 concurrent transactions;
-//   the same posted alone, without BEGIN/COMMIT (the call is one statement, so it is a transaction
-//   by itself); then many journals per transaction (postJournals — the path usage charging takes).
+//   then many journals per transaction (postJournals — the path usage charging takes).
 import { execFile, spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -85,18 +84,13 @@ const transfer = (): JournalInput => {
   };
 };
 
-/**
- * Journals per second: `connections` loops, each running transactions of `perTx` transfers — in
- * db.transaction (BEGIN, the call, COMMIT), or with `alone` as the call by itself: one statement,
- * which PostgreSQL runs as its own transaction (two round trips fewer).
- */
-async function journalsPerSecond(db: Db, perTx: number, alone = false): Promise<number> {
+/** Journals per second: `connections` loops, each running transactions of `perTx` transfers. */
+async function journalsPerSecond(db: Db, perTx: number): Promise<number> {
   let journals = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: LEDGER_CONNECTIONS }, async () => {
     while (performance.now() - started < LEDGER_SECONDS * 1000) {
-      if (alone) await postJournal(db, transfer(), ACTOR);
-      else if (perTx === 1) await db.transaction((tx) => postJournal(tx, transfer(), ACTOR));
+      if (perTx === 1) await db.transaction((tx) => postJournal(tx, transfer(), ACTOR));
       else await db.transaction((tx) => postJournals(tx, Array.from({ length: perTx }, transfer), ACTOR));
       journals += perTx;
     }
@@ -184,9 +178,6 @@ export async function benchMoneyPath(kind: 'pglite' | 'postgres'): Promise<Recor
     const single = await journalsPerSecond(db, 1);
     figures['postJournal, 1 per tx'] = `${fmt(single)} journals/s (${LEDGER_ACCOUNTS} accounts, ${LEDGER_CONNECTIONS} concurrent)`;
     figures['  vs baseline '] = versus(single, baseline, kind === 'postgres' ? 1 : undefined);
-    const alone = await journalsPerSecond(db, 1, true);
-    figures['postJournal alone (no BEGIN/COMMIT)'] = `${fmt(alone)} journals/s (the one statement is the transaction)`;
-    figures['  vs baseline   '] = versus(alone, baseline);
     const batched = await journalsPerSecond(db, BATCH_JOURNALS);
     figures[`postJournals, ${BATCH_JOURNALS} per tx`] = `${fmt(batched)} journals/s`;
     figures['  vs baseline  '] = versus(batched, baseline, kind === 'postgres' ? 10 : undefined);
