@@ -161,8 +161,10 @@ forEachDatabase('accounts', (get) => {
         wrong.push(await timed(() => loginFrom(ctx, ip, 'timing@example.test', `Wrong-password-${i}`)));
         unknown.push(await timed(() => loginFrom(ctx, ip, `nobody-${i}@example.test`, `Wrong-password-${i}`)));
       }
-      // Without the dummy verification an unknown email answers in a small fraction of the time.
-      expect(median(unknown), `unknown ${unknown.map(Math.round)} vs wrong ${wrong.map(Math.round)} ms`).toBeGreaterThanOrEqual(0.5 * median(wrong));
+      // Without the dummy verification an unknown email answers in a small fraction of the time (about
+      // 1 ms against 20 for an argon2 verification); with it the medians differ by scheduling noise alone,
+      // which on a busy machine has reached half (11 against 22 ms over five tries).
+      expect(median(unknown), `unknown ${unknown.map(Math.round)} vs wrong ${wrong.map(Math.round)} ms`).toBeGreaterThanOrEqual(0.3 * median(wrong));
     });
 
     it('answers 5 of 25 simultaneous wrong logins on one account with 401 and the rest with 429', async () => {
