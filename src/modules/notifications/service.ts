@@ -14,8 +14,7 @@ import type { Db, Queryable } from '../../db/types.ts';
 import { DomainError, notFound, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { invariant } from '../../domain/invariant.ts';
-import { enqueue, enqueueMany, type JobPayload } from '../../jobs/queue.ts';
-import { getUser } from '../accounts/service.ts';
+import { enqueueMany, type JobPayload } from '../../jobs/queue.ts';
 import { encryptSecret } from '../secrets/service.ts';
 import { NOTIFICATION_KINDS, type DeliveryStatus, type NotificationChannel, type NotificationKind } from './kinds.ts';
 import { renderNotification } from './templates.ts';
@@ -82,31 +81,14 @@ async function settingsRow(db: Queryable, userId: string): Promise<SettingsRow |
  * are rendered now, in the user's language; email and webhook are queued unless the kind is muted.
  */
 export async function notify(tx: Queryable, input: NotifyInput): Promise<NotifyResult> {
-  if (input.dedupeKey.length === 0 || input.dedupeKey.length > DEDUPE_KEY_LENGTH_MAX) {
-    throw validation('validation', `a notification's dedupe key must be 1..${DEDUPE_KEY_LENGTH_MAX} characters`);
-  }
-  const user = await getUser(tx, input.userId);
-  const rendered = renderNotification(input.kind, user.locale, { data: input.data, daysBefore: input.daysBefore ?? null, percent: input.percent ?? null });
-  const id = newId('ntf');
-  const inserted = await tx.query(
-    `INSERT INTO notifications (id, user_id, kind, line_id, order_id, days_before, percent, title, body, data, dedupe_key, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (dedupe_key) DO NOTHING`,
-    [id, input.userId, input.kind, input.lineId ?? null, input.orderId ?? null, input.daysBefore ?? null, input.percent ?? null,
-      rendered.title, rendered.body, JSON.stringify(input.data), input.dedupeKey, input.now],
-  );
-  if (inserted.rowCount === 0) return { created: false, id: null };
-
-  const settings = await settingsRow(tx, input.userId);
-  if (settings?.muted.includes(input.kind)) return { created: true, id };
-  if (settings?.email_enabled ?? true) await queueDelivery(tx, id, 'email', input.now);
-  if (settings?.webhook_url && settings.webhook_enabled) await queueDelivery(tx, id, 'webhook', input.now);
-  return { created: true, id };
+  const [result] = await notifyMany(tx, [input]);
+  invariant(result, 'one notification raised');
+  return result;
 }
 
 /**
  * Raises many notifications in the caller's transaction in a fixed number of statements, however
- * many there are (usage: every bucket of a batch that crossed an allowance threshold) — each as
- * `notify` would: idempotent by dedupe key (a key repeated in `inputs` counts once, the first),
+ * many there are (usage: every bucket of a batch that crossed an allowance threshold), each: idempotent by dedupe key (a key repeated in `inputs` counts once, the first),
  * rendered in its user's language, email and webhook queued unless the kind is muted. Results in
  * input order.
  */
@@ -175,21 +157,6 @@ async function queueDeliveries(tx: Queryable, created: ReadonlyArray<{ input: No
       dedupeKey: `notification:${w.notificationId}:${w.channel}`, maxAttempts: w.channel === 'email' ? EMAIL_ATTEMPTS_MAX : WEBHOOK_ATTEMPTS_MAX,
     };
   }));
-}
-
-async function queueDelivery(tx: Queryable, notificationId: string, channel: NotificationChannel, now: Date): Promise<void> {
-  const { rows } = await tx.query<{ id: string }>(
-    'INSERT INTO notification_deliveries (notification_id, channel) VALUES ($1, $2) RETURNING id::text AS id',
-    [notificationId, channel],
-  );
-  const deliveryId = rows[0]?.id ?? '';
-  await enqueue(tx, {
-    queue: channel === 'email' ? EMAIL_QUEUE : WEBHOOK_QUEUE,
-    payload: { deliveryId } satisfies DeliveryJob,
-    runAt: now,
-    dedupeKey: `notification:${notificationId}:${channel}`,
-    maxAttempts: channel === 'email' ? EMAIL_ATTEMPTS_MAX : WEBHOOK_ATTEMPTS_MAX,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
