@@ -14,7 +14,26 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-type Tx = Queryable;
+/**
+ * An open transaction. On PostgreSQL it also offers `last`: the same connection for the
+ * transaction's last statement, with COMMIT sent right behind it in the same round trip. Row locks
+ * that statement takes (a journal's shared revenue account) are then released as soon as the server
+ * is done, not when this process next gets round to sending COMMIT — under load, most of a hot lock's
+ * hold time. Nothing may be sent after it (an error says so). If it fails, the transaction rolls
+ * back as usual. PGlite commits in-process, so it has no `last`: see lastStatementOf.
+ */
+export interface Tx extends Queryable {
+  readonly last?: Queryable;
+}
+
+/**
+ * Where the transaction `q`'s last statement goes: its `last` when it has one, else `q` itself. Only
+ * for the code that owns the transaction and sends nothing after that statement.
+ */
+export function lastStatementOf(q: Queryable): Queryable {
+  // Every Queryable is a Tx without `last`: the widening is safe.
+  return (q as Tx).last ?? q;
+}
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';

@@ -64,6 +64,70 @@ forEachDatabase('the ledger, batched and replayed', (get) => {
     expect(await verifyLedger(ctx.db)).toEqual([]);
   });
 
+  it('writes one audit entry per applied journal in the posting statement itself: none for a replay, none when the transaction rolls back', async () => {
+    const ctx = get();
+    const actor = { userId: null, role: 'system', requestId: 'req-audit-1' };
+    const [posted] = await ctx.db.transaction((tx) => postJournals(tx, [transfer('audit:1', 'au-a', 'au-b', 25)], actor));
+    await ctx.db.transaction((tx) => postJournal(tx, transfer('audit:1', 'au-a', 'au-b', 25), actor));
+    const entries = await ctx.db.query<{ action: string; target_type: string; target_id: string; actor_role: string; request_id: string; at: Date; details: unknown }>(
+      `SELECT action, target_type, target_id, actor_role, request_id, at, details FROM audit_log WHERE target_id = 'audit:1'`,
+    );
+    expect(entries.rows).toEqual([{
+      action: 'ledger.test_transfer', target_type: 'test', target_id: 'audit:1', actor_role: 'system', request_id: 'req-audit-1', at: now,
+      details: { journalId: posted?.journalId, lines: [{ account: 'clearing:au-a:USD', amountMinor: -25 }, { account: 'clearing:au-b:USD', amountMinor: 25 }] },
+    }]);
+    // The caller's transaction fails after the post: the journal and its audit entry go together.
+    await expect(ctx.db.transaction(async (tx) => {
+      await postJournal(tx, transfer('audit:2', 'au-a', 'au-b', 5), actor);
+      throw new Error('caller fails later');
+    })).rejects.toThrow(/caller fails later/);
+    const after = await ctx.db.query(`SELECT 1 FROM audit_log WHERE target_id = 'audit:2' UNION ALL SELECT 1 FROM ledger_journals WHERE idempotency_key = 'audit:2'`);
+    expect(after.rowCount).toBe(0);
+  });
+
+  it('creates the accounts a batch names for the first time beside ones that exist, also when two transactions open the same account at once', async () => {
+    const ctx = get();
+    await ctx.db.transaction((tx) => postJournal(tx, transfer('open:0', 'op-old-a', 'op-old-b', 10), SYSTEM_ACTOR));
+    const posted = await ctx.db.transaction((tx) => postJournals(tx, [
+      transfer('open:1', 'op-old-a', 'op-new-1', 3), transfer('open:2', 'op-new-2', 'op-old-b', 4), transfer('open:3', 'op-new-1', 'op-new-2', 2),
+    ], SYSTEM_ACTOR));
+    expect(posted.map((p) => p.applied)).toEqual([true, true, true]);
+    expect(await chains(ctx.db, 'op-')).toEqual({
+      'old-a:USD': '-10→-10 -3→-13', 'old-b:USD': '10→10 4→14', 'new-1:USD': '3→3 -2→1', 'new-2:USD': '-4→-4 2→-2',
+    });
+    // Both open 'op-race-x' (and the other's first account); one waits for the other, neither fails.
+    const raced = await Promise.all([
+      ctx.db.transaction((tx) => postJournals(tx, [transfer('race:1', 'op-race-x', 'op-race-y', 7), transfer('race:2', 'op-old-a', 'op-race-x', 1)], SYSTEM_ACTOR)),
+      ctx.db.transaction((tx) => postJournals(tx, [transfer('race:3', 'op-race-z', 'op-race-x', 5)], SYSTEM_ACTOR)),
+    ]);
+    expect(raced.flat().map((p) => p.applied)).toEqual([true, true, true]);
+    const balances = await ctx.db.query<{ code: string; balance_minor: number }>(
+      `SELECT code, balance_minor FROM ledger_accounts WHERE code LIKE 'clearing:op-race-%' ORDER BY code`);
+    expect(balances.rows).toEqual([
+      { code: 'clearing:op-race-x:USD', balance_minor: -7 + 1 + 5 }, { code: 'clearing:op-race-y:USD', balance_minor: 7 },
+      { code: 'clearing:op-race-z:USD', balance_minor: -5 },
+    ]);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+  });
+
+  it('posted alone, without a transaction, a journal is still all or nothing (one statement)', async () => {
+    const ctx = get();
+    const user = 'usr_alone';
+    await ctx.db.query(`INSERT INTO users (id, email, role) VALUES ($1, $2, 'customer') ON CONFLICT DO NOTHING`, [user, `${user}@ledger.test`]);
+    const spend = (key: string, amountMinor: number): JournalInput => ({
+      idempotencyKey: key, kind: 'usage', cause: { type: 'usage', id: key }, postedAt: now,
+      lines: [{ account: walletAccount(user, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
+    });
+    await postJournal(ctx.db, { idempotencyKey: 'alone:fund', kind: 'wallet_topup', cause: { type: 'test', id: 'alone' }, postedAt: now,
+      lines: [{ account: walletAccount(user, 'USD'), amountMinor: 50 }, { account: clearingAccount('sandbox', 'USD'), amountMinor: -50 }] }, SYSTEM_ACTOR);
+    expect((await postJournal(ctx.db, spend('alone:1', 30), SYSTEM_ACTOR)).applied).toBe(true);
+    await expect(postJournal(ctx.db, spend('alone:2', 30), SYSTEM_ACTOR)).rejects.toMatchObject({ code: 'insufficient_funds' });
+    const left = await ctx.db.query(`SELECT 1 FROM ledger_journals WHERE idempotency_key = 'alone:2' UNION ALL SELECT 1 FROM audit_log WHERE target_id = 'alone:2'`);
+    expect(left.rowCount).toBe(0);
+    expect((await walletBalance(ctx.db, user, 'USD')).amountMinor).toBe(20);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+  });
+
   it('a batch posts exactly what the same journals posted one by one would (property)', async () => {
     const ctx = get();
     let run = 0;

@@ -82,6 +82,56 @@ forEachDatabase('the ledger', (get) => {
     expect(await verifyLedger(ctx.db)).toEqual([]);
   });
 
+  it('refuses a posting on a journal or account that does not exist, and keeps accounts: no delete, truncate or re-key', async () => {
+    const ctx = get();
+    await ctx.db.transaction((tx) => postJournal(tx, {
+      idempotencyKey: 'refs:1', kind: 'test_transfer', cause: { type: 'test', id: 'refs' }, postedAt: now,
+      lines: [{ account: clearingAccount('refs-a', 'USD'), amountMinor: -20 }, { account: clearingAccount('refs-b', 'USD'), amountMinor: 20 }],
+    }, SYSTEM_ACTOR));
+    const ids = await ctx.db.query<{ id: string; code: string }>(`SELECT id, code FROM ledger_accounts WHERE code LIKE 'clearing:refs-%' ORDER BY code`);
+    const [a, b] = ids.rows.map((r) => r.id);
+    const rawJournal = (tx: { query: (sql: string, p?: unknown[]) => Promise<unknown> }, id: string): Promise<unknown> =>
+      tx.query(`INSERT INTO ledger_journals (id, idempotency_key, kind, cause_type, cause_id, posted_at) VALUES ($1, $1, 'x', 't', 'i', now())`, [id]);
+    // Balanced, chained postings — on an account that does not exist.
+    await expect(ctx.db.transaction(async (tx) => {
+      await rawJournal(tx, 'jrn_refs_ghost');
+      await tx.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
+                      VALUES ('jrn_refs_ghost', $1, 'USD', -5, -25), ('jrn_refs_ghost', 'acct_ghost', 'USD', 5, 5)`, [a]);
+    })).rejects.toThrow(/does not exist/);
+    // … on an account that exists in another currency.
+    await expect(ctx.db.transaction(async (tx) => {
+      await rawJournal(tx, 'jrn_refs_eur');
+      await tx.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
+                      VALUES ('jrn_refs_eur', $1, 'EUR', -5, -25), ('jrn_refs_eur', $2, 'EUR', 5, 25)`, [a, b]);
+    })).rejects.toThrow(/does not exist/);
+    // … in a journal that does not exist.
+    await expect(ctx.db.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
+                               VALUES ('jrn_nowhere', $1, 'USD', -5, -25), ('jrn_nowhere', $2, 'USD', 5, 25)`, [a, b])).rejects.toThrow(/does not exist/);
+    // A posting added later to a posted journal (chained correctly) unbalances it.
+    const posted = await ctx.db.query<{ id: string }>(`SELECT id FROM ledger_journals WHERE idempotency_key = 'refs:1'`);
+    await expect(ctx.db.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor) VALUES ($1, $2, 'USD', 1, 21)`,
+      [posted.rows[0]?.id, b])).rejects.toThrow(/does not sum to zero/);
+    await expect(ctx.db.query(`DELETE FROM ledger_accounts WHERE id = $1`, [a])).rejects.toThrow(/never deleted/);
+    await expect(ctx.db.query(`TRUNCATE ledger_accounts CASCADE`)).rejects.toThrow(/never deleted|append-only/);
+    await expect(ctx.db.query(`UPDATE ledger_accounts SET id = 'acct_renamed' WHERE id = $1`, [a])).rejects.toThrow(/re-keyed/);
+    await expect(ctx.db.query(`UPDATE ledger_accounts SET currency = 'EUR' WHERE id = $1`, [a])).rejects.toThrow(/re-keyed/);
+    // Written around the triggers too (replication role skips them): verifyLedger still reports it.
+    const found = await ctx.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(`INSERT INTO ledger_postings (journal_id, account_id, currency, amount_minor, balance_after_minor)
+                      VALUES ('jrn_nowhere', 'acct_ghost', 'USD', 5, 5), ('jrn_nowhere', 'acct_ghost_2', 'USD', -5, -5)`);
+      const violations = await verifyLedger(tx);
+      await tx.query(`SET LOCAL session_replication_role = origin`);
+      throw Object.assign(new Error('roll back'), { violations });
+    }).catch((error: { violations?: unknown }) => error.violations);
+    expect(found).toEqual(expect.arrayContaining([
+      { kind: 'posting_unattached', id: expect.any(String), detail: 'journal jrn_nowhere, account acct_ghost in USD' },
+      { kind: 'posting_unattached', id: expect.any(String), detail: 'journal jrn_nowhere, account acct_ghost_2 in USD' },
+    ]));
+    expect(found).toHaveLength(2);
+    expect(await verifyLedger(ctx.db)).toEqual([]);
+  });
+
   it('never lets a wallet go negative: an overdraft is 402 insufficient_funds and changes nothing', async () => {
     const ctx = get();
     const user = await newUser(ctx, 'usr_ledger_c');

@@ -4,13 +4,14 @@
 // each posting's running balance; a wallet never goes negative (checked under the account's row
 // lock, and by a CHECK constraint); a journal's idempotency key is unique, so a cause (an order's
 // payment, a refund) posts at most once, and a replay must carry the same lines. The posting
-// itself runs in the database (ledger_post_journals, migration 0013): one round trip per batch.
+// itself runs in the database (ledger_post_journals, migrations 0013 and 0030), audit entries
+// included: one statement and one round trip per batch.
 import { pgErrorCode, type Queryable } from '../../db/types.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { invariant, InvariantError } from '../../domain/invariant.ts';
 import { money, SUPPORTED_CURRENCIES, type Money } from '../../domain/money.ts';
-import { recordAudits, type Actor } from '../audit/service.ts';
+import { AUDIT_REQUEST_ID_MAX_LENGTH, type Actor } from '../audit/service.ts';
 
 export const JOURNAL_LINES_MAX = 20;
 export const WALLET_ENTRIES_PAGE_MAX = 500;
@@ -88,6 +89,9 @@ function assertBalanced(lines: readonly JournalLine[]): void {
  * wallet overdraft with 402 `insufficient_funds`, updates balances and writes the postings with the
  * running balance. Also writes the audit entry for the money movement. A replay of a posted key
  * returns the first post's journal id and changes nothing; with other lines it is an invariant error.
+ * Given the Db itself instead of a transaction, the journal is a transaction of its own — the call
+ * is one statement, all or nothing, audit entry included — and saves BEGIN and COMMIT; but a
+ * deadlock (possible only while two posts create the same accounts) is then the caller's to retry.
  */
 export async function postJournal(tx: Queryable, input: JournalInput, actor: Actor): Promise<PostedJournal> {
   const [posted] = await postJournals(tx, [input], actor);
@@ -107,50 +111,64 @@ function netLines(lines: readonly JournalLine[]): Array<{ code: string; ref: Acc
   return [...byCode.values()].filter((e) => e.amountMinor !== 0);
 }
 
-/** SQLSTATEs raised by ledger_post_journals (migration 0013). */
+/** SQLSTATEs raised by ledger_post_journals (migrations 0013, 0030). */
 const LEDGER_OVERDRAWN = 'LJ402';
 const LEDGER_REPLAY_MISMATCH = 'LJ409';
 
+const POST_JOURNALS_SQL = `SELECT out_n, out_journal_id, out_applied FROM ledger_post_journals(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[],
+  $9::integer[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16, $17, $18)`;
+
 /**
- * Posts many journals in one transaction and two statements (ledger_post_journals, then the audit
- * entries) — the same as postJournal for each in order, as one round trip. Accounts of the whole
- * batch are locked together in code order. Keys must be distinct within a batch.
+ * Posts many journals in one transaction, one statement and one round trip (ledger_post_journals,
+ * migration 0030, which also writes the audit entry of every journal it applies) — the same as
+ * postJournal for each in order. Accounts of the whole batch are locked together in code order. Keys
+ * must be distinct within a batch.
  */
 export async function postJournals(tx: Queryable, inputs: readonly JournalInput[], actor: Actor): Promise<PostedJournal[]> {
   if (inputs.length === 0) return [];
   invariant(new Set(inputs.map((j) => j.idempotencyKey)).size === inputs.length, 'a batch posts each idempotency key once');
-  const ids = inputs.map(() => newId('jrn'));
-  const lines = inputs.flatMap((input, i) => {
+  const j = { id: [] as string[], key: [] as string[], kind: [] as string[], causeType: [] as string[], causeId: [] as string[],
+    description: [] as Array<string | null>, postedAt: [] as Date[], audit: [] as string[] };
+  const l = { journal: [] as number[], code: [] as string[], kind: [] as string[], owner: [] as Array<string | null>, currency: [] as string[],
+    amount: [] as number[], newAccountId: [] as string[] };
+  inputs.forEach((input, i) => {
     assertBalanced(input.lines);
-    return netLines(input.lines).map((l) => ({ ...l, journal: i + 1 }));
+    const journalId = newId('jrn');
+    j.id.push(journalId);
+    j.key.push(input.idempotencyKey);
+    j.kind.push(input.kind);
+    j.causeType.push(input.cause.type);
+    j.causeId.push(input.cause.id);
+    j.description.push(input.description ?? null);
+    j.postedAt.push(input.postedAt);
+    // The audit entry's details, written by the function only if it applies this journal (not for a replay).
+    j.audit.push(JSON.stringify({ journalId, lines: input.lines.map((line) => ({ account: accountCode(line.account), amountMinor: line.amountMinor })) }));
+    for (const line of netLines(input.lines)) {
+      l.journal.push(i + 1);
+      l.code.push(line.code);
+      l.kind.push(line.ref.kind);
+      l.owner.push(line.ref.ownerId ?? null);
+      l.currency.push(line.ref.currency);
+      l.amount.push(line.amountMinor);
+      l.newAccountId.push(newId('acct'));
+    }
   });
+  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
   let rows: Array<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>;
   try {
-    ({ rows } = await tx.query<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>(
-      `SELECT out_n, out_journal_id, out_applied FROM ledger_post_journals(
-         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-         $8::integer[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])`,
-      [ids, inputs.map((j) => j.idempotencyKey), inputs.map((j) => j.kind), inputs.map((j) => j.cause.type), inputs.map((j) => j.cause.id),
-        inputs.map((j) => j.description ?? null), inputs.map((j) => j.postedAt),
-        lines.map((l) => l.journal), lines.map((l) => l.code), lines.map((l) => l.ref.kind), lines.map((l) => l.ref.ownerId ?? null),
-        lines.map((l) => l.ref.currency), lines.map((l) => l.amountMinor), lines.map(() => newId('acct'))],
-    ));
+    ({ rows } = await tx.query<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>(POST_JOURNALS_SQL, [
+      j.id, j.key, j.kind, j.causeType, j.causeId, j.description, j.postedAt, j.audit,
+      l.journal, l.code, l.kind, l.owner, l.currency, l.amount, l.newAccountId, actor.userId, actor.role, requestId,
+    ]));
   } catch (error) {
     throw ledgerError(error);
   }
-  const posted = inputs.map((_, i) => {
+  return inputs.map((_, i) => {
     const row = rows[i];
     invariant(row && row.out_n === i + 1 && row.out_journal_id, 'every journal has an id');
     return { journalId: row.out_journal_id, applied: row.out_applied };
   });
-  await recordAudits(tx, actor, inputs.flatMap((input, i) => posted[i]?.applied ? [{
-    action: `ledger.${input.kind}`,
-    targetType: input.cause.type,
-    targetId: input.cause.id,
-    at: input.postedAt,
-    details: { journalId: posted[i]?.journalId, lines: input.lines.map((l) => ({ account: accountCode(l.account), amountMinor: l.amountMinor })) },
-  }] : []));
-  return posted;
 }
 
 /** The function's refusals as the errors callers expect; anything else unchanged. */
@@ -214,7 +232,7 @@ export async function walletCurrencies(db: Queryable, userId: string): Promise<s
 }
 
 export interface LedgerViolation {
-  kind: 'journal_unbalanced' | 'balance_mismatch' | 'negative_wallet';
+  kind: 'journal_unbalanced' | 'balance_mismatch' | 'negative_wallet' | 'posting_unattached';
   id: string;
   detail: string;
 }
@@ -237,6 +255,15 @@ export async function verifyLedger(db: Queryable): Promise<LedgerViolation[]> {
     `SELECT id, balance_minor FROM ledger_accounts WHERE kind = 'wallet' AND balance_minor < 0`,
   );
   for (const r of negative.rows) violations.push({ kind: 'negative_wallet', id: r.id, detail: String(r.balance_minor) });
+  // What the foreign keys checked until migration 0030 (the postings trigger checks it per statement now).
+  const unattached = await db.query<{ id: number; journal_id: string; account_id: string; currency: string }>(
+    `SELECT p.id, p.journal_id, p.account_id, p.currency FROM ledger_postings p
+      WHERE NOT EXISTS (SELECT 1 FROM ledger_journals j WHERE j.id = p.journal_id)
+         OR NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = p.account_id AND a.currency = p.currency)`,
+  );
+  for (const r of unattached.rows) {
+    violations.push({ kind: 'posting_unattached', id: String(r.id), detail: `journal ${r.journal_id}, account ${r.account_id} in ${r.currency}` });
+  }
   return violations;
 }
 

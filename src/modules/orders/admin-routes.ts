@@ -27,11 +27,13 @@ export function ordersAdminRoutes(app: App, deps: AppDeps): void {
   app.post('/api/v1/admin/orders/:id/refund', {
     schema: {
       tags, params: orderIdParams, body: refundBody,
-      // 201 settled; 202 recorded and reserved (status pending), the provider's answer still to come. 409 nothing captured
-      // or the idempotency key; 422 over the captured amount, a wrong destination or the provider's refusal.
+      // 201 settled; 202 recorded and reserved (status pending), the provider's answer still to come. 402
+      // insufficient_funds: a top-up's refund takes its credit back from the wallet, which was spent since.
+      // 409 nothing captured or the idempotency key; 422 over the captured amount, a wrong destination or
+      // the provider's refusal.
       response: {
         201: refundSchema, 202: refundSchema,
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422),
+        ...problemResponses(400, 401, 402, 403, 404, 409, 413, 415, 422),
       },
     },
     onRequest: staff,

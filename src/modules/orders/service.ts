@@ -195,7 +195,8 @@ async function createOrderRecords(
   // The answer is complete before the money moves (settling changes neither row): stored now, it
   // is not one more statement while the journal holds the shared accounts' locks.
   await input.answerInTransaction?.(tx, view);
-  await settlePaidOrder(tx, order, payment, { now, actor: input.actor });
+  // The last statement of the order's transaction (placeOrder owns it): the journals carry its COMMIT.
+  await settlePaidOrder(tx, order, payment, { now, actor: input.actor }, { endsTransaction: true });
   return { order, paid: { view } };
 }
 

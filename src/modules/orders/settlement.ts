@@ -6,12 +6,12 @@
 // A capture for an order that is no longer awaiting payment (expired, cancelled, failed) is not
 // lost: the money is credited to the customer's wallet and recorded as a wallet refund.
 // Lock order, everywhere an order and its payment change together: the payment row, then the order.
-import type { Queryable } from '../../db/types.ts';
+import { lastStatementOf, type Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import { invariant } from '../../domain/invariant.ts';
 import { moneyJson, toJson, type Money } from '../../domain/money.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
-import { postJournal, systemAccount, walletAccount } from '../ledger/service.ts';
+import { postJournal, postJournals, systemAccount, walletAccount, type JournalInput } from '../ledger/service.ts';
 import { getPayment, markPaymentCaptured, markPaymentFailed, refundLateCaptureToWallet, type PaymentRow } from '../payments/service.ts';
 import { addOrderEvent, transitionOrder, type OrderRow } from './records.ts';
 import { orderDestinationAccount, paymentSourceAccount } from './postings.ts';
@@ -66,9 +66,14 @@ export async function capturePayment(tx: Queryable, input: CaptureInput): Promis
 /**
  * The credit of an order that just became paid with its captured payment, in the transaction that
  * recorded both: the journal (keyed per order, so once) and the provisioning request. Called by
- * capturePayment, and by placeOrder for an order created paid (wallet, voucher, free).
+ * capturePayment, and by placeOrder for an order created paid (wallet, voucher, free). With
+ * `endsTransaction` the caller owns the transaction and sends nothing after this: the journals go out
+ * with its COMMIT (db/types.ts lastStatementOf), so the shared accounts they lock are held for the
+ * server's work only.
  */
-export async function settlePaidOrder(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
+export async function settlePaidOrder(
+  tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }, options: { endsTransaction?: boolean } = {},
+): Promise<void> {
   invariant(payment.captured_at !== null && order.status === 'paid' && payment.order_id === order.id, 'credit only for a captured payment of a paid order');
   // The outbox row first: the journal locks shared accounts (revenue) until the commit, so every
   // statement after it makes every other order wait longer. One transaction either way.
@@ -76,31 +81,34 @@ export async function settlePaidOrder(tx: Queryable, order: OrderRow, payment: P
     queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
     dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
   });
-  await postOrderPayment(tx, order, payment, input);
+  await postJournals(options.endsTransaction ? lastStatementOf(tx) : tx, orderPaymentJournals(order, payment, input.now), input.actor);
 }
 
-async function postOrderPayment(tx: Queryable, order: OrderRow, payment: PaymentRow, input: { now: Date; actor: Actor }): Promise<void> {
+/** The payment's journal and the promotion's wallet bonus, as one batch (one statement). */
+function orderPaymentJournals(order: OrderRow, payment: PaymentRow, now: Date): JournalInput[] {
+  const journals: JournalInput[] = [];
   const total = order.total_minor;
   if (total > 0) {
-    await postJournal(tx, {
+    journals.push({
       idempotencyKey: `order:${order.id}:payment`, kind: order.kind === 'plan' ? 'order_payment' : 'wallet_topup',
-      cause: { type: 'order', id: order.id }, postedAt: input.now,
+      cause: { type: 'order', id: order.id }, postedAt: now,
       lines: [
         { account: paymentSourceAccount(payment.provider, order.user_id, order.currency), amountMinor: -total },
         { account: orderDestinationAccount(order.kind, order.user_id, order.currency), amountMinor: total },
       ],
-    }, input.actor);
+    });
   }
   const bonusMinor = order.bonus.walletCreditMinor;
   if (bonusMinor > 0) {
-    await postJournal(tx, {
-      idempotencyKey: `order:${order.id}:bonus`, kind: 'promotion_bonus', cause: { type: 'order', id: order.id }, postedAt: input.now,
+    journals.push({
+      idempotencyKey: `order:${order.id}:bonus`, kind: 'promotion_bonus', cause: { type: 'order', id: order.id }, postedAt: now,
       lines: [
         { account: systemAccount('promotions_expense', order.currency), amountMinor: -bonusMinor },
         { account: walletAccount(order.user_id, order.currency), amountMinor: bonusMinor },
       ],
-    }, input.actor);
+    });
   }
+  return journals;
 }
 
 /** The order was closed before the money arrived: the customer keeps it as wallet balance. */
