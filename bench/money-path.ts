@@ -2,8 +2,10 @@
 // - PostgreSQL: pgbench TPC-B (scale 1, 16 clients, 10 s) on the BENCH_DATABASE_URL server, in a
 //   scratch database dropped afterwards; PGlite: a plain one-row INSERT loop on the same database.
 // - Wallet-paid orders over HTTP: the server in this process, the load (autocannon, 16 connections,
-//   a fresh Idempotency-Key per request, 16 customers with funded wallets) in a child process.
-//   The worker (same process) then provisions the orders; the ledger is measured once it caught up.
+//   a fresh Idempotency-Key per request, 16 customers with funded wallets) in a child process. First
+//   the API alone (the worker not started: provisioning waits), then the worker catches up (its
+//   jobs/s), then the same load with the worker running in the process, as `npm start` runs.
+//   The ledger is measured once the worker has caught up again.
 // - postJournal, one transfer per transaction among 1,000 accounts, 10 concurrent transactions;
 //   then many journals per transaction (postJournals — the path usage charging takes).
 import { execFile, spawn } from 'node:child_process';
@@ -195,22 +197,30 @@ export async function benchMoneyPath(kind: 'pglite' | 'postgres'): Promise<Recor
   } else {
     baseline = null;
   }
-  const server = await startBenchServer(kind, { SIMKEEP_SIM_CARRIER_LATENCY_MS: '0' });
+  // The worker starts after the first load: that one measures the API process alone, as in a
+  // deployment whose workers run elsewhere; the second, with the worker in the process (`npm start`).
+  const server = await startBenchServer(kind, { SIMKEEP_SIM_CARRIER_LATENCY_MS: '0', SIMKEEP_WORKER: '0' });
   try {
-    const { db } = server.app.deps;
+    const { db, worker } = server.app.deps;
     if (kind === 'pglite') {
       baseline = await insertLoop(db);
       figures['baseline PGlite INSERT loop'] = `${fmt(baseline)} rows/s (one statement each)`;
     }
     const prepared = await prepareCustomers(server.base, db);
-    const load = await loadFromChild({ url: server.base, connections: HTTP_CONNECTIONS, durationSeconds: HTTP_SECONDS, ...prepared });
-    if (load.failed > 0) throw new Error(`${load.failed} wallet orders failed; first: ${load.firstError ?? '?'}`);
-    figures['wallet orders over HTTP'] = `${fmt(load.perSecond)} orders/s  p50=${load.p50Ms} ms  p99=${load.p99Ms} ms  (${load.ok} in ${load.seconds} s, ${HTTP_CONNECTIONS} conns)`;
-    figures['  vs baseline'] = versus(load.perSecond, baseline, kind === 'postgres' ? 0.25 : undefined);
-    // The orders' provisioning and mail are left to the worker (same process): the ledger is
-    // measured once it has caught up, as the baseline is measured on an idle server.
+    const orders = async (label: string): Promise<void> => {
+      const load = await loadFromChild({ url: server.base, connections: HTTP_CONNECTIONS, durationSeconds: HTTP_SECONDS, ...prepared });
+      if (load.failed > 0) throw new Error(`${load.failed} wallet orders failed; first: ${load.firstError ?? '?'}`);
+      figures[`wallet orders over HTTP, ${label}`] = `${fmt(load.perSecond)} orders/s  p50=${load.p50Ms} ms  p99=${load.p99Ms} ms  (${load.ok} in ${load.seconds} s, ${HTTP_CONNECTIONS} conns)`;
+      figures[`  vs baseline (${label})`] = versus(load.perSecond, baseline, kind === 'postgres' ? 0.25 : undefined);
+    };
+    await orders('API alone');
+    worker.start();
+    const backlog = await workerCaughtUp(db);
+    figures['  worker catching up'] = `${backlog.jobs} jobs (provisioning, mail) in ${fmt(backlog.seconds)} s: ${fmt(backlog.jobs / backlog.seconds)} jobs/s`;
+    await orders('worker in the process');
+    // The ledger is measured once the worker has caught up, as the baseline is on an idle server.
     const drain = await workerCaughtUp(db);
-    figures['  worker caught up'] = `${drain.jobs} jobs (provisioning, mail) in ${fmt(drain.seconds)} s after the load`;
+    figures['  worker caught up'] = `${drain.jobs} jobs in ${fmt(drain.seconds)} s after the load`;
     Object.assign(figures, await benchLedger(db, baseline, kind));
     return figures;
   } finally {

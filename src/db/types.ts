@@ -55,6 +55,16 @@ export interface Db extends Queryable {
   statementsIssued(): number;
 }
 
+/**
+ * Awaits statements sent together — on PostgreSQL they go out without waiting for one another — and
+ * throws the first failure in the order they were sent. Once one fails the transaction is aborted,
+ * and every statement behind it fails for that reason alone (SQLSTATE 25P02), which would hide the
+ * cause if it were the one thrown.
+ */
+export async function settleInSendOrder(sent: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> {
+  for (const outcome of await Promise.allSettled(sent)) if (outcome.status === 'rejected') throw outcome.reason;
+}
+
 /** PostgreSQL error codes we map to expected outcomes. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_CHECK_VIOLATION = '23514';

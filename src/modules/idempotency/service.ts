@@ -7,7 +7,7 @@
 // that transaction (runIdempotentInTransaction): no claim before, no update after, and the answer
 // commits with what it describes — any key already known falls back to the claim protocol.
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../../db/types.ts';
+import { pgErrorCode, PG_UNIQUE_VIOLATION, type Db, type Queryable } from '../../db/types.ts';
 import { DomainError, HTTP_STATUS_OF_KIND } from '../../domain/errors.ts';
 import type { Clock } from '../clock/service.ts';
 
@@ -110,6 +110,24 @@ async function storeFirstAnswer(q: Queryable, input: KeyInput, response: StoredR
 }
 
 /**
+ * The first answer to a key, in the transaction that produced it. A key known already fails the
+ * statement itself (not DO NOTHING): the transaction is then aborted by the server, so statements the
+ * caller sent behind this one without waiting — its COMMIT included — change nothing.
+ */
+async function storeFirstAnswerInTransaction(tx: Queryable, input: KeyInput, response: StoredResponse): Promise<void> {
+  try {
+    await tx.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status, response_code, response_body)
+       VALUES ($1, $2, $3, 'done', $4, $5)`,
+      [input.scope, input.key, input.fingerprint, response.status, JSON.stringify({ body: response.body })],
+    );
+  } catch (error) {
+    if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new KeyAlreadyKnown();
+    throw error;
+  }
+}
+
+/**
  * The idempotency of a use case that answers from ONE transaction of its own, paid or refused in it
  * (a wallet or voucher order): it stores its answer in that transaction with `answer` — one
  * statement instead of the claim before and the update after, and the answer can never be lost
@@ -128,7 +146,7 @@ export async function runIdempotentInTransaction(
   assertKeyLength(input.key);
   let stored = false;
   const answer: AnswerInTransaction = async (tx, response) => {
-    if (!(await storeFirstAnswer(tx, input, response))) throw new KeyAlreadyKnown();
+    await storeFirstAnswerInTransaction(tx, input, response);
     stored = true;
   };
   const byClaim = (): Promise<StoredResponse & { replayed: boolean }> => runIdempotent(db, input, () => handler(null));

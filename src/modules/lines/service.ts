@@ -108,10 +108,15 @@ export function toOwnedLine(r: LineRow): OwnedLine {
 
 const lineNotFound = (): DomainError => notFound('line_not_found', 'line not found');
 
-/** The line row, or 404 when missing or (with userId) not that user's. `lock` takes a row lock for an update. */
+/**
+ * The line row, or 404 when missing or (with userId) not that user's. `lock` takes a row lock for an
+ * update: FOR NO KEY UPDATE, which excludes every other locker of the line as FOR UPDATE would, but
+ * lets rows that reference it be inserted meanwhile — an order for the line (its foreign key check
+ * takes KEY SHARE) need not wait for the worker that is provisioning it to commit.
+ */
 export async function loadLineRow(db: Queryable, lineId: string, options: { userId?: string; lock?: boolean } = {}): Promise<LineRow> {
   const { rows } = await db.query<LineRow>(
-    `${LINE_SELECT} WHERE l.id = $1 AND ($2::text IS NULL OR l.user_id = $2)${options.lock ? ' FOR UPDATE OF l' : ''}`,
+    `${LINE_SELECT} WHERE l.id = $1 AND ($2::text IS NULL OR l.user_id = $2)${options.lock ? ' FOR NO KEY UPDATE OF l' : ''}`,
     [lineId, options.userId ?? null],
   );
   const row = rows[0];
@@ -885,7 +890,7 @@ export async function lockLinesForUsage(tx: Queryable, iccids: readonly string[]
     `SELECT l.id, l.user_id, l.iccid, l.msisdn, c.currency, c.payg_rates
        FROM lines l JOIN carriers c ON c.code = l.carrier_code
       WHERE (l.iccid = ANY($1::text[]) OR l.msisdn = ANY($2::text[])) AND l.status NOT IN ('recycled', 'terminated')
-      ORDER BY l.id FOR UPDATE OF l`,
+      ORDER BY l.id FOR NO KEY UPDATE OF l`,
     [iccids, msisdns],
   );
   return rows.map((r) => ({ id: r.id, userId: r.user_id, iccid: r.iccid, msisdn: r.msisdn, currency: r.currency, paygRates: r.payg_rates }));

@@ -11,7 +11,7 @@ import {
   ProviderRejectedError, ProviderUnavailableError, type CreatedPayment, type PaymentFlow, type PaymentProvider, type PayerContext, type ProviderName,
 } from '../../adapters/payments/types.ts';
 import { clampPageLimit, keysetPage } from '../../db/keyset-page.ts';
-import type { Db, Queryable } from '../../db/types.ts';
+import { settleInSendOrder, type Db, type Queryable } from '../../db/types.ts';
 import { DomainError, conflict, validation } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { toJson, type Money } from '../../domain/money.ts';
@@ -192,11 +192,14 @@ async function createOrderRecords(
   const payment = await createCapturedPayment(tx, { orderId: order.id, provider: paidBy, amount: priced.total, now });
   const events: OrderEventRow[] = ORDER_STATUSES_AT_CREATION.paid.map((status) => ({ at: now, status, detail: null }));
   const view = toOrderView(order, payment, events, input.locale);
-  // The answer is complete before the money moves (settling changes neither row): stored now, it
-  // is not one more statement while the journal holds the shared accounts' locks.
-  await input.answerInTransaction?.(tx, view);
-  // The last statement of the order's transaction (placeOrder owns it): the journals carry its COMMIT.
-  await settlePaidOrder(tx, order, payment, { now, actor: input.actor }, { endsTransaction: true });
+  // The answer is complete before the money moves (settling changes neither row). It is sent with
+  // the settlement, not awaited first: a key known already fails its statement, which aborts the
+  // transaction on the server and so everything sent behind it. The journals are the last statement
+  // of the order's transaction (placeOrder owns it) and carry its COMMIT.
+  await settleInSendOrder([
+    input.answerInTransaction?.(tx, view),
+    settlePaidOrder(tx, order, payment, { now, actor: input.actor }, { endsTransaction: true }),
+  ]);
   return { order, paid: { view } };
 }
 

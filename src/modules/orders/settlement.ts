@@ -6,7 +6,7 @@
 // A capture for an order that is no longer awaiting payment (expired, cancelled, failed) is not
 // lost: the money is credited to the customer's wallet and recorded as a wallet refund.
 // Lock order, everywhere an order and its payment change together: the payment row, then the order.
-import { lastStatementOf, type Queryable } from '../../db/types.ts';
+import { lastStatementOf, settleInSendOrder, type Queryable } from '../../db/types.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import { invariant } from '../../domain/invariant.ts';
 import { moneyJson, toJson, type Money } from '../../domain/money.ts';
@@ -76,12 +76,15 @@ export async function settlePaidOrder(
 ): Promise<void> {
   invariant(payment.captured_at !== null && order.status === 'paid' && payment.order_id === order.id, 'credit only for a captured payment of a paid order');
   // The outbox row first: the journal locks shared accounts (revenue) until the commit, so every
-  // statement after it makes every other order wait longer. One transaction either way.
-  await enqueue(tx, {
-    queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
-    dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
-  });
-  await postJournals(options.endsTransaction ? lastStatementOf(tx) : tx, orderPaymentJournals(order, payment, input.now), input.actor);
+  // statement after it makes every other order wait longer. Both are sent at once (neither needs
+  // the other's answer); one transaction either way.
+  await settleInSendOrder([
+    enqueue(tx, {
+      queue: PROVISIONING_QUEUE, payload: { orderId: order.id }, runAt: input.now,
+      dedupeKey: `provision:${order.id}`, maxAttempts: PROVISIONING_MAX_ATTEMPTS,
+    }),
+    postJournals(options.endsTransaction ? lastStatementOf(tx) : tx, orderPaymentJournals(order, payment, input.now), input.actor),
+  ]);
 }
 
 /** The payment's journal and the promotion's wallet bonus, as one batch (one statement). */
