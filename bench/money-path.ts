@@ -35,8 +35,9 @@ const INSERT_LOOP_SECONDS = 3;
 const ACTOR = { userId: null, role: 'bench' } as const;
 
 const fmt = (n: number): string => (Math.round(n * 10) / 10).toLocaleString('en-US');
+// Three decimals: 0.246× must not read as the 0.25× it misses.
 const versus = (value: number, baseline: number | null, target?: number): string =>
-  baseline ? `${(value / baseline).toFixed(2)}×${target === undefined ? '' : ` (target ≥ ${target}×: ${value / baseline >= target ? 'met' : 'missed'})`}` : 'no baseline';
+  baseline ? `${(value / baseline).toFixed(3)}×${target === undefined ? '' : ` (target ≥ ${target}×: ${value / baseline >= target ? 'met' : 'missed'})`}` : 'no baseline';
 
 /** pgbench TPC-B TPS on the BENCH_DATABASE_URL server, or null when pgbench is not installed. */
 async function pgbenchTps(serverUrl: string): Promise<number | null> {
@@ -206,8 +207,10 @@ export async function benchMoneyPath(kind: 'pglite' | 'postgres'): Promise<Recor
       baseline = await insertLoop(db);
       figures['baseline PGlite INSERT loop'] = `${fmt(baseline)} rows/s (one statement each)`;
     }
-    const prepared = await prepareCustomers(server.base, db);
+    // Each load has customers of its own: a line that took thousands of orders a minute ago (and
+    // holds their buckets) is not the line a customer orders for.
     const orders = async (label: string): Promise<void> => {
+      const prepared = await prepareCustomers(server.base, db);
       const load = await loadFromChild({ url: server.base, connections: HTTP_CONNECTIONS, durationSeconds: HTTP_SECONDS, ...prepared });
       if (load.failed > 0) throw new Error(`${load.failed} wallet orders failed; first: ${load.firstError ?? '?'}`);
       figures[`wallet orders over HTTP, ${label}`] = `${fmt(load.perSecond)} orders/s  p50=${load.p50Ms} ms  p99=${load.p99Ms} ms  (${load.ok} in ${load.seconds} s, ${HTTP_CONNECTIONS} conns)`;
