@@ -62,6 +62,22 @@ forEachDatabase('crediting lines', (get) => {
     expect(sources.rows).toEqual([{ source: 'addon', plan_id: 'plan_test_base' }]);
   });
 
+  it('extends the live buckets of an extend plan to the new expiry, and leaves them alone when none is live', async () => {
+    const ctx = get();
+    const { lineId } = await customerWithLine(ctx);
+    await credit(ctx, lineId, BASE);
+    const first = await ctx.db.query<{ id: string; expires_at: Date }>('SELECT id, expires_at FROM buckets WHERE line_id = $1 ORDER BY id', [lineId]);
+    await ctx.advance(10 * 24 * 3600);
+    await credit(ctx, lineId, BASE);
+    const line = await getLineById(ctx.db, lineId);
+    const after = await ctx.db.query<{ id: string; expires_at: Date }>(
+      'SELECT id, expires_at FROM buckets WHERE id = ANY($1::text[]) ORDER BY id', [first.rows.map((b) => b.id)],
+    );
+    // The first credit's buckets now last as long as the line: 30 days after the second credit.
+    expect(after.rows.map((b) => b.expires_at.getTime())).toEqual(first.rows.map(() => line.expiresAt?.getTime()));
+    expect(after.rows[0]?.expires_at.getTime()).toBeGreaterThan(first.rows[0]?.expires_at.getTime() ?? Infinity);
+  });
+
   it('records what a reset plan takes away as an expired remainder', async () => {
     const ctx = get();
     const { lineId } = await customerWithLine(ctx);

@@ -816,14 +816,22 @@ export async function creditPlan(tx: Queryable, input: CreditPlanInput): Promise
   const credit = planCredit({ now, line: state, plan, bonus: input.bonus });
   if (!credit.ok) throw conflict(credit.code, credit.message);
   const c = credit.value;
-  await tx.query(
-    `UPDATE buckets SET expired_remainder = expired_remainder + remaining, remaining = 0, expires_at = $2 WHERE id = ANY($1::text[])`,
-    [c.expireBuckets.map((b) => b.id), now],
-  );
-  await tx.query(
-    `UPDATE buckets b SET expires_at = v.expires_at FROM unnest($1::text[], $2::timestamptz[]) AS v(id, expires_at) WHERE b.id = v.id`,
-    [c.extendBuckets.map((b) => b.id), c.extendBuckets.map((b) => b.expiresAt)],
-  );
+  // Each only when the credit touches such buckets: most credits of a line expire or extend none.
+  if (c.expireBuckets.length > 0) {
+    await tx.query(
+      `UPDATE buckets SET expired_remainder = expired_remainder + remaining, remaining = 0, expires_at = $2 WHERE id = ANY($1::text[])`,
+      [c.expireBuckets.map((b) => b.id), now],
+    );
+  }
+  if (c.extendBuckets.length > 0) {
+    // `b.id = ANY($1)` beside the join: the buckets are found by key whatever the plan thinks of the
+    // table's size (a plan prepared while it was small joined it by hash, scanning it whole).
+    await tx.query(
+      `UPDATE buckets b SET expires_at = v.expires_at FROM unnest($1::text[], $2::timestamptz[]) AS v(id, expires_at)
+        WHERE b.id = v.id AND b.id = ANY($1::text[])`,
+      [c.extendBuckets.map((b) => b.id), c.extendBuckets.map((b) => b.expiresAt)],
+    );
+  }
   await insertBuckets(tx, row.id, input.orderId, plan.kind === 'addon', c.newBuckets);
   const grantsValidity = plan.kind === 'base' || plan.kind === 'bundle';
   const newExpiresAt = grantsValidity ? c.expiresAt : plan.kind === 'topup' ? topupExpiry(profile, row.expires_at, now) : null;
