@@ -16,7 +16,7 @@ export interface Actor {
 }
 
 /** Longest request id stored; the HTTP layer already refuses longer ones — this holds for any caller. */
-export const AUDIT_REQUEST_ID_MAX_LENGTH = 128;
+const AUDIT_REQUEST_ID_MAX_LENGTH = 128;
 
 export const SYSTEM_ACTOR: Actor = { userId: null, role: 'system' };
 
@@ -29,25 +29,15 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** The actor's request id as the audit log stores it (bounded), or null. */
+export const auditRequestId = (actor: Actor): string | null => (actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null);
+
 export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
-  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
+  const requestId = auditRequestId(actor);
   await tx.query(
     `INSERT INTO audit_log (at, actor_id, actor_role, action, target_type, target_id, request_id, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [entry.at, actor.userId, actor.role, entry.action, entry.targetType, entry.targetId, requestId, JSON.stringify(entry.details ?? {})],
-  );
-}
-
-/** Many entries of one actor in one statement (a batch of journals); none is a no-op. */
-export async function recordAudits(tx: Queryable, actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
-  await tx.query(
-    `INSERT INTO audit_log (at, actor_id, actor_role, action, target_type, target_id, request_id, details)
-     SELECT e.at, $1, $2, e.action, e.target_type, e.target_id, $3, e.details
-       FROM unnest($4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::jsonb[]) AS e(at, action, target_type, target_id, details)`,
-    [actor.userId, actor.role, requestId, entries.map((e) => e.at), entries.map((e) => e.action), entries.map((e) => e.targetType),
-      entries.map((e) => e.targetId), entries.map((e) => JSON.stringify(e.details ?? {}))],
   );
 }
 

@@ -11,7 +11,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { invariant, InvariantError } from '../../domain/invariant.ts';
 import { money, SUPPORTED_CURRENCIES, type Money } from '../../domain/money.ts';
-import { AUDIT_REQUEST_ID_MAX_LENGTH, type Actor } from '../audit/service.ts';
+import { auditRequestId, type Actor } from '../audit/service.ts';
 
 export const JOURNAL_LINES_MAX = 20;
 export const WALLET_ENTRIES_PAGE_MAX = 500;
@@ -92,6 +92,8 @@ function assertBalanced(lines: readonly JournalLine[]): void {
  * Given the Db itself instead of a transaction, the journal is a transaction of its own — the call
  * is one statement, all or nothing, audit entry included — and saves BEGIN and COMMIT; but a
  * deadlock (possible only while two posts create the same accounts) is then the caller's to retry.
+ * A caller that owns its transaction and posts last passes `lastStatementOf(tx)` (db/types.ts): the
+ * COMMIT goes out with the post, and the accounts it locks are released as soon as it is done.
  */
 export async function postJournal(tx: Queryable, input: JournalInput, actor: Actor): Promise<PostedJournal> {
   const [posted] = await postJournals(tx, [input], actor);
@@ -154,12 +156,11 @@ export async function postJournals(tx: Queryable, inputs: readonly JournalInput[
       l.newAccountId.push(newId('acct'));
     }
   });
-  const requestId = actor.requestId ? actor.requestId.slice(0, AUDIT_REQUEST_ID_MAX_LENGTH) : null;
   let rows: Array<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>;
   try {
     ({ rows } = await tx.query<{ out_n: number; out_journal_id: string | null; out_applied: boolean }>(POST_JOURNALS_SQL, [
       j.id, j.key, j.kind, j.causeType, j.causeId, j.description, j.postedAt, j.audit,
-      l.journal, l.code, l.kind, l.owner, l.currency, l.amount, l.newAccountId, actor.userId, actor.role, requestId,
+      l.journal, l.code, l.kind, l.owner, l.currency, l.amount, l.newAccountId, actor.userId, actor.role, auditRequestId(actor),
     ]));
   } catch (error) {
     throw ledgerError(error);
