@@ -7,11 +7,10 @@
 // same inside WeChat with WeChat Pay itself (a fake of its API and of WeChat's authorisation on
 // 127.0.0.1): the checkout passes through WeChat's silent authorisation, comes back with the code,
 // opens the JSAPI cashier, and the order is paid by WeChat Pay's signed notification.
-import { createCipheriv, createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay.ts';
 import { withLuhnCheckDigit } from '../../src/domain/luhn.ts';
 import { upsertCarrier } from '../../src/modules/lines/service.ts';
 import { ADMIN } from '../support/harness.ts';
@@ -23,6 +22,7 @@ import type { Locale } from './support/pages.ts';
 import { usePortalAndChromium } from './support/portal-and-chromium.ts';
 import { VIEWPORTS, type ViewportName } from './support/session.ts';
 import { createSubscriber, signIn } from './support/subscribers.ts';
+import { rsaPemPair, wechatPlatformHeaders } from '../support/provider-keys.ts';
 
 const KEEPALIVE = { 'zh-CN': '保号 30 天，100 MB', en: 'Keep-alive 30 days, 100 MB' } as const;
 const US_CARDS = ['89012609900000000021', '89012609900000000039', '89012609900000000047', '89012609900000000054', '89012609900000000062'];
@@ -225,9 +225,8 @@ describeInChromium('payment flows chosen from the browser', () => {
 // ---------------------------------------------------------------------------------------------
 // WeChat Pay itself, faked on loopback: its order API and WeChat's web authorisation.
 
-const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const merchant = keyPair();
-const platform = keyPair();
+const merchant = rsaPemPair();
+const platform = rsaPemPair();
 const API_V3_KEY = 'abcdefghijklmnopqrstuvwxyz012345';
 const MCH_ID = '1900000109';
 const APP_ID = 'wxd678efh567hg6787';
@@ -238,10 +237,7 @@ const PREPAY_ID = 'wx201410272009395522657a690389285100';
 const PLAN_PRICE_FEN = 300;
 
 function platformSigned(res: ServerResponse, body: string): void {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(16).toString('hex');
-  const signature = createSign('RSA-SHA256').update(wechatPayResponseMessage(timestamp, nonce, body), 'utf8').sign(platform.privateKey, 'base64');
-  res.writeHead(200, { 'content-type': 'application/json', 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': nonce, 'wechatpay-signature': signature, 'wechatpay-serial': 'PUB_KEY_ID_0000' });
+  res.writeHead(200, wechatPlatformHeaders(platform.privateKey, body));
   res.end(body);
 }
 
@@ -279,10 +275,7 @@ function paidNotification(paymentId: string): { body: string; headers: Record<st
     id: `EV-${randomBytes(6).toString('hex')}`, create_time: '2026-12-06T12:00:01+08:00', resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS',
     summary: '支付成功', resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext, associated_data: 'transaction', nonce },
   });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const headerNonce = randomBytes(16).toString('hex');
-  const signature = createSign('RSA-SHA256').update(wechatPayResponseMessage(timestamp, headerNonce, body), 'utf8').sign(platform.privateKey, 'base64');
-  return { body, headers: { 'content-type': 'application/json', 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': headerNonce, 'wechatpay-signature': signature, 'wechatpay-serial': 'PUB_KEY_ID_0000' } };
+  return { body, headers: wechatPlatformHeaders(platform.privateKey, body) };
 }
 
 /** A bridge that pays by having "WeChat Pay" notify simkeep (the test's part, through an exposed function), then answers ok. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { generateKeyPairSync } from 'node:crypto';
 import { ProviderRejectedError, ProviderUnavailableError, type PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import { PaymentProviders } from '../../src/modules/payments/registry.ts';
@@ -8,8 +7,7 @@ import { createPromotion, uniqueCoupon } from '../support/catalog-fixtures.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { buyer, expectLedgerSound, order, paySandbox, plainPlan, topUp, walletOf } from '../support/orders-fixtures.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
-
-const rsaPem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+import { rsaPemPair } from '../support/provider-keys.ts';
 
 async function ordersOf(db: { query: (sql: string, p: unknown[]) => Promise<{ rows: Array<{ n: number }> }> }, userId: string): Promise<number> {
   return (await db.query('SELECT count(*)::int AS n FROM orders WHERE user_id = $1', [userId])).rows[0]?.n ?? 0;
@@ -214,7 +212,7 @@ forEachDatabase('a payment method that does not take the order\'s currency', (ge
     const rows = await ctx.db.query<{ status: string }>('SELECT status FROM orders WHERE user_id = $1', [b.userId]);
     expect(rows.rows.map((o) => o.status)).toEqual(['failed']);
   });
-}, { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: rsaPem().privateKey, ALIPAY_PUBLIC_KEY: rsaPem().publicKey });
+}, { ALIPAY_APP_ID: '2021000000000042', ALIPAY_PRIVATE_KEY: rsaPemPair().privateKey, ALIPAY_PUBLIC_KEY: rsaPemPair().publicKey });
 
 describe('payment methods without a provider', () => {
   it('are refused with payment_method_unavailable when the sandbox is off and no credentials are set', () => {

@@ -3,19 +3,19 @@
 // and Alipay (wap.pay, precreate, page.pay) are driven against fakes of their APIs on 127.0.0.1,
 // which check the requests' signatures and fields and sign their answers as the real ones do.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createSign, createVerify, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createSign, createVerify, randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { alipayRequestSignContent } from '../../src/adapters/payments/alipay.ts';
-import { wechatPayJsapiMessage, wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay.ts';
+import { wechatPayJsapiMessage } from '../../src/adapters/payments/wechat-pay.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 import { buyer, order, paySandbox, plainPlan, yuanBuyer } from '../support/orders-fixtures.ts';
+import { rsaPemPair, wechatPlatformHeaders } from '../support/provider-keys.ts';
 
-const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const merchant = pem();
-const platform = pem();
-const alipayApp = pem();
-const alipayGateway = pem();
+const merchant = rsaPemPair();
+const platform = rsaPemPair();
+const alipayApp = rsaPemPair();
+const alipayGateway = rsaPemPair();
 const API_V3_KEY = 'abcdefghijklmnopqrstuvwxyz012345';
 const MCH_ID = '1900000109';
 const APP_ID = 'wxd678efh567hg6787';
@@ -27,12 +27,7 @@ interface Seen { method: string; path: string; body: string; authorization: stri
 const seen: Seen[] = [];
 
 function signedByPlatform(res: ServerResponse, status: number, body: string): void {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(16).toString('hex');
-  const signature = createSign('RSA-SHA256').update(wechatPayResponseMessage(timestamp, nonce, body), 'utf8').sign(platform.privateKey, 'base64');
-  res.writeHead(status, {
-    'content-type': 'application/json', 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': nonce, 'wechatpay-signature': signature, 'wechatpay-serial': 'PUB_KEY_ID_0000',
-  });
+  res.writeHead(status, wechatPlatformHeaders(platform.privateKey, body));
   res.end(body);
 }
 

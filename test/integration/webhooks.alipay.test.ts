@@ -2,16 +2,16 @@
 // notification is form-encoded as Alipay sends it and signed RSA2 over a sign-content string
 // written out by hand here (sorted keys, sign/sign_type and empty values left out, decoded values),
 // so the test does not share the adapter's own sign-content builder.
-import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createSign, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { forEachDatabase, type TestContext } from '../support/harness.ts';
 import { expectLedgerSound, paymentJournals, yuanBuyer } from '../support/orders-fixtures.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
+import { rsaPemPair } from '../support/provider-keys.ts';
 
-const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const appKeys = pem();
-const alipayKeys = pem();
+const appKeys = rsaPemPair();
+const alipayKeys = rsaPemPair();
 const APP_ID = '2021000000000077';
 const TRADE_NO = '2025030122001400000000077';
 

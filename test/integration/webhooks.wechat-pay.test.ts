@@ -1,16 +1,15 @@
 // WeChat Pay v3 notifications end to end over HTTP, offline: the app holds test credentials, the
 // platform key pair is generated here, the resource is encrypted with the APIv3 key as WeChat does.
-import { createCipheriv, createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { wechatPayResponseMessage } from '../../src/adapters/payments/wechat-pay.ts';
 import type { PaymentProvider } from '../../src/adapters/payments/types.ts';
 import { forEachDatabase } from '../support/harness.ts';
 import { withReplaced } from '../support/provider-stand-ins.ts';
 import { expectLedgerSound, paymentJournals, yuanBuyer } from '../support/orders-fixtures.ts';
+import { rsaPemPair, wechatPlatformHeaders } from '../support/provider-keys.ts';
 
-const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const merchant = pem();
-const platform = pem();
+const merchant = rsaPemPair();
+const platform = rsaPemPair();
 const API_V3_KEY = 'abcdefghijklmnopqrstuvwxyz012345';
 const MCH_ID = '1900000109';
 
@@ -44,18 +43,8 @@ function signedNotification(eventType: string, summary: string, resource: Record
     id: eventId, create_time: '2026-11-23T12:00:01+08:00', resource_type: 'encrypt-resource', event_type: eventType, summary,
     resource: { original_type: aad, algorithm: 'AEAD_AES_256_GCM', ciphertext: encrypt(JSON.stringify(resource), nonce, aad), associated_data: aad, nonce },
   });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const headerNonce = randomBytes(16).toString('hex');
-  const signature = createSign('RSA-SHA256').update(wechatPayResponseMessage(timestamp, headerNonce, body), 'utf8').sign(platform.privateKey, 'base64');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json', 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': headerNonce,
-      'wechatpay-signature': signature, 'wechatpay-serial': 'PUB_KEY_ID_0000',
-    },
-  };
+  return { body, headers: wechatPlatformHeaders(platform.privateKey, body) };
 }
-
 
 forEachDatabase('provider webhooks (WeChat Pay v3, signed locally)', (get) => {
   it('verifies the platform signature, decrypts the resource, pays the order once and answers WeChat\'s JSON', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
+import { createSign, createVerify } from 'node:crypto';
 import {
   AlipayProvider,
   alipayNotifySignContent,
@@ -9,14 +9,8 @@ import {
 } from '../../src/adapters/payments/alipay.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
+import { rsaPemPair } from '../support/provider-keys.ts';
 
-function rsaPemPair(): { publicKey: string; privateKey: string } {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
 const app = rsaPemPair();
 const alipay = rsaPemPair();
 const stranger = rsaPemPair();

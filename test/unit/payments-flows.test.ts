@@ -1,15 +1,15 @@
 // The signatures of the browser-chosen payment flows: the JSAPI paySign a WeChat page hands to
 // WeixinJSBridge, and Alipay's wap.pay redirect, each checked with the public half of the key.
-import { createPrivateKey, createVerify, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createVerify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AlipayProvider, alipayRequestSignContent } from '../../src/adapters/payments/alipay.ts';
 import { wechatPayJsapiMessage, wechatPayJsapiRequest } from '../../src/adapters/payments/wechat-pay.ts';
+import { rsaPemPair } from '../support/provider-keys.ts';
 
-const pair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const merchant = pair();
-const stranger = pair();
-const alipayApp = pair();
-const alipayGateway = pair();
+const merchant = rsaPemPair();
+const stranger = rsaPemPair();
+const alipayApp = rsaPemPair();
+const alipayGateway = rsaPemPair();
 
 const verifies = (message: string, signature: string, publicKey: string): boolean =>
   createVerify('RSA-SHA256').update(message, 'utf8').verify(publicKey, signature, 'base64');

@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { X509Certificate, createSign, generateKeyPairSync } from 'node:crypto';
+import { X509Certificate, createSign } from 'node:crypto';
 import {
   PAYPAL_CERT_CACHE_TTL_MS, PAYPAL_TRANSMISSION_TOLERANCE_SECONDS, PaypalProvider, isAllowedPaypalCertUrl, paypalSignedString,
 } from '../../src/adapters/payments/paypal.ts';
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { OTHER_NAME_CERT_PEM, SELF_SIGNED_CERT_PEM, TEST_CA_PEM, TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
+import { rsaPemPair } from '../support/provider-keys.ts';
 
-function rsaPemPair(): { publicKey: string; privateKey: string } {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
 const stranger = rsaPemPair();
 const webhookId = '1JE4291016473214C';
 const certUrl = 'https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77';

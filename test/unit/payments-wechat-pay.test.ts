@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { X509Certificate, createCipheriv, createPrivateKey, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createCipheriv, createPrivateKey, createSign, createVerify, randomBytes } from 'node:crypto';
 import {
   WechatPayProvider,
   wechatPayAuthorization,
@@ -9,14 +9,8 @@ import {
 import { ProviderRejectedError, ProviderUnavailableError, SignatureError } from '../../src/adapters/payments/types.ts';
 import { TEST_CERT_KEY_PEM, TEST_CERT_PEM } from '../support/paypal-cert.ts';
 import { closeServer, closedLoopbackUrl, listenOnLoopback } from '../support/loopback.ts';
+import { rsaPemPair } from '../support/provider-keys.ts';
 
-function rsaPemPair(): { publicKey: string; privateKey: string } {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-}
 const merchant = rsaPemPair();
 const platform = rsaPemPair();
 const stranger = rsaPemPair();
