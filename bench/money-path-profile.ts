@@ -17,13 +17,11 @@ import pino from 'pino';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/open.ts';
-import { benchEnv, freePort, freshPostgresDatabase } from './support.ts';
+import { backendCpuMs, benchEnv, freePort, freshPostgresDatabase } from './support.ts';
 import { loadFromChild, prepareCustomers, HTTP_CONNECTIONS, HTTP_SECONDS } from './money-path.ts';
 
 const TOP_FUNCTIONS = 25;
 const SERVER_ANSWER_TIMEOUT_MS = 120_000;
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface ProfileNode {
   id: number;
@@ -53,22 +51,6 @@ export function topSelfTime(profile: CpuProfile, top: number): Array<{ share: nu
   });
   return [...selfUs.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([fn, us]) => ({ share: us / totalUs, ms: us / 1000, fn }));
-}
-
-/** utime + stime of a process in ms (Linux /proc), 0 when it is gone. */
-function processCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ms used so far by each PostgreSQL backend connected to `database` (the server must be local). */
-async function backendCpuMs(admin: pg.Client, database: string): Promise<Map<number, number>> {
-  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
-  return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
 }
 
 type ToServer = 'start' | 'stop';

@@ -28,7 +28,7 @@ export const HTTP_CONNECTIONS = 16;
 const CUSTOMERS = 16;
 const PRICE_MINOR = 100;
 const WALLET_FUNDS_MINOR = 100_000_000;
-const LEDGER_ACCOUNTS = 1_000;
+export const LEDGER_ACCOUNTS = 1_000;
 const LEDGER_CONNECTIONS = 10;
 const LEDGER_SECONDS = 5;
 const BATCH_JOURNALS = 100;
@@ -79,7 +79,8 @@ async function insertLoop(db: Db): Promise<number> {
   return perSecond;
 }
 
-const transfer = (): JournalInput => {
+/** One transfer of 1..100 minor units between two different accounts of the LEDGER_ACCOUNTS. */
+export const transfer = (): JournalInput => {
   const a = randomInt(LEDGER_ACCOUNTS);
   const b = (a + 1 + randomInt(LEDGER_ACCOUNTS - 1)) % LEDGER_ACCOUNTS;
   const amountMinor = 1 + randomInt(100);

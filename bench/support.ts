@@ -1,6 +1,6 @@
 // Helpers shared by the benchmarks: a real listening server on 127.0.0.1 and a bounded,
 // concurrent request loop. Figures are always reported against a baseline measured in the same run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,3 +130,22 @@ export async function expectStatus(response: Response, status: number, what: str
 }
 
 export const ratio = (value: number, baseline: number): string => `${(value / baseline).toFixed(2)}×`;
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process in ms (Linux /proc), 0 when it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms used so far by each PostgreSQL backend connected to `database` (the server must be local). */
+export async function backendCpuMs(admin: pg.Client, database: string): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
+}
