@@ -14,6 +14,15 @@ const transfer = (key: string, from: string, to: string, amountMinor: number): J
   lines: [{ account: clearingAccount(from, 'USD'), amountMinor: -amountMinor }, { account: clearingAccount(to, 'USD'), amountMinor }],
 });
 
+/** A customer (created if missing) and a usage journal that moves `amountMinor` from their wallet to usage revenue. */
+async function customerSpending(db: { query: (sql: string, p: unknown[]) => Promise<unknown> }, user: string): Promise<(key: string, amountMinor: number) => JournalInput> {
+  await db.query(`INSERT INTO users (id, email, role) VALUES ($1, $2, 'customer') ON CONFLICT DO NOTHING`, [user, `${user}@ledger.test`]);
+  return (key, amountMinor) => ({
+    idempotencyKey: key, kind: 'usage', cause: { type: 'usage', id: key }, postedAt: now,
+    lines: [{ account: walletAccount(user, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
+  });
+}
+
 /** Each account's postings in order: (amount, running balance) — what must match between two runs. */
 async function chains(db: { query: <R>(sql: string, p: unknown[]) => Promise<{ rows: R[] }> }, prefix: string): Promise<Record<string, string>> {
   const { rows } = await db.query<{ code: string; chain: string }>(
@@ -46,11 +55,7 @@ forEachDatabase('the ledger, batched and replayed', (get) => {
   it('refuses a whole batch when one journal would overdraw a wallet, and posts nothing of it', async () => {
     const ctx = get();
     const user = 'usr_batch_over';
-    await ctx.db.query(`INSERT INTO users (id, email, role) VALUES ($1, $2, 'customer') ON CONFLICT DO NOTHING`, [user, `${user}@ledger.test`]);
-    const spend = (key: string, amountMinor: number): JournalInput => ({
-      idempotencyKey: key, kind: 'usage', cause: { type: 'usage', id: key }, postedAt: now,
-      lines: [{ account: walletAccount(user, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
-    });
+    const spend = await customerSpending(ctx.db, user);
     await ctx.db.transaction((tx) => postJournal(tx, { idempotencyKey: 'batch-over:fund', kind: 'wallet_topup', cause: { type: 'test', id: 'f' }, postedAt: now,
       lines: [{ account: walletAccount(user, 'USD'), amountMinor: 100 }, { account: clearingAccount('sandbox', 'USD'), amountMinor: -100 }] }, SYSTEM_ACTOR));
     await expect(ctx.db.transaction((tx) => postJournals(tx, [spend('bo:1', 60), spend('bo:2', 30), spend('bo:3', 20)], SYSTEM_ACTOR)))
@@ -113,11 +118,7 @@ forEachDatabase('the ledger, batched and replayed', (get) => {
   it('posted alone, without a transaction, a journal is still all or nothing (one statement)', async () => {
     const ctx = get();
     const user = 'usr_alone';
-    await ctx.db.query(`INSERT INTO users (id, email, role) VALUES ($1, $2, 'customer') ON CONFLICT DO NOTHING`, [user, `${user}@ledger.test`]);
-    const spend = (key: string, amountMinor: number): JournalInput => ({
-      idempotencyKey: key, kind: 'usage', cause: { type: 'usage', id: key }, postedAt: now,
-      lines: [{ account: walletAccount(user, 'USD'), amountMinor: -amountMinor }, { account: systemAccount('usage_revenue', 'USD'), amountMinor }],
-    });
+    const spend = await customerSpending(ctx.db, user);
     await postJournal(ctx.db, { idempotencyKey: 'alone:fund', kind: 'wallet_topup', cause: { type: 'test', id: 'alone' }, postedAt: now,
       lines: [{ account: walletAccount(user, 'USD'), amountMinor: 50 }, { account: clearingAccount('sandbox', 'USD'), amountMinor: -50 }] }, SYSTEM_ACTOR);
     expect((await postJournal(ctx.db, spend('alone:1', 30), SYSTEM_ACTOR)).applied).toBe(true);
